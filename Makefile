@@ -1,0 +1,46 @@
+# MioCommerce Payments: `make help` lists the targets.
+SHELL := /bin/bash
+VENV := .venv/bin
+export REFLEX_TELEMETRY_ENABLED := false
+export REFLEX_CHECK_LATEST_VERSION := false
+
+.DEFAULT_GOAL := help
+.PHONY: help setup run test test-unit test-postgres lint format lock bench clean
+
+help: ## Show this help
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+setup: ## Install Python packages (.venv) and bun (.tools); quick when done before
+	@./devtools/bootstrap.sh
+
+run: setup ## Run the app with demo data on http://localhost:$${PORT:-3000} (SQLite, Stripe emulator)
+	@$(VENV)/python -m devtools.stack run
+
+test: ## Set up, lint, then run every test (unit, emulator, browser) on SQLite
+	@./devtools/bootstrap.sh --browser
+	@$(MAKE) --no-print-directory lint
+	@$(VENV)/python -m pytest
+
+test-postgres: ## Unit and API tests against PostgreSQL ($$TEST_DATABASE_URL, default local test db)
+	@./devtools/bootstrap.sh
+	@TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} \
+		$(VENV)/python -m pytest tests/unit -q
+
+lint: ## ruff check and ruff format --check
+	@$(VENV)/ruff check .
+	@$(VENV)/ruff format --check .
+
+format: ## Apply ruff's formatting and safe fixes
+	@$(VENV)/ruff format .
+	@$(VENV)/ruff check --fix .
+
+lock: ## Re-pin requirements.lock from pyproject.toml in a clean virtualenv
+	@rm -rf .lockvenv && python3 -m venv .lockvenv && .lockvenv/bin/pip install -q ".[dev]"
+	@{ echo '# Exact versions for pip; regenerate with `make lock` after changing pyproject.toml.'; \
+		.lockvenv/bin/pip freeze --exclude mioapp; } > requirements.lock && rm -rf .lockvenv build *.egg-info
+
+bench: setup ## Time customer search and the customer page on 100,000 customers
+	@$(VENV)/python -m devtools.bench
+
+clean: ## Remove local data, build output and installed tools
+	rm -rf .data .web .states .venv .tools .pytest_cache .ruff_cache

@@ -1,0 +1,285 @@
+"""Starts and stops a local MioCommerce: Stripe emulator, migrations, demo data and the app.
+
+`python -m devtools.stack run` is what `make run` calls; the browser tests use `LocalStack`.
+Every process runs in its own process group and is stopped for sure (TERM, then KILL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from devtools.stripe_emulator.launcher import EmulatorProcess, start_emulator
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+logger = logging.getLogger("stack")
+
+# Keys the local emulator accepts; they only ever work against it, never against Stripe.
+EMULATOR_SECRET_KEY = "sk_test_emulator_51MioCommerceLocalDemo000000000000"
+EMULATOR_PUBLISHABLE_KEY = "pk_test_emulator_51MioCommerceLocalDemo000000000000"
+EMULATOR_WEBHOOK_SECRET = "whsec_emulator_MioCommerceLocalDemo0000000000"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+@dataclass
+class ManagedProcess:
+    name: str
+    popen: subprocess.Popen
+    log_path: Path
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self, grace: float = 8.0) -> None:
+        if self.popen.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.popen.pid, signal.SIGTERM)
+        try:
+            self.popen.wait(grace)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(5)
+
+
+def start_process(name: str, cmd: list[str], env: dict[str, str], log_path: Path) -> ManagedProcess:
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log:
+        popen = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    return ManagedProcess(name=name, popen=popen, log_path=log_path)
+
+
+def wait_for_http(url: str, process: ManagedProcess, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.popen.poll() is not None:
+            raise RuntimeError(f"{process.name} exited early:\n{process.log_tail()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status < 500:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(
+        f"{process.name} did not answer {url} in {timeout:.0f}s:\n{process.log_tail()}"
+    )
+
+
+def reflex_env(extra: dict[str, str]) -> dict[str, str]:
+    """The environment for Reflex and the app: no telemetry, no version checks, no downloads."""
+    env = dict(os.environ)
+    env.update(
+        REFLEX_TELEMETRY_ENABLED="false",
+        REFLEX_CHECK_LATEST_VERSION="false",
+        PYTHONUNBUFFERED="1",
+        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+    )
+    env.setdefault("NPM_CONFIG_REGISTRY", _npm_registry())
+    env.update(extra)
+    return env
+
+
+def _npm_registry() -> str:
+    try:
+        out = subprocess.run(
+            ["npm", "config", "get", "registry"], capture_output=True, text=True, timeout=20
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        out = ""
+    return out or "https://registry.npmjs.org/"
+
+
+def run_step(description: str, cmd: list[str], env: dict[str, str]) -> None:
+    logger.info("==> %s", description)
+    subprocess.run(cmd, cwd=ROOT, env=env, check=True)
+
+
+@dataclass
+class LocalStack:
+    """The app with its own database, emulator and port; `start()` then `stop()`."""
+
+    port: int
+    data_dir: Path
+    database_url: str = ""
+    use_emulator: bool = True
+    emulator_port: int | None = None
+    seed_args: list[str] = field(default_factory=list)
+    emulator_store: Path | None = None
+    emulator: EmulatorProcess | None = None
+    app: ManagedProcess | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://localhost:{self.port}"
+
+    def app_env(self) -> dict[str, str]:
+        extra = {"APP_BASE_URL": self.base_url, "DATA_DIR": str(self.data_dir)}
+        if self.database_url:
+            extra["DATABASE_URL"] = self.database_url
+        if self.emulator is not None:
+            extra.update(STRIPE_API_BASE=self.emulator.base_url, STRIPE_JS_URL=self.emulator.js_url)
+        return reflex_env(extra)
+
+    def start(self) -> LocalStack:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        logs = self.data_dir / "logs"
+        if self.use_emulator:
+            logger.info("==> starting the Stripe emulator")
+            self.emulator = start_emulator(
+                port=self.emulator_port or free_port(),
+                secret_key=EMULATOR_SECRET_KEY,
+                publishable_key=EMULATOR_PUBLISHABLE_KEY,
+                webhook_url=f"{self.base_url}/api/stripe/webhook",
+                webhook_secret=EMULATOR_WEBHOOK_SECRET,
+                log_path=str(logs / "stripe-emulator.log"),
+                **({"store_path": str(self.emulator_store)} if self.emulator_store else {}),
+            )
+        env = self.app_env()
+        run_step("applying database migrations", [str(BIN / "reflex"), "db", "migrate"], env)
+        seed = [sys.executable, "-m", "mioapp.demo", "--if-empty", *self.seed_args]
+        if self.emulator is not None:
+            seed += [
+                "--connect",
+                EMULATOR_SECRET_KEY,
+                EMULATOR_PUBLISHABLE_KEY,
+                "--webhook-secret",
+                EMULATOR_WEBHOOK_SECRET,
+            ]
+        else:
+            seed.append("--no-stripe")
+        run_step("loading the Live Tour demo data (first run only)", seed, env)
+        logger.info("==> building and starting the app on %s", self.base_url)
+        self.app = start_process(
+            "app",
+            [
+                str(BIN / "reflex"),
+                "run",
+                "--env",
+                "prod",
+                "--frontend-port",
+                str(self.port),
+                "--backend-port",
+                str(self.port),
+            ],
+            env,
+            logs / "app.log",
+        )
+        wait_for_http(f"http://127.0.0.1:{self.port}/api/health", self.app, timeout=300)
+        wait_for_http(f"http://127.0.0.1:{self.port}/login", self.app, timeout=120)
+        return self
+
+    def stop(self) -> None:
+        if self.app is not None:
+            self.app.stop()
+        if self.emulator is not None:
+            self.emulator.stop()
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[LocalStack]:
+        try:
+            yield self.start()
+        finally:
+            self.stop()
+
+
+def _real_stripe_configured() -> bool:
+    from mioapp.settings import Settings
+
+    settings = Settings()
+    return settings.stripe_secret_key is not None and not settings.stripe_api_base
+
+
+def run(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devtools.stack", description=__doc__)
+    parser.add_argument("command", choices=["run"])
+    parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    from mioapp.demo import DEMO_EMAIL, DEMO_PASSWORD
+    from mioapp.settings import Settings
+
+    port = int(os.environ.get("PORT", "3000"))
+    if not port_is_free(port):
+        logger.error("Port %s is taken; set PORT to another port.", port)
+        return 1
+    settings = Settings()
+    real_stripe = _real_stripe_configured()
+    stack = LocalStack(
+        port=port,
+        data_dir=settings.data_dir,
+        database_url=settings.database_url,
+        use_emulator=not real_stripe,
+        emulator_port=int(os.environ.get("STRIPE_EMULATOR_PORT", "8420")),
+        emulator_store=settings.data_dir / "stripe-emulator.pickle",
+    )
+    stopping = False
+
+    def _stop(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        stack.start()
+        stripe_note = "real Stripe (your keys)" if real_stripe else "simulated (local emulator)"
+        logger.info(
+            "\n  MioCommerce is running at %s\n\n  Sign in:  %s\n  Password: %s\n"
+            "  Stripe:   %s\n  Emulator keys (Settings -> Payments): %s / %s\n\n"
+            "  Press Ctrl-C to stop.\n",
+            stack.base_url,
+            DEMO_EMAIL,
+            DEMO_PASSWORD,
+            stripe_note,
+            EMULATOR_SECRET_KEY,
+            EMULATOR_PUBLISHABLE_KEY,
+        )
+        while not stopping and stack.app.popen.poll() is None:
+            time.sleep(0.5)
+        if stack.app.popen.poll() is not None and not stopping:
+            logger.error("The app stopped:\n%s", stack.app.log_tail())
+            return 1
+    except KeyboardInterrupt:
+        pass
+    finally:
+        logger.info("Stopping…")
+        stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run())

@@ -1,0 +1,160 @@
+"""The dashboard frame: sidebar navigation, the merchant's name and sign-out around each page."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from mioapp.settings import get_settings
+from mioapp.state import MerchantState
+
+NAV = [
+    ("Customers", "/customers", "users"),
+    ("Settings", "/settings/payments", "settings"),
+]
+
+
+def _nav_item(label: str, href: str, icon: str, active: bool) -> rx.Component:
+    return rx.link(
+        rx.hstack(rx.icon(icon, size=18), rx.text(label, size="3", weight="medium"), spacing="3"),
+        href=href,
+        underline="none",
+        color=rx.color("gray", 12) if active else rx.color("gray", 11),
+        background=rx.color("accent", 3) if active else "transparent",
+        padding_x="12px",
+        padding_y="8px",
+        border_radius="8px",
+        width="100%",
+        _hover={"background": rx.color("gray", 3)},
+        aria_current="page" if active else None,
+    )
+
+
+def _sidebar(active: str) -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.center(
+                rx.icon("waves", size=18, color="white"),
+                background=rx.color("accent", 9),
+                border_radius="8px",
+                width="32px",
+                height="32px",
+            ),
+            rx.vstack(
+                rx.text("MioCommerce", weight="bold", size="3"),
+                rx.text(get_settings().business_name, size="1", color=rx.color("gray", 10)),
+                spacing="0",
+            ),
+            spacing="3",
+            padding_x="12px",
+            padding_bottom="20px",
+        ),
+        *[_nav_item(label, href, icon, label == active) for label, href, icon in NAV],
+        spacing="1",
+        width="240px",
+        min_width="240px",
+        padding="20px 12px",
+        border_right=f"1px solid {rx.color('gray', 5)}",
+        background=rx.color("gray", 1),
+        height="100vh",
+        position="sticky",
+        top="0",
+        display=["none", "none", "flex"],
+    )
+
+
+def _topbar() -> rx.Component:
+    return rx.hstack(
+        rx.hstack(
+            *[
+                rx.link(
+                    rx.icon(icon, size=18), href=href, aria_label=label, color=rx.color("gray", 11)
+                )
+                for label, href, icon in NAV
+            ],
+            spacing="4",
+            display=["flex", "flex", "none"],
+        ),
+        rx.spacer(),
+        rx.hstack(
+            rx.avatar(fallback=MerchantState.merchant_name[:1], size="2", radius="full"),
+            rx.vstack(
+                rx.text(MerchantState.merchant_name, size="2", weight="medium"),
+                rx.text(MerchantState.merchant_email, size="1", color=rx.color("gray", 10)),
+                spacing="0",
+                display=["none", "flex"],
+            ),
+            rx.button(
+                rx.icon("log-out", size=16),
+                "Sign out",
+                variant="ghost",
+                color_scheme="gray",
+                on_click=MerchantState.sign_out,
+            ),
+            spacing="3",
+            align="center",
+        ),
+        width="100%",
+        padding="12px 32px",
+        border_bottom=f"1px solid {rx.color('gray', 5)}",
+        background=rx.color("gray", 1),
+        align="center",
+    )
+
+
+def dashboard(active: str, *content: rx.Component) -> rx.Component:
+    """Wrap a page's content in the app shell."""
+    return rx.hstack(
+        _sidebar(active),
+        rx.vstack(
+            _topbar(),
+            rx.box(
+                rx.vstack(*content, spacing="5", width="100%", max_width="1200px"),
+                padding=["16px", "24px", "32px"],
+                width="100%",
+            ),
+            spacing="0",
+            width="100%",
+            min_height="100vh",
+        ),
+        spacing="0",
+        width="100%",
+        background=rx.color("gray", 2),
+        align="start",
+    )
+
+
+def card(*children: rx.Component, **props) -> rx.Component:
+    return rx.card(*children, size="3", width="100%", **props)
+
+
+def section(
+    title: str, *children: rx.Component, action: rx.Component | None = None
+) -> rx.Component:
+    return card(
+        rx.vstack(
+            rx.hstack(
+                rx.heading(title, size="4", weight="bold"),
+                rx.spacer(),
+                action or rx.fragment(),
+                width="100%",
+                align="center",
+            ),
+            *children,
+            spacing="4",
+            width="100%",
+        )
+    )
+
+
+def empty_state(icon: str, title: str, hint: str) -> rx.Component:
+    return rx.center(
+        rx.vstack(
+            rx.icon(icon, size=28, color=rx.color("gray", 9)),
+            rx.text(title, weight="medium"),
+            rx.text(hint, size="2", color=rx.color("gray", 10), align="center"),
+            align="center",
+            spacing="2",
+        ),
+        padding="32px",
+        width="100%",
+    )

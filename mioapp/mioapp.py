@@ -1,0 +1,42 @@
+"""Builds the Reflex app: theme, pages and the API routes; nothing else."""
+
+import reflex as rx
+
+from mioapp import api
+from mioapp.pages.customer import CustomerState, customer_page
+from mioapp.pages.customers import CustomerListState, customers_page
+from mioapp.pages.login import LoginState, login_page
+from mioapp.pages.settings import PaymentSettingsState, settings_page
+
+app = rx.App(
+    theme=rx.theme(accent_color="indigo", gray_color="slate", radius="large", scaling="100%"),
+    api_transformer=api.routes,
+    stylesheets=["/styles.css"],
+)
+app.add_page(
+    lambda: rx.fragment(), route="/", on_load=rx.redirect("/customers"), title="MioCommerce"
+)
+app.add_page(
+    login_page,
+    route="/login",
+    title="Sign in · MioCommerce",
+    on_load=LoginState.redirect_if_signed_in,
+)
+app.add_page(
+    customers_page,
+    route="/customers",
+    title="Customers · MioCommerce",
+    on_load=CustomerListState.load,
+)
+app.add_page(
+    customer_page,
+    route="/customers/[customer_id]",
+    title="Customer · MioCommerce",
+    on_load=CustomerState.load_customer,
+)
+app.add_page(
+    settings_page,
+    route="/settings/payments",
+    title="Payment settings · MioCommerce",
+    on_load=PaymentSettingsState.load_settings,
+)

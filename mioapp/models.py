@@ -1,0 +1,259 @@
+"""Every database table. Money is always an integer amount in minor units plus an ISO currency."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class PaymentStatus(StrEnum):
+    CREATED = "created"
+    PROCESSING = "processing"
+    REQUIRES_ACTION = "requires_action"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    UNKNOWN = "unknown"
+
+
+class PaymentMethodKind(StrEnum):
+    CARD_ON_FILE = "card_on_file"
+    NEW_CARD = "new_card"
+    PAYMENT_LINK = "payment_link"
+
+
+class RefundStatus(StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class PaymentLinkStatus(StrEnum):
+    SENT = "sent"
+    OPENED = "opened"
+    PAID = "paid"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+class EmailStatus(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class MerchantUser(SQLModel, table=True):
+    """A person who signs in to the dashboard."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, sa_column_kwargs={"unique": True}, index=True)
+    name: str = Field(max_length=120)
+    password_hash: str = Field(max_length=255)
+    failed_logins: int = 0
+    locked_until: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class LoginSession(SQLModel, table=True):
+    """A signed-in browser; only the SHA-256 of its random token is stored."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="merchantuser.id", index=True)
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+
+
+class Customer(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, index=True)
+    email: str = Field(max_length=254, index=True)
+    phone: str = Field(default="", max_length=40)
+    stripe_customer_id: str | None = Field(
+        default=None, max_length=255, sa_column_kwargs={"unique": True}
+    )
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Booking(SQLModel, table=True):
+    """A reservation for a tour or activity; its payment status is derived by `ledger`."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(max_length=32, sa_column_kwargs={"unique": True})
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    tour_name: str = Field(max_length=200)
+    starts_at: datetime
+    participants: int = Field(ge=1)
+    total_amount: int = Field(ge=0)
+    currency: str = Field(max_length=3)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class SavedCard(SQLModel, table=True):
+    """A card saved at Stripe for off-session charges; we keep only its display details."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    stripe_payment_method_id: str = Field(max_length=255, sa_column_kwargs={"unique": True})
+    brand: str = Field(max_length=32)
+    last4: str = Field(max_length=4)
+    exp_month: int
+    exp_year: int
+    is_default: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Payment(SQLModel, table=True):
+    """One payment attempt; the row is written before Stripe is called."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    amount: int = Field(gt=0)
+    currency: str = Field(max_length=3)
+    method_kind: PaymentMethodKind = Field(sa_type=sa.String(20))
+    status: PaymentStatus = Field(default=PaymentStatus.CREATED, sa_type=sa.String(20))
+    stripe_payment_intent_id: str | None = Field(
+        default=None, max_length=255, sa_column_kwargs={"unique": True}
+    )
+    idempotency_key: str = Field(max_length=255, sa_column_kwargs={"unique": True})
+    description: str = Field(default="", max_length=500)
+    card_brand: str | None = Field(default=None, max_length=32)
+    card_last4: str | None = Field(default=None, max_length=4)
+    failure_code: str | None = Field(default=None, max_length=100)
+    failure_message: str | None = Field(default=None, max_length=500)
+    created_by_user_id: int | None = Field(default=None, foreign_key="merchantuser.id")
+    payment_link_id: int | None = Field(default=None, foreign_key="paymentlink.id")
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    updated_at: datetime = Field(default_factory=utcnow)
+    succeeded_at: datetime | None = None
+
+
+class PaymentAllocation(SQLModel, table=True):
+    """The part of a payment that pays one booking."""
+
+    __table_args__ = (sa.UniqueConstraint("payment_id", "booking_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    payment_id: int = Field(foreign_key="payment.id", index=True)
+    booking_id: int = Field(foreign_key="booking.id", index=True)
+    amount: int = Field(gt=0)
+
+
+class Refund(SQLModel, table=True):
+    """Money returned on a payment, made here or recorded from Stripe."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    payment_id: int = Field(foreign_key="payment.id", index=True)
+    amount: int = Field(gt=0)
+    currency: str = Field(max_length=3)
+    status: RefundStatus = Field(default=RefundStatus.PENDING, sa_type=sa.String(20))
+    stripe_refund_id: str | None = Field(
+        default=None, max_length=255, sa_column_kwargs={"unique": True}
+    )
+    reason: str = Field(default="", max_length=100)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class RefundAllocation(SQLModel, table=True):
+    """The part of a refund that comes off one booking."""
+
+    __table_args__ = (sa.UniqueConstraint("refund_id", "booking_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    refund_id: int = Field(foreign_key="refund.id", index=True)
+    booking_id: int = Field(foreign_key="booking.id", index=True)
+    amount: int = Field(gt=0)
+
+
+class PaymentLink(SQLModel, table=True):
+    """A single-use link to the public pay page; only the SHA-256 of its token is stored."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    amount: int = Field(gt=0)
+    currency: str = Field(max_length=3)
+    status: PaymentLinkStatus = Field(default=PaymentLinkStatus.SENT, sa_type=sa.String(20))
+    message: str = Field(default="", max_length=1000)
+    expires_at: datetime
+    created_by_user_id: int | None = Field(default=None, foreign_key="merchantuser.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    opened_at: datetime | None = None
+    paid_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class PaymentLinkBooking(SQLModel, table=True):
+    """A booking a payment link pays, with the amount planned for it."""
+
+    __table_args__ = (sa.UniqueConstraint("payment_link_id", "booking_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    payment_link_id: int = Field(foreign_key="paymentlink.id", index=True)
+    booking_id: int = Field(foreign_key="booking.id", index=True)
+    amount: int = Field(gt=0)
+
+
+class StripeEvent(SQLModel, table=True):
+    """A received webhook event; the unique event id makes redeliveries harmless."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(max_length=255, sa_column_kwargs={"unique": True})
+    type: str = Field(max_length=100)
+    object_id: str | None = Field(default=None, max_length=255)
+    livemode: bool = False
+    received_at: datetime = Field(default_factory=utcnow)
+    processed_at: datetime | None = None
+    error: str | None = Field(default=None, max_length=1000)
+
+
+class EmailMessage(SQLModel, table=True):
+    """Outbox: written with the change it announces, sent afterwards by the mail worker."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(max_length=255, sa_column_kwargs={"unique": True})
+    kind: str = Field(max_length=50)
+    to_address: str = Field(max_length=254)
+    subject: str = Field(max_length=300)
+    text_body: str = Field(sa_type=sa.Text)
+    html_body: str = Field(sa_type=sa.Text)
+    customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
+    status: EmailStatus = Field(default=EmailStatus.QUEUED, sa_type=sa.String(20), index=True)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    last_error: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did what, when: sign-ins, Stripe connection changes, charges."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    actor_user_id: int | None = Field(default=None, foreign_key="merchantuser.id")
+    action: str = Field(max_length=100)
+    subject: str = Field(default="", max_length=200)
+    detail: str = Field(default="", max_length=2000)
+
+
+class StripeConnection(SQLModel, table=True):
+    """The merchant's Stripe account as connected in Settings; keys encrypted with SECRET_KEY."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: str = Field(max_length=255)
+    account_name: str = Field(default="", max_length=255)
+    mode: str = Field(max_length=20)
+    api_base: str | None = Field(default=None, max_length=255)
+    secret_key_encrypted: str = Field(sa_type=sa.Text)
+    publishable_key: str = Field(max_length=255)
+    webhook_secret_encrypted: str | None = Field(default=None, sa_type=sa.Text)
+    connected_at: datetime = Field(default_factory=utcnow)
+    connected_by_user_id: int | None = Field(default=None, foreign_key="merchantuser.id")

@@ -1,0 +1,136 @@
+"""The sign-in page."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from mioapp import auth
+from mioapp.settings import get_settings
+from mioapp.state import MerchantState
+
+
+def _safe_next(value: str) -> str:
+    """Only same-site paths are followed after sign-in (no open redirect)."""
+    if value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/customers"
+
+
+class LoginState(MerchantState):
+    error: str = ""
+    submitting: bool = False
+
+    @rx.event
+    def redirect_if_signed_in(self):
+        with rx.session() as session:
+            if self._signed_in(session) is not None:
+                return rx.redirect("/customers")
+
+    @rx.event
+    def submit(self, form: dict):
+        self.error = ""
+        email = str(form.get("email", ""))[:254]
+        password = str(form.get("password", ""))[:1024]
+        if not email or not password:
+            self.error = "Enter your email and password."
+            return
+        with rx.session() as session:
+            result = auth.sign_in(
+                session, email=email, password=password, session_days=get_settings().session_days
+            )
+        if result.error:
+            self.error = result.error
+            return
+        self.session_token = result.token
+        target = _safe_next(self.router.url.query_parameters.get("next", ""))
+        return rx.redirect(target)
+
+
+def login_page() -> rx.Component:
+    return rx.center(
+        rx.vstack(
+            rx.hstack(
+                rx.center(
+                    rx.icon("waves", size=20, color="white"),
+                    background=rx.color("accent", 9),
+                    border_radius="10px",
+                    width="40px",
+                    height="40px",
+                ),
+                rx.heading("MioCommerce", size="6"),
+                align="center",
+                spacing="3",
+            ),
+            rx.card(
+                rx.form(
+                    rx.vstack(
+                        rx.heading("Sign in to your dashboard", size="5"),
+                        rx.text(get_settings().business_name, size="2", color=rx.color("gray", 10)),
+                        rx.vstack(
+                            rx.text(
+                                "Email", as_="label", html_for="email", size="2", weight="medium"
+                            ),
+                            rx.input(
+                                id="email",
+                                name="email",
+                                type="email",
+                                placeholder="you@company.com",
+                                required=True,
+                                auto_complete="username",
+                                size="3",
+                                width="100%",
+                            ),
+                            spacing="1",
+                            width="100%",
+                        ),
+                        rx.vstack(
+                            rx.text(
+                                "Password",
+                                as_="label",
+                                html_for="password",
+                                size="2",
+                                weight="medium",
+                            ),
+                            rx.input(
+                                id="password",
+                                name="password",
+                                type="password",
+                                required=True,
+                                auto_complete="current-password",
+                                size="3",
+                                width="100%",
+                            ),
+                            spacing="1",
+                            width="100%",
+                        ),
+                        rx.cond(
+                            LoginState.error != "",
+                            rx.callout(
+                                LoginState.error,
+                                icon="circle-alert",
+                                color_scheme="red",
+                                role="alert",
+                                width="100%",
+                            ),
+                        ),
+                        rx.button("Sign in", type="submit", size="3", width="100%"),
+                        spacing="4",
+                        width="100%",
+                    ),
+                    on_submit=LoginState.submit,
+                ),
+                size="4",
+                width="100%",
+            ),
+            rx.text(
+                "Payments are processed securely by Stripe.", size="1", color=rx.color("gray", 10)
+            ),
+            spacing="5",
+            align="center",
+            width="100%",
+            max_width="420px",
+        ),
+        min_height="100vh",
+        padding="16px",
+        background=rx.color("gray", 2),
+    )

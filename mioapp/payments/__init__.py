@@ -1,0 +1,1 @@
+"""Everything that talks to Stripe; nothing outside this package imports `stripe`."""

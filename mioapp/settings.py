@@ -1,0 +1,99 @@
+"""Every setting of the app: one pydantic-settings class read from the environment and `.env`."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Configuration; each field is the upper-case environment variable of the same name."""
+
+    model_config = SettingsConfigDict(
+        env_file=PROJECT_ROOT / ".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Field(
+        default=PROJECT_ROOT / ".data",
+        description="Folder for the SQLite database, the generated secret key and local mail.",
+    )
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL; empty means the SQLite file <DATA_DIR>/mioapp.db.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Encrypts stored Stripe keys; if unset, generated once into DATA_DIR.",
+    )
+    app_base_url: str = Field(
+        default="http://localhost:3000",
+        description="Public origin of the app: links in emails, allowed websocket/CORS origin.",
+    )
+    business_name: str = Field(
+        default="Lagoon Adventures", description="Merchant name shown to customers."
+    )
+    stripe_secret_key: SecretStr | None = Field(
+        default=None, description="Pre-connects Stripe (sk_test_/sk_live_); else use Settings."
+    )
+    stripe_publishable_key: str | None = Field(
+        default=None, description="Publishable key paired with STRIPE_SECRET_KEY."
+    )
+    stripe_webhook_secret: SecretStr | None = Field(
+        default=None, description="Signing secret (whsec_) of the webhook endpoint."
+    )
+    stripe_api_base: str | None = Field(
+        default=None,
+        description="Stripe API base URL; unset means real Stripe (the emulator sets it).",
+    )
+    stripe_js_url: str = Field(
+        default="https://js.stripe.com/v3/", description="Where the browser loads Stripe.js from."
+    )
+    smtp_url: str = Field(
+        default="smtp://127.0.0.1:8025",
+        description="smtp://[user:pass@]host:port (smtps:// for TLS); default: local mail server.",
+    )
+    mail_from: str = Field(
+        default="Lagoon Adventures <payments@lagoon-adventures.test>",
+        description="From address of every email.",
+    )
+    session_days: int = Field(default=7, description="How long a merchant sign-in lasts.")
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'mioapp.db'}"
+
+    @property
+    def stripe_mode(self) -> str:
+        """`emulator`, `test` or `live`, judged from the API base and the key prefix."""
+        if self.stripe_api_base:
+            return "emulator"
+        key = self.stripe_secret_key.get_secret_value() if self.stripe_secret_key else ""
+        return "live" if key.startswith(("sk_live_", "rk_live_")) else "test"
+
+    def secret_key_value(self) -> str:
+        """The configured SECRET_KEY, or one generated on first use and kept in DATA_DIR."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:  # another process created it first
+                pass
+            else:
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,32 @@
+"""Reflex configuration; every value comes from mioapp.settings."""
+
+import reflex as rx
+from reflex.plugins.sitemap import SitemapPlugin
+
+from mioapp.settings import PROJECT_ROOT, get_settings
+
+settings = get_settings()
+settings.data_dir.mkdir(parents=True, exist_ok=True)
+# Bun comes from the npm registry (see devtools/bootstrap.sh); the baseline build is for CPUs
+# without AVX2. REFLEX_BUN_PATH still wins when set.
+_oven = PROJECT_ROOT / ".tools" / "node_modules" / "@oven"
+_bun = [
+    p
+    for p in (
+        _oven / "bun-linux-x64" / "bin" / "bun",
+        _oven / "bun-linux-x64-baseline" / "bin" / "bun",
+    )
+    if p.exists()
+]
+
+config = rx.Config(
+    app_name="mioapp",
+    db_url=settings.resolved_database_url,
+    api_url=settings.app_base_url,
+    deploy_url=settings.app_base_url,
+    cors_allowed_origins=[settings.app_base_url],
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    disable_plugins=[SitemapPlugin],
+    **({"bun_path": _bun[0]} if _bun else {}),
+)
