@@ -159,6 +159,7 @@ class LocalStack:
     def start(self) -> LocalStack:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         logs = self.data_dir / "logs"
+        logs.mkdir(exist_ok=True)
         if self.use_emulator:
             logger.info("==> starting the Stripe emulator")
             self.emulator = start_emulator(

@@ -253,6 +253,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--webhook-secret", default=None)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("stripe").setLevel(logging.WARNING)
     engine = create_engine(get_settings().resolved_database_url)
     with Session(engine) as session:
         if args.if_empty and demo_user_exists(session):

@@ -8,6 +8,8 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+import mioapp.db  # noqa: F401  (engine settings apply to every engine)
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

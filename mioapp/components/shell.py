@@ -130,19 +130,24 @@ def card(*children: rx.Component, **props) -> rx.Component:
 def section(
     title: str, *children: rx.Component, action: rx.Component | None = None
 ) -> rx.Component:
-    return card(
-        rx.vstack(
-            rx.hstack(
-                rx.heading(title, size="4", weight="bold"),
-                rx.spacer(),
-                action or rx.fragment(),
+    """A titled card; a landmark named after its title (get_by_role("region", name=title))."""
+    return rx.el.section(
+        card(
+            rx.vstack(
+                rx.hstack(
+                    rx.heading(title, size="4", weight="bold"),
+                    rx.spacer(),
+                    action or rx.fragment(),
+                    width="100%",
+                    align="center",
+                ),
+                *children,
+                spacing="4",
                 width="100%",
-                align="center",
-            ),
-            *children,
-            spacing="4",
-            width="100%",
-        )
+            )
+        ),
+        aria_label=title,
+        width="100%",
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from mioapp import auth
+from mioapp.components.forms import field_label
 from mioapp.settings import get_settings
 from mioapp.state import MerchantState
 
@@ -67,9 +68,7 @@ def login_page() -> rx.Component:
                         rx.heading("Sign in to your dashboard", size="5"),
                         rx.text(get_settings().business_name, size="2", color=rx.color("gray", 10)),
                         rx.vstack(
-                            rx.text(
-                                "Email", as_="label", html_for="email", size="2", weight="medium"
-                            ),
+                            field_label("Email", "email"),
                             rx.input(
                                 id="email",
                                 name="email",
@@ -84,13 +83,7 @@ def login_page() -> rx.Component:
                             width="100%",
                         ),
                         rx.vstack(
-                            rx.text(
-                                "Password",
-                                as_="label",
-                                html_for="password",
-                                size="2",
-                                weight="medium",
-                            ),
+                            field_label("Password", "password"),
                             rx.input(
                                 id="password",
                                 name="password",

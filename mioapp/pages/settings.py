@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from mioapp.components.forms import field_label
 from mioapp.components.shell import card, dashboard
 from mioapp.payments import connection
 from mioapp.payments.gateway import GatewayError
@@ -97,7 +98,7 @@ class PaymentSettingsState(MerchantState):
 
 def _field(label: str, name: str, placeholder: str, hint: str, secret: bool) -> rx.Component:
     return rx.vstack(
-        rx.text(label, as_="label", html_for=name, size="2", weight="medium"),
+        field_label(label, name),
         rx.input(
             id=name,
             name=name,

@@ -1,0 +1,71 @@
+"""Shared fixtures: one database migrated by the real Alembic scripts, emptied after each test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext
+from alembic.script import ScriptDirectory
+from sqlmodel import Session, SQLModel
+
+import mioapp.models  # noqa: F401  (every table on SQLModel.metadata; mioapp.db's engine pragmas)
+
+ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
+
+
+def upgrade_to_head(connection: sa.Connection) -> None:
+    """Apply alembic/versions/ to `connection` the way `reflex db migrate` does.
+
+    Reflex never runs alembic/env.py (its URL is a placeholder and its metadata None): it
+    opens an EnvironmentContext on the script directory and hands it a live connection.
+    Doing the same keeps the test schema identical to a deployed one.
+    """
+    config = Config(ALEMBIC_INI)
+    script = ScriptDirectory.from_config(config)
+    with EnvironmentContext(
+        config, script, fn=lambda rev, _context: script._upgrade_revs("head", rev)
+    ) as env:
+        env.configure(connection=connection)
+        env.run_migrations()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return os.environ.get("TEST_DATABASE_URL") or (
+        f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    )
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[sa.Engine]:
+    engine = sa.create_engine(database_url)
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+            connection.exec_driver_sql("CREATE SCHEMA public")
+        upgrade_to_head(connection)
+    yield engine
+    engine.dispose()
+
+
+def _empty_all_tables(engine: sa.Engine) -> None:
+    tables = SQLModel.metadata.sorted_tables
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(engine.dialect.identifier_preparer.format_table(t) for t in tables)
+            connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        else:
+            for table in reversed(tables):
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def session(engine: sa.Engine) -> Iterator[Session]:
+    with Session(engine) as session:
+        yield session
+    _empty_all_tables(engine)

@@ -1,0 +1,106 @@
+"""Browser-test fixtures: the real app (prod build) with the Stripe emulator, and Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from sqlmodel import Session
+
+from devtools.stack import LocalStack, free_port
+from mioapp.demo import DEMO_EMAIL, DEMO_PASSWORD
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/e2e/" in item.nodeid:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """One app for the whole session, on a free port, with its own SQLite file and demo data."""
+    data_dir = tmp_path_factory.mktemp("app-data")
+    app = LocalStack(
+        port=free_port(),
+        data_dir=data_dir,
+        database_url=f"sqlite:///{data_dir / 'e2e.db'}",
+        seed_args=["--customers", "60", "--bookings", "180"],
+    )
+    with app.running():
+        yield app
+
+
+@pytest.fixture(scope="session")
+def db(stack: LocalStack) -> Iterator[sa.Engine]:
+    engine = sa.create_engine(stack.database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(db: sa.Engine) -> Iterator[Session]:
+    with Session(db) as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    executable = os.environ.get("CHROMIUM") or shutil.which("chromium")
+    if executable is None:
+        pytest.fail("Chromium is not installed: run `make test`, which installs it")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, stack: LocalStack, request: pytest.FixtureRequest) -> Iterator[Page]:
+    context = browser.new_context(base_url=stack.base_url, viewport={"width": 1360, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    if getattr(request.node, "rep_call_failed", False):
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=ARTIFACTS / f"{request.node.name}.png", full_page=True)
+    context.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if report.when == "call":
+        item.rep_call_failed = report.failed
+    return report
+
+
+def sign_in(page: Page, email: str = DEMO_EMAIL, password: str = DEMO_PASSWORD) -> None:
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+@pytest.fixture
+def merchant_page(page: Page) -> Page:
+    """A page signed in as the demo merchant, on the Customers list."""
+    sign_in(page)
+    expect(page.get_by_role("heading", name="Customers")).to_be_visible()
+    return page

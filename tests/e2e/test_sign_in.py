@@ -1,0 +1,57 @@
+"""Signing in and out, and what a signed-out browser may see."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import sign_in
+
+
+def test_signed_out_customers_redirects_to_sign_in(page: Page) -> None:
+    page.goto("/customers")
+    expect(page).to_have_url(re.compile(r"/login\?next=/customers"))
+    expect(page.get_by_role("heading", name="Sign in to your dashboard")).to_be_visible()
+
+
+def test_signed_out_customer_page_redirects_without_showing_data(page: Page) -> None:
+    page.goto("/customers/1")
+    expect(page).to_have_url(re.compile(r"/login\?next=/customers/1"))
+    expect(page.get_by_role("heading", name="Bookings")).to_have_count(0)
+
+
+def test_wrong_password_gets_generic_message(page: Page) -> None:
+    sign_in(page, password="not-the-password")
+    expect(page.get_by_role("alert")).to_have_text(
+        "That email and password don't match an account."
+    )
+    sign_in(page, email="nobody@example.com", password="whatever-it-is")
+    expect(page.get_by_role("alert")).to_have_text(
+        "That email and password don't match an account."
+    )
+    expect(page).to_have_url(re.compile(r"/login"))
+
+
+def test_sign_in_returns_to_requested_page_and_sign_out_ends_session(page: Page) -> None:
+    page.goto("/settings/payments")
+    expect(page).to_have_url(re.compile(r"/login\?next=/settings/payments"))
+    page.get_by_label("Email").fill("demo@miocommerce.test")
+    page.get_by_label("Password").fill("LiveTour-2026")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Payments")).to_be_visible()
+    expect(page.get_by_text("Maya Okafor")).to_be_visible()
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/login$"))
+    page.goto("/customers")
+    expect(page).to_have_url(re.compile(r"/login\?next=/customers"))
+
+
+def test_sign_in_ignores_offsite_next(page: Page) -> None:
+    page.goto("/login?next=//evil.example/phish")
+    page.get_by_label("Email").fill("demo@miocommerce.test")
+    page.get_by_label("Password").fill("LiveTour-2026")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Customers")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"^http://localhost:\d+/customers"))

@@ -1,0 +1,1 @@
+"""Unit tests: domain functions against a real migrated database, no server or browser."""
