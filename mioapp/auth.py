@@ -9,9 +9,10 @@ from datetime import timedelta
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from sqlmodel import Session, col, delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, delete, select, update
 
-from mioapp.models import AuditEntry, LoginSession, MerchantUser, utcnow
+from mioapp.models import AuditEntry, LoginSession, LoginThrottle, MerchantUser, utcnow
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
@@ -36,6 +37,10 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
 @dataclass(frozen=True)
 class LoginResult:
     user: MerchantUser | None = None
@@ -47,46 +52,70 @@ def create_user(session: Session, *, email: str, name: str, password: str) -> Me
     if len(password) < 10:
         raise ValueError("Passwords need at least 10 characters")
     user = MerchantUser(
-        email=email.strip().lower(), name=name, password_hash=hash_password(password)
+        email=normalize_email(email), name=name, password_hash=hash_password(password)
     )
     session.add(user)
     session.flush()
     return user
 
 
+def _is_locked(session: Session, email: str) -> bool:
+    throttle = session.exec(select(LoginThrottle).where(LoginThrottle.email == email)).first()
+    return bool(throttle and throttle.locked_until and throttle.locked_until > utcnow())
+
+
+def _record_failure(session: Session, email: str) -> bool:
+    """Count a failed sign-in for the email, atomically; True if that locked it."""
+    if session.exec(select(LoginThrottle.id).where(LoginThrottle.email == email)).first() is None:
+        try:
+            with session.begin_nested():
+                session.add(LoginThrottle(email=email))
+        except IntegrityError:
+            pass  # a parallel attempt created it; the increment below still counts ours
+    session.exec(
+        update(LoginThrottle)
+        .where(col(LoginThrottle.email) == email)
+        .values(failures=LoginThrottle.failures + 1)
+    )
+    throttle = session.exec(select(LoginThrottle).where(LoginThrottle.email == email)).one()
+    session.refresh(throttle)
+    if throttle.failures < MAX_FAILED_LOGINS:
+        return False
+    throttle.failures = 0
+    throttle.locked_until = utcnow() + LOCKOUT
+    session.add(throttle)
+    return True
+
+
 def sign_in(session: Session, *, email: str, password: str, session_days: int) -> LoginResult:
-    """Check credentials and open a login session; commits. Errors never say what was wrong."""
-    user = session.exec(
-        select(MerchantUser).where(MerchantUser.email == email.strip().lower())
-    ).first()
-    now = utcnow()
-    if user is None:
-        verify_password(password, _DUMMY_HASH)
-        return LoginResult(error=GENERIC_LOGIN_ERROR)
-    if user.locked_until and user.locked_until > now:
+    """Check credentials and open a login session; commits.
+
+    Unknown emails and wrong passwords get the same message, take the same time and are
+    throttled the same way, so the answers never reveal whether an account exists.
+    """
+    email = normalize_email(email)
+    if _is_locked(session, email):
         return LoginResult(error=LOCKED_ERROR)
-    if not verify_password(password, user.password_hash):
-        user.failed_logins += 1
-        locked = user.failed_logins >= MAX_FAILED_LOGINS
-        if locked:
-            user.failed_logins = 0
-            user.locked_until = now + LOCKOUT
-        session.add(user)
-        session.add(AuditEntry(actor_user_id=user.id, action="login.failed", subject=user.email))
+    user = session.exec(select(MerchantUser).where(MerchantUser.email == email)).first()
+    if not verify_password(password, user.password_hash if user else _DUMMY_HASH) or not user:
+        locked = _record_failure(session, email)
+        session.add(
+            AuditEntry(
+                actor_user_id=user.id if user else None, action="login.failed", subject=email
+            )
+        )
         session.commit()
         return LoginResult(error=LOCKED_ERROR if locked else GENERIC_LOGIN_ERROR)
-    user.failed_logins = 0
-    user.locked_until = None
+    session.exec(delete(LoginThrottle).where(col(LoginThrottle.email) == email))
     token = secrets.token_urlsafe(32)
     session.add(
         LoginSession(
             user_id=user.id,
             token_hash=hash_token(token),
-            expires_at=now + timedelta(days=session_days),
+            expires_at=utcnow() + timedelta(days=session_days),
         )
     )
-    session.add(AuditEntry(actor_user_id=user.id, action="login.succeeded", subject=user.email))
-    session.add(user)
+    session.add(AuditEntry(actor_user_id=user.id, action="login.succeeded", subject=email))
     session.commit()
     session.refresh(user)
     return LoginResult(user=user, token=token)

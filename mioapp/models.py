@@ -58,9 +58,16 @@ class MerchantUser(SQLModel, table=True):
     email: str = Field(max_length=254, sa_column_kwargs={"unique": True}, index=True)
     name: str = Field(max_length=120)
     password_hash: str = Field(max_length=255)
-    failed_logins: int = 0
-    locked_until: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed sign-ins per email address, known or not, so a lockout reveals no account."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, sa_column_kwargs={"unique": True})
+    failures: int = 0
+    locked_until: datetime | None = None
 
 
 class LoginSession(SQLModel, table=True):

@@ -1,12 +1,19 @@
-"""Formatting integer minor-unit amounts for people, with Babel's currency data."""
+"""Formatting and parsing integer minor-unit amounts for people, with Babel's currency data."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from babel.numbers import format_currency, get_currency_precision
+from babel.numbers import (
+    NumberFormatError,
+    format_currency,
+    get_currency_precision,
+    parse_decimal,
+)
 
 DEFAULT_LOCALE = "en_US"
+# Stripe's largest charge is 99,999,999 in minor units (USD 999,999.99).
+MAX_AMOUNT = 99_999_999
 
 
 def minor_unit_exponent(currency: str) -> int:
@@ -25,23 +32,25 @@ def format_money(amount: int, currency: str, locale: str = DEFAULT_LOCALE) -> st
     )
 
 
-def parse_money(text: str, currency: str) -> int:
+def parse_money(text: str, currency: str, locale: str = DEFAULT_LOCALE) -> int:
     """A typed amount such as `120`, `120.5` or `1,200.00` -> minor units.
 
-    Raises ValueError with a message fit for a person when the text is not an amount
-    of this currency (too many decimals, negative, not a number).
+    Parsing is strict for the locale, so `12,50` is refused in en_US rather than read as
+    1,250. Raises ValueError with a message fit for a person.
     """
-    cleaned = text.strip().replace(",", "").lstrip("$€£¥")
-    try:
-        value = Decimal(cleaned)
-    except ArithmeticError as exc:
-        raise ValueError("Enter an amount such as 120.00") from exc
-    if not value.is_finite():
+    cleaned = text.strip().lstrip("$€£¥").strip()
+    if any(ch.isalpha() for ch in cleaned):  # no "1e3", "NaN" or "Infinity"
         raise ValueError("Enter an amount such as 120.00")
+    try:
+        value = parse_decimal(cleaned, locale=locale, strict=True)
+    except NumberFormatError as exc:
+        raise ValueError("Enter an amount such as 120.00") from exc
     exponent = minor_unit_exponent(currency)
     minor = value.scaleb(exponent)
     if minor != minor.to_integral_value():
         raise ValueError(f"{currency.upper()} amounts have at most {exponent} decimal places")
     if minor <= 0:
         raise ValueError("The amount must be more than zero")
+    if minor > MAX_AMOUNT:
+        raise ValueError(f"The amount can be at most {format_money(MAX_AMOUNT, currency, locale)}")
     return int(minor)

@@ -79,7 +79,7 @@ class Settings(BaseSettings):
 
     def secret_key_value(self) -> str:
         """The configured SECRET_KEY, or one generated on first use and kept in DATA_DIR."""
-        if self.secret_key is not None:
+        if self.secret_key is not None and self.secret_key.get_secret_value():
             return self.secret_key.get_secret_value()
         path = self.data_dir / "secret_key"
         if not path.exists():
@@ -91,7 +91,10 @@ class Settings(BaseSettings):
             else:
                 with os.fdopen(fd, "w") as handle:
                     handle.write(secrets.token_urlsafe(48))
-        return path.read_text().strip()
+        value = path.read_text().strip()
+        if not value:
+            raise RuntimeError(f"{path} is empty; delete it or set SECRET_KEY")
+        return value
 
 
 @lru_cache

@@ -16,7 +16,6 @@ from mioapp.models import AuditEntry, Customer, StripeConnection
 from mioapp.pages.customers import CustomerListState
 from mioapp.pages.settings import PaymentSettingsState
 
-
 NAMESPACE = "/_event"  # Reflex's Socket.IO namespace (and path) for state events
 
 

@@ -1,4 +1,4 @@
-"""Connecting Stripe in Settings: keys verified by the emulator, secret never sent to the browser."""
+"""Connecting Stripe in Settings: keys verified by the emulator, the secret never sent out."""
 
 from __future__ import annotations
 

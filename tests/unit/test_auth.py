@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session, select
 
 from mioapp import auth
-from mioapp.models import AuditEntry, LoginSession, MerchantUser, utcnow
+from mioapp.models import AuditEntry, LoginSession, LoginThrottle, MerchantUser, utcnow
 
 EMAIL = "maya@lagoon.test"
 PASSWORD = "correct horse battery"
@@ -43,6 +43,11 @@ def _open_session(session: Session, user: MerchantUser, *, expires_in: timedelta
     return token
 
 
+def _throttle(session: Session, email: str = EMAIL) -> LoginThrottle | None:
+    session.expire_all()
+    return session.exec(select(LoginThrottle).where(LoginThrottle.email == email)).first()
+
+
 def _audit_actions(session: Session) -> list[str]:
     return list(session.exec(select(AuditEntry.action).order_by(AuditEntry.id)).all())
 
@@ -71,8 +76,7 @@ def test_create_user_rejects_short_passwords(session: Session) -> None:
 
 
 def test_sign_in_stores_only_the_sha256_of_the_token(session: Session, user: MerchantUser) -> None:
-    user.failed_logins = 3
-    session.add(user)
+    session.add(LoginThrottle(email=EMAIL, failures=3))
     session.commit()
 
     result = auth.sign_in(session, email=" MAYA@lagoon.test", password=PASSWORD, session_days=7)
@@ -87,7 +91,7 @@ def test_sign_in_stores_only_the_sha256_of_the_token(session: Session, user: Mer
     assert (
         timedelta(days=7) - timedelta(minutes=1) < login.expires_at - utcnow() <= timedelta(days=7)
     )
-    assert session.get(MerchantUser, user.id).failed_logins == 0
+    assert _throttle(session) is None, "a success clears the failure count"
     assert _audit_actions(session) == ["login.succeeded"]
     assert auth.user_for_token(session, result.token).id == user.id
 
@@ -102,9 +106,13 @@ def test_wrong_password_and_unknown_email_look_the_same(
 
     assert wrong_password == unknown_email == auth.LoginResult(error=auth.GENERIC_LOGIN_ERROR)
     assert session.exec(select(LoginSession)).all() == []
-    assert session.get(MerchantUser, user.id).failed_logins == 1
-    failed = session.exec(select(AuditEntry)).one()
-    assert (failed.action, failed.actor_user_id, failed.subject) == ("login.failed", user.id, EMAIL)
+    assert _throttle(session).failures == 1
+    assert _throttle(session, "nobody@lagoon.test").failures == 1
+    failed = session.exec(select(AuditEntry).order_by(AuditEntry.id)).all()
+    assert [(f.action, f.actor_user_id, f.subject) for f in failed] == [
+        ("login.failed", user.id, EMAIL),
+        ("login.failed", None, "nobody@lagoon.test"),
+    ]
 
 
 def test_five_failures_lock_the_account_until_locked_until_passes(
@@ -115,21 +123,21 @@ def test_five_failures_lock_the_account_until_locked_until_passes(
         for _ in range(auth.MAX_FAILED_LOGINS)
     ]
     assert errors == [auth.GENERIC_LOGIN_ERROR] * 4 + [auth.LOCKED_ERROR]
-    locked_until = session.get(MerchantUser, user.id).locked_until
+    locked_until = _throttle(session).locked_until
     assert timedelta(minutes=14) < locked_until - utcnow() <= timedelta(minutes=15)
 
     while_locked = auth.sign_in(session, email=EMAIL, password=PASSWORD, session_days=7)
     assert while_locked == auth.LoginResult(error=auth.LOCKED_ERROR)
     assert session.exec(select(LoginSession)).all() == []
 
-    locked = session.get(MerchantUser, user.id)
+    locked = _throttle(session)
     locked.locked_until = utcnow() - timedelta(seconds=1)
     session.add(locked)
     session.commit()
 
     after = auth.sign_in(session, email=EMAIL, password=PASSWORD, session_days=7)
     assert after.error is None and after.token
-    assert session.get(MerchantUser, user.id).locked_until is None
+    assert _throttle(session) is None
     assert _audit_actions(session) == ["login.failed"] * 5 + ["login.succeeded"]
 
 
@@ -176,3 +184,13 @@ def test_sign_out_without_a_token_changes_nothing(session: Session, user: Mercha
     auth.sign_out(session, None)
     auth.sign_out(session, "")
     assert auth.user_for_token(session, token).id == user.id
+
+
+def test_unknown_email_is_locked_out_like_a_real_one(session: Session, user: MerchantUser) -> None:
+    """Five failures lock any address, so the locked message proves no account exists."""
+    for email in (EMAIL, "nobody@lagoon.test"):
+        errors = [
+            auth.sign_in(session, email=email, password=WRONG, session_days=7).error
+            for _ in range(auth.MAX_FAILED_LOGINS + 1)
+        ]
+        assert errors == [auth.GENERIC_LOGIN_ERROR] * 4 + [auth.LOCKED_ERROR] * 2

@@ -43,17 +43,7 @@ def test_search_by_name_email_or_phone(session: Session, query: str, names: list
     assert _names(session, query) == names
 
 
-def test_search_ignores_the_case_of_accented_letters(
-    session: Session, request: pytest.FixtureRequest
-) -> None:
-    if session.get_bind().dialect.name == "sqlite":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="app bug: customers.py:97-99 ilike() becomes lower() LIKE on SQLite, "
-                "and SQLite's lower() folds ASCII letters only",
-            )
-        )
+def test_search_ignores_the_case_of_accented_letters(session: Session) -> None:
     make_customer(session, name="Élodie Ørsted")
     make_customer(session, name="Elodie Orsted")
     assert _names(session, "élodie ørsted") == ["Élodie Ørsted"]

@@ -53,6 +53,7 @@ def test_format_money_follows_the_locale() -> None:
         ("1.234", "bhd", 1_234),
         ("0.5", "bhd", 500),
         ("12", "BHD", 12_000),
+        ("999,999.99", "usd", 99_999_999),
     ],
 )
 def test_parse_money(text: str, currency: str, minor: int) -> None:
@@ -85,6 +86,9 @@ def test_what_is_shown_parses_back_to_the_same_amount(amount: int, currency: str
         ("sNaN", "usd", "Enter an amount such as 120.00"),
         ("Infinity", "usd", "Enter an amount such as 120.00"),
         ("-inf", "usd", "Enter an amount such as 120.00"),
+        ("1e3", "usd", "Enter an amount such as 120.00"),
+        ("12,50", "eur", "Enter an amount such as 120.00"),
+        ("1000000", "usd", "The amount can be at most $999,999.99"),
     ],
 )
 def test_parse_money_rejects_with_a_message_for_people(

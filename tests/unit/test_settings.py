@@ -111,11 +111,6 @@ def test_secret_key_is_generated_once_private_and_reused(tmp_path: Path) -> None
     assert Settings(_env_file=None, data_dir=data_dir).secret_key_value() == first
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app bug: settings.py:82 treats SECRET_KEY= (empty) as a key, so secrets are "
-    "encrypted with a key anyone can derive; empty should mean unset, as for DATABASE_URL",
-)
 def test_an_empty_secret_key_is_not_used_as_the_key(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

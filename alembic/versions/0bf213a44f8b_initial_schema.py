@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 38618303e562
+Revision ID: 0bf213a44f8b
 Revises: 
-Create Date: 2026-11-26 10:55:38.661754
+Create Date: 2026-11-26 11:09:32.176401
 
 """
 from typing import Sequence, Union
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 import sqlmodel
 
 # revision identifiers, used by Alembic.
-revision: str = '38618303e562'
+revision: str = '0bf213a44f8b'
 down_revision: Union[str, Sequence[str], None] = None
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
@@ -35,13 +35,19 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_customer_email'), ['email'], unique=False)
         batch_op.create_index(batch_op.f('ix_customer_name'), ['name'], unique=False)
 
+    op.create_table('loginthrottle',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('email', sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
+    sa.Column('failures', sa.Integer(), nullable=False),
+    sa.Column('locked_until', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('email')
+    )
     op.create_table('merchantuser',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('email', sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
     sa.Column('password_hash', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
-    sa.Column('failed_logins', sa.Integer(), nullable=False),
-    sa.Column('locked_until', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
@@ -328,6 +334,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_merchantuser_email'))
 
     op.drop_table('merchantuser')
+    op.drop_table('loginthrottle')
     with op.batch_alter_table('customer', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_customer_name'))
         batch_op.drop_index(batch_op.f('ix_customer_email'))

@@ -1,0 +1,1 @@
+"""Developer and test tooling for the project; never imported by the ``mioapp`` package."""
