@@ -157,6 +157,8 @@ class LocalStack:
         return reflex_env(extra)
 
     def start(self) -> LocalStack:
+        if not port_is_free(self.port):
+            raise RuntimeError(f"port {self.port} is taken; choose another (PORT=...)")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         logs = self.data_dir / "logs"
         logs.mkdir(exist_ok=True)

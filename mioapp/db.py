@@ -9,16 +9,10 @@ import sqlalchemy as sa
 
 @sa.event.listens_for(sa.Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    """Foreign keys on, WAL so readers don't block the writer, wait for locks rather than fail,
-    and a Unicode-aware lower() (SQLite's own folds only ASCII, so "élodie" missed "Élodie")."""
+    """Foreign keys on, WAL so readers don't block the writer, wait for locks rather than fail."""
     if isinstance(dbapi_connection, sqlite3.Connection):
-        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
-
-
-def _lower(value: object) -> object:
-    return value.lower() if isinstance(value, str) else value

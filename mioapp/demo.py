@@ -23,6 +23,7 @@ from mioapp.models import (
     PaymentMethodKind,
     PaymentStatus,
     SavedCard,
+    customer_search_text,
 )
 from mioapp.payments import connection, gateway
 from mioapp.settings import get_settings
@@ -106,11 +107,15 @@ def _insert_customers(session: Session, fake: Faker, count: int, now: datetime) 
     rows = []
     for index in range(count):
         first, last = fake.first_name(), fake.last_name()
+        name = f"{first} {last}"
+        email = f"{first}.{last}{index % 97 or ''}@{fake.free_email_domain()}".lower()
+        phone = fake.numerify("+1 (%##) %##-####")
         rows.append(
             {
-                "name": f"{first} {last}",
-                "email": f"{first}.{last}{index % 97 or ''}@{fake.free_email_domain()}".lower(),
-                "phone": fake.numerify("+1 (%##) %##-####"),
+                "name": name,
+                "email": email,
+                "phone": phone,
+                "search_text": customer_search_text(name, email, phone),
                 "created_at": now - timedelta(days=fake.random_int(30, 900)),
             }
         )

@@ -1,4 +1,4 @@
-"""Builds the Reflex app: theme, pages and the API routes; nothing else."""
+"""Builds the Reflex app: pages and the API routes; nothing else."""
 
 import reflex as rx
 
@@ -9,7 +9,6 @@ from mioapp.pages.login import LoginState, login_page
 from mioapp.pages.settings import PaymentSettingsState, settings_page
 
 app = rx.App(
-    theme=rx.theme(accent_color="indigo", gray_color="slate", radius="large", scaling="100%"),
     api_transformer=api.routes,
     stylesheets=["/styles.css"],
 )

@@ -15,6 +15,16 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _enum(enum_class: type[StrEnum]) -> sa.Enum:
+    """Stored as its value in a VARCHAR, read back as the enum member."""
+    return sa.Enum(
+        enum_class,
+        native_enum=False,
+        length=20,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
 class PaymentStatus(StrEnum):
     CREATED = "created"
     PROCESSING = "processing"
@@ -88,7 +98,20 @@ class Customer(SQLModel, table=True):
     stripe_customer_id: str | None = Field(
         default=None, max_length=255, sa_column_kwargs={"unique": True}
     )
+    search_text: str = Field(default="", max_length=800, index=True)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+def customer_search_text(name: str, email: str, phone: str) -> str:
+    """What customer search matches against: case-folded name, email, phone and its digits."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    return f"{name} {email} {phone} {digits}".casefold()
+
+
+@sa.event.listens_for(Customer, "before_insert")
+@sa.event.listens_for(Customer, "before_update")
+def _refresh_search_text(_mapper, _connection, customer: Customer) -> None:
+    customer.search_text = customer_search_text(customer.name, customer.email, customer.phone)
 
 
 class Booking(SQLModel, table=True):
@@ -126,8 +149,8 @@ class Payment(SQLModel, table=True):
     customer_id: int = Field(foreign_key="customer.id", index=True)
     amount: int = Field(gt=0)
     currency: str = Field(max_length=3)
-    method_kind: PaymentMethodKind = Field(sa_type=sa.String(20))
-    status: PaymentStatus = Field(default=PaymentStatus.CREATED, sa_type=sa.String(20))
+    method_kind: PaymentMethodKind = Field(sa_type=_enum(PaymentMethodKind))
+    status: PaymentStatus = Field(default=PaymentStatus.CREATED, sa_type=_enum(PaymentStatus))
     stripe_payment_intent_id: str | None = Field(
         default=None, max_length=255, sa_column_kwargs={"unique": True}
     )
@@ -162,7 +185,7 @@ class Refund(SQLModel, table=True):
     payment_id: int = Field(foreign_key="payment.id", index=True)
     amount: int = Field(gt=0)
     currency: str = Field(max_length=3)
-    status: RefundStatus = Field(default=RefundStatus.PENDING, sa_type=sa.String(20))
+    status: RefundStatus = Field(default=RefundStatus.PENDING, sa_type=_enum(RefundStatus))
     stripe_refund_id: str | None = Field(
         default=None, max_length=255, sa_column_kwargs={"unique": True}
     )
@@ -189,7 +212,9 @@ class PaymentLink(SQLModel, table=True):
     token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
     amount: int = Field(gt=0)
     currency: str = Field(max_length=3)
-    status: PaymentLinkStatus = Field(default=PaymentLinkStatus.SENT, sa_type=sa.String(20))
+    status: PaymentLinkStatus = Field(
+        default=PaymentLinkStatus.SENT, sa_type=_enum(PaymentLinkStatus)
+    )
     message: str = Field(default="", max_length=1000)
     expires_at: datetime
     created_by_user_id: int | None = Field(default=None, foreign_key="merchantuser.id")
@@ -234,7 +259,7 @@ class EmailMessage(SQLModel, table=True):
     text_body: str = Field(sa_type=sa.Text)
     html_body: str = Field(sa_type=sa.Text)
     customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
-    status: EmailStatus = Field(default=EmailStatus.QUEUED, sa_type=sa.String(20), index=True)
+    status: EmailStatus = Field(default=EmailStatus.QUEUED, sa_type=_enum(EmailStatus), index=True)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow)
     last_error: str | None = Field(default=None, max_length=1000)

@@ -30,35 +30,37 @@ def _nav_item(label: str, href: str, icon: str, active: bool) -> rx.Component:
 
 
 def _sidebar(active: str) -> rx.Component:
-    return rx.vstack(
-        rx.hstack(
-            rx.center(
-                rx.icon("waves", size=18, color="white"),
-                background=rx.color("accent", 9),
-                border_radius="8px",
-                width="32px",
-                height="32px",
+    return rx.box(
+        rx.vstack(
+            rx.hstack(
+                rx.center(
+                    rx.icon("waves", size=18, color="white"),
+                    background=rx.color("accent", 9),
+                    border_radius="8px",
+                    width="32px",
+                    height="32px",
+                ),
+                rx.vstack(
+                    rx.text("MioCommerce", weight="bold", size="3"),
+                    rx.text(get_settings().business_name, size="1", color=rx.color("gray", 10)),
+                    spacing="0",
+                ),
+                spacing="3",
+                padding_x="12px",
+                padding_bottom="20px",
             ),
-            rx.vstack(
-                rx.text("MioCommerce", weight="bold", size="3"),
-                rx.text(get_settings().business_name, size="1", color=rx.color("gray", 10)),
-                spacing="0",
-            ),
-            spacing="3",
-            padding_x="12px",
-            padding_bottom="20px",
+            *[_nav_item(label, href, icon, label == active) for label, href, icon in NAV],
+            spacing="1",
+            padding="20px 12px",
+            position="sticky",
+            top="0",
         ),
-        *[_nav_item(label, href, icon, label == active) for label, href, icon in NAV],
-        spacing="1",
         width="240px",
         min_width="240px",
-        padding="20px 12px",
+        align_self="stretch",
         border_right=f"1px solid {rx.color('gray', 5)}",
         background=rx.color("gray", 1),
-        height="100vh",
-        position="sticky",
-        top="0",
-        display=["none", "none", "flex"],
+        display=["none", "none", "block"],
     )
 
 

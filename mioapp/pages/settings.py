@@ -128,7 +128,7 @@ def _connected_card() -> rx.Component:
                     rx.icon("circle-check", color=rx.color("green", 9)),
                     width="36px",
                     height="36px",
-                    border_radius="full",
+                    border_radius="9999px",
                     background=rx.color("green", 3),
                 ),
                 rx.vstack(

@@ -47,6 +47,19 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         yield app
 
 
+@pytest.fixture(autouse=True)
+def no_backend_errors(stack: LocalStack) -> Iterator[None]:
+    """Fail a test whose actions raised in the app: Reflex shows only a toast for those."""
+    log = stack.app.log_path
+    start = log.stat().st_size
+    yield
+    with log.open("rb") as handle:
+        handle.seek(start)
+        new = handle.read().decode(errors="replace")
+    if "Traceback" in new:
+        pytest.fail(f"the app raised during this test:\n{new[new.index('Traceback') :][:4000]}")
+
+
 @pytest.fixture(scope="session")
 def db(stack: LocalStack) -> Iterator[sa.Engine]:
     engine = sa.create_engine(stack.database_url)

@@ -45,6 +45,15 @@ def test_search_open_customer_and_see_bookings(merchant_page: Page, session: Ses
         expect(booking_row).to_contain_text(format_money(line.money.balance, "usd"))
     expect(page.get_by_role("button", name="Charge Customer")).to_be_enabled()
 
+    transactions = page.get_by_role("region", name="Transactions")
+    expect(transactions.get_by_role("row")).to_have_count(len(detail.payments) + 1)
+    for payment in detail.payments:
+        payment_row = transactions.get_by_role("row").filter(
+            has_text=payment.stripe_payment_intent_id
+        )
+        expect(payment_row).to_contain_text(format_money(payment.amount, payment.currency))
+        expect(payment_row).to_contain_text("Succeeded")
+
 
 def test_search_by_phone_and_no_match_empty_state(merchant_page: Page, session: Session) -> None:
     page = merchant_page
@@ -58,7 +67,9 @@ def test_search_by_phone_and_no_match_empty_state(merchant_page: Page, session: 
 
 def test_pagination_moves_through_customers(merchant_page: Page, session: Session) -> None:
     page = merchant_page
-    names = [c.name for c in session.exec(select(Customer).order_by(Customer.name, Customer.id))]
+    names = [
+        c.name for c in session.exec(select(Customer).order_by(Customer.search_text, Customer.id))
+    ]
     expect(page.get_by_text("Page 1 of 3")).to_be_visible()
     expect(page.get_by_role("row").nth(1)).to_contain_text(names[0])
     page.get_by_role("button", name="Next").click()

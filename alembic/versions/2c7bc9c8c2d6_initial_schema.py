@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 0bf213a44f8b
+Revision ID: 2c7bc9c8c2d6
 Revises: 
-Create Date: 2026-11-26 11:09:32.176401
+Create Date: 2026-11-26 11:17:34.646370
 
 """
 from typing import Sequence, Union
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 import sqlmodel
 
 # revision identifiers, used by Alembic.
-revision: str = '0bf213a44f8b'
+revision: str = '2c7bc9c8c2d6'
 down_revision: Union[str, Sequence[str], None] = None
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
@@ -27,6 +27,7 @@ def upgrade() -> None:
     sa.Column('email', sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
     sa.Column('phone', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('stripe_customer_id', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+    sa.Column('search_text', sqlmodel.sql.sqltypes.AutoString(length=800), nullable=False),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('stripe_customer_id')
@@ -34,6 +35,7 @@ def upgrade() -> None:
     with op.batch_alter_table('customer', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_customer_email'), ['email'], unique=False)
         batch_op.create_index(batch_op.f('ix_customer_name'), ['name'], unique=False)
+        batch_op.create_index(batch_op.f('ix_customer_search_text'), ['search_text'], unique=False)
 
     op.create_table('loginthrottle',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -105,7 +107,7 @@ def upgrade() -> None:
     sa.Column('text_body', sa.Text(), nullable=False),
     sa.Column('html_body', sa.Text(), nullable=False),
     sa.Column('customer_id', sa.Integer(), nullable=True),
-    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('status', sa.Enum('queued', 'sent', 'failed', name='emailstatus', native_enum=False, length=20), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('next_attempt_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
@@ -138,7 +140,7 @@ def upgrade() -> None:
     sa.Column('token_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('amount', sa.Integer(), nullable=False),
     sa.Column('currency', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
-    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('status', sa.Enum('sent', 'opened', 'paid', 'expired', 'revoked', name='paymentlinkstatus', native_enum=False, length=20), nullable=False),
     sa.Column('message', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
     sa.Column('expires_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('created_by_user_id', sa.Integer(), nullable=True),
@@ -190,8 +192,8 @@ def upgrade() -> None:
     sa.Column('customer_id', sa.Integer(), nullable=False),
     sa.Column('amount', sa.Integer(), nullable=False),
     sa.Column('currency', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
-    sa.Column('method_kind', sa.String(length=20), nullable=False),
-    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('method_kind', sa.Enum('card_on_file', 'new_card', 'payment_link', name='paymentmethodkind', native_enum=False, length=20), nullable=False),
+    sa.Column('status', sa.Enum('created', 'processing', 'requires_action', 'succeeded', 'failed', 'canceled', 'unknown', name='paymentstatus', native_enum=False, length=20), nullable=False),
     sa.Column('stripe_payment_intent_id', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
     sa.Column('idempotency_key', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
     sa.Column('description', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
@@ -248,7 +250,7 @@ def upgrade() -> None:
     sa.Column('payment_id', sa.Integer(), nullable=False),
     sa.Column('amount', sa.Integer(), nullable=False),
     sa.Column('currency', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
-    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'succeeded', 'failed', name='refundstatus', native_enum=False, length=20), nullable=False),
     sa.Column('stripe_refund_id', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
     sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
@@ -336,6 +338,7 @@ def downgrade() -> None:
     op.drop_table('merchantuser')
     op.drop_table('loginthrottle')
     with op.batch_alter_table('customer', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_customer_search_text'))
         batch_op.drop_index(batch_op.f('ix_customer_name'))
         batch_op.drop_index(batch_op.f('ix_customer_email'))
 
