@@ -48,6 +48,13 @@ class PaymentSettingsState(MerchantState):
         self.error = ""
         with rx.session() as session:
             self._show(connection.connection_info(session))
+        if self.source == "environment":
+            try:
+                account = connection.environment_account()
+            except GatewayError as exc:
+                self.error = f"Stripe didn't accept the keys set in the environment: {exc.message}"
+            else:
+                self.account_id, self.account_name = account.account_id, account.display_name
         return None
 
     @rx.event
@@ -160,6 +167,12 @@ def _connected_card() -> rx.Component:
                     rx.cond(
                         S.source == "environment", "Environment variables", "Connected in Settings"
                     ),
+                ),
+            ),
+            rx.cond(
+                S.error != "",
+                rx.callout(
+                    S.error, icon="circle-alert", color_scheme="red", role="alert", width="100%"
                 ),
             ),
             rx.cond(

@@ -9,7 +9,7 @@ from sqlmodel import Session, delete, select
 
 from mioapp.crypto import decrypt, encrypt
 from mioapp.models import AuditEntry, StripeConnection
-from mioapp.payments.gateway import StripeCredentials, verify_credentials
+from mioapp.payments.gateway import AccountInfo, StripeCredentials, verify_credentials
 from mioapp.settings import Settings, get_settings
 
 
@@ -54,12 +54,15 @@ def active_credentials(
     row = _stored(session)
     if row is None:
         return None
+    key = settings.secret_key_value()
     return StripeCredentials(
-        secret_key=decrypt(row.secret_key_encrypted),
+        secret_key=decrypt(row.secret_key_encrypted, secret_key=key),
         publishable_key=row.publishable_key,
-        webhook_secret=decrypt(row.webhook_secret_encrypted)
-        if row.webhook_secret_encrypted
-        else None,
+        webhook_secret=(
+            decrypt(row.webhook_secret_encrypted, secret_key=key)
+            if row.webhook_secret_encrypted
+            else None
+        ),
         api_base=row.api_base,
     )
 
@@ -90,6 +93,12 @@ def connection_info(session: Session, settings: Settings | None = None) -> Conne
     )
 
 
+def environment_account(settings: Settings | None = None) -> AccountInfo | None:
+    """The account behind environment keys, checked live with Stripe (raises GatewayError)."""
+    env = _env_credentials(settings or get_settings())
+    return verify_credentials(env) if env is not None else None
+
+
 def connect(
     session: Session,
     *,
@@ -108,6 +117,7 @@ def connect(
         api_base=settings.stripe_api_base,
     )
     account = verify_credentials(credentials)
+    key = settings.secret_key_value()
     session.exec(delete(StripeConnection))
     session.add(
         StripeConnection(
@@ -115,10 +125,12 @@ def connect(
             account_name=account.display_name,
             mode=credentials.mode,
             api_base=credentials.api_base,
-            secret_key_encrypted=encrypt(credentials.secret_key),
+            secret_key_encrypted=encrypt(credentials.secret_key, secret_key=key),
             publishable_key=credentials.publishable_key,
             webhook_secret_encrypted=(
-                encrypt(credentials.webhook_secret) if credentials.webhook_secret else None
+                encrypt(credentials.webhook_secret, secret_key=key)
+                if credentials.webhook_secret
+                else None
             ),
             connected_by_user_id=user_id,
         )

@@ -208,6 +208,7 @@ def create_demo_payment(
     client = build_client(credentials)
     try:
         if credentials.mode == "emulator":
+            # Keyed too, so a retried seed reuses the card and the intent's key still matches.
             payment_method = client.v1.payment_methods.create(
                 params={
                     "type": "card",
@@ -217,7 +218,8 @@ def create_demo_payment(
                         "exp_year": 2030,
                         "cvc": "123",
                     },
-                }
+                },
+                options={"idempotency_key": f"{idempotency_key}-card"},
             )
         else:
             payment_method = client.v1.payment_methods.retrieve("pm_card_visa")

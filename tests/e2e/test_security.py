@@ -83,3 +83,13 @@ def test_health_reports_database_and_stripe(stack: LocalStack) -> None:
     with urllib.request.urlopen(f"{stack.base_url}/api/health", timeout=5) as response:
         body = json.loads(response.read())
     assert body == {"ok": True, "database": "ok", "stripe": "emulator"}
+
+
+def test_api_cors_allows_only_the_app_origin(stack: LocalStack) -> None:
+    def allowed_origin(origin: str) -> str | None:
+        request = urllib.request.Request(f"{stack.base_url}/api/health", headers={"Origin": origin})
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.headers.get("Access-Control-Allow-Origin")
+
+    assert allowed_origin(stack.base_url) == stack.base_url
+    assert allowed_origin("https://evil.example") is None

@@ -5,7 +5,6 @@ Calls are started without awaiting their promise: ``page.evaluate`` would block 
 fake 3D Secure dialog waits for a click. Results land in ``window.result``.
 """
 
-import shutil
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,20 +12,9 @@ from typing import Any
 
 import pytest
 import stripe
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from devtools.stripe_emulator.launcher import EmulatorProcess
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 PAGE = """<!doctype html>
 <html lang="en">
@@ -71,14 +59,6 @@ def page_url(emulator: EmulatorProcess, publishable_key: str) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_address[1]}/checkout"
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

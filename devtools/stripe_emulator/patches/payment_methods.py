@@ -9,6 +9,7 @@
 - ``payment_methods.list(customer=...)`` defaults to ``type="card"``, newest first;
   ``GET /v1/customers/{id}/payment_methods`` is added.
 - ``billing_details`` always has Stripe's full shape (address, email, name, phone).
+- ``card.brand`` follows the number (localstripe called every card ``visa``).
 """
 
 from typing import Any
@@ -24,9 +25,31 @@ ADDRESS_FIELDS = ("city", "country", "line1", "line2", "postal_code", "state")
 _original_init = PaymentMethod.__init__
 
 
+# Leading digits of Stripe's test card numbers, by brand (longest prefixes first).
+BRAND_PREFIXES = (
+    ("34", "amex"),
+    ("37", "amex"),
+    ("6011", "discover"),
+    ("65", "discover"),
+    ("3056", "diners"),
+    ("36", "diners"),
+    ("35", "jcb"),
+    ("62", "unionpay"),
+    ("2", "mastercard"),
+    ("5", "mastercard"),
+    ("4", "visa"),
+)
+
+
+def brand_of(number: str) -> str:
+    return next((brand for prefix, brand in BRAND_PREFIXES if number.startswith(prefix)), "unknown")
+
+
 def _init(self: PaymentMethod, billing_details: Any = None, **data: Any) -> None:
     _original_init(self, billing_details=billing_details, **data)
     self.billing_details = full_billing_details(self.billing_details)
+    if self.type == "card":
+        self.card["brand"] = brand_of(self._card_number)
 
 
 def full_billing_details(details: dict[str, Any]) -> dict[str, Any]:
