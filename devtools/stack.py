@@ -221,13 +221,6 @@ class LocalStack:
             self.stop()
 
 
-def _real_stripe_configured() -> bool:
-    from mioapp.settings import Settings
-
-    settings = Settings()
-    return settings.stripe_secret_key is not None and not settings.stripe_api_base
-
-
 def run(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devtools.stack", description=__doc__)
     parser.add_argument("command", choices=["run"])
@@ -241,7 +234,7 @@ def run(argv: list[str] | None = None) -> int:
         logger.error("Port %s is taken; set PORT to another port.", port)
         return 1
     settings = Settings()
-    real_stripe = _real_stripe_configured()
+    real_stripe = settings.stripe_secret_key is not None and not settings.stripe_api_base
     stack = LocalStack(
         port=port,
         data_dir=settings.data_dir,
@@ -250,32 +243,34 @@ def run(argv: list[str] | None = None) -> int:
         emulator_port=int(os.environ.get("STRIPE_EMULATOR_PORT", "8420")),
         emulator_store=settings.data_dir / "stripe-emulator.pickle",
     )
-    stopping = False
 
-    def _stop(signum, frame):
-        nonlocal stopping
-        stopping = True
+    def _interrupt(signum, frame):
+        raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, _stop)
+    # Ctrl-C and `kill` both end in the `finally` below, even when SIGINT arrived ignored.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         stack.start()
-        stripe_note = "real Stripe (your keys)" if real_stripe else "simulated (local emulator)"
+        if real_stripe:
+            stripe_note = "your Stripe account (keys from the environment)"
+        else:
+            stripe_note = (
+                "simulated by the local emulator; its keys for Settings -> Payments:\n"
+                f"            {EMULATOR_SECRET_KEY}\n            {EMULATOR_PUBLISHABLE_KEY}"
+            )
         logger.info(
             "\n  MioCommerce is running at %s\n\n  Sign in:  %s\n  Password: %s\n"
-            "  Stripe:   %s\n  Emulator keys (Settings -> Payments): %s / %s\n\n"
-            "  Press Ctrl-C to stop.\n",
+            "  Stripe:   %s\n\n  Press Ctrl-C to stop.\n",
             stack.base_url,
             DEMO_EMAIL,
             DEMO_PASSWORD,
             stripe_note,
-            EMULATOR_SECRET_KEY,
-            EMULATOR_PUBLISHABLE_KEY,
         )
-        while not stopping and stack.app.popen.poll() is None:
+        while stack.app.popen.poll() is None:
             time.sleep(0.5)
-        if stack.app.popen.poll() is not None and not stopping:
-            logger.error("The app stopped:\n%s", stack.app.log_tail())
-            return 1
+        logger.error("The app stopped:\n%s", stack.app.log_tail())
+        return 1
     except KeyboardInterrupt:
         pass
     finally:
