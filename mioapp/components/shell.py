@@ -13,6 +13,17 @@ NAV = [
 ]
 
 
+def logo(size: int) -> rx.Component:
+    """The MioCommerce mark: a white wave on the accent colour."""
+    return rx.center(
+        rx.icon("waves", size=size * 9 // 16, color="white"),
+        background=rx.color("accent", 9),
+        border_radius=f"{size // 4}px",
+        width=f"{size}px",
+        height=f"{size}px",
+    )
+
+
 def _nav_item(label: str, href: str, icon: str, active: bool) -> rx.Component:
     return rx.link(
         rx.hstack(rx.icon(icon, size=18), rx.text(label, size="3", weight="medium"), spacing="3"),
@@ -33,13 +44,7 @@ def _sidebar(active: str) -> rx.Component:
     return rx.box(
         rx.vstack(
             rx.hstack(
-                rx.center(
-                    rx.icon("waves", size=18, color="white"),
-                    background=rx.color("accent", 9),
-                    border_radius="8px",
-                    width="32px",
-                    height="32px",
-                ),
+                logo(32),
                 rx.vstack(
                     rx.text("MioCommerce", weight="bold", size="3"),
                     rx.text(get_settings().business_name, size="1", color=rx.color("gray", 10)),

@@ -7,6 +7,7 @@ import reflex as rx
 from mioapp import customers
 from mioapp.components.badges import status_badge
 from mioapp.components.shell import card, dashboard, empty_state, section
+from mioapp.components.tables import data_table, money_cell
 from mioapp.models import utcnow
 from mioapp.money import format_money
 from mioapp.payments.connection import connection_info
@@ -171,10 +172,6 @@ def _header() -> rx.Component:
     )
 
 
-def _money_cell(value: rx.Var[str]) -> rx.Component:
-    return rx.table.cell(value, text_align="right", white_space="nowrap")
-
-
 def _bookings() -> rx.Component:
     def row(b: rx.Var[dict[str, str]]) -> rx.Component:
         return rx.table.row(
@@ -187,9 +184,9 @@ def _bookings() -> rx.Component:
                 )
             ),
             rx.table.cell(b["participants"], text_align="right"),
-            _money_cell(b["total"]),
-            _money_cell(b["paid"]),
-            _money_cell(b["balance"]),
+            money_cell(b["total"]),
+            money_cell(b["paid"]),
+            money_cell(b["balance"]),
             rx.table.cell(status_badge(b["status"])),
             align="center",
         )
@@ -198,25 +195,18 @@ def _bookings() -> rx.Component:
         "Bookings",
         rx.cond(
             CustomerState.bookings.length() > 0,
-            rx.box(
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            rx.table.column_header_cell("Date"),
-                            rx.table.column_header_cell("Tour"),
-                            rx.table.column_header_cell("Guests", text_align="right"),
-                            rx.table.column_header_cell("Total", text_align="right"),
-                            rx.table.column_header_cell("Paid", text_align="right"),
-                            rx.table.column_header_cell("Balance", text_align="right"),
-                            rx.table.column_header_cell("Status"),
-                        )
-                    ),
-                    rx.table.body(rx.foreach(CustomerState.bookings, row)),
-                    variant="ghost",
-                    width="100%",
-                ),
-                overflow_x="auto",
-                width="100%",
+            data_table(
+                [
+                    ("Date", False),
+                    ("Tour", False),
+                    ("Guests", True),
+                    ("Total", True),
+                    ("Paid", True),
+                    ("Balance", True),
+                    ("Status", False),
+                ],
+                CustomerState.bookings,
+                row,
             ),
             empty_state(
                 "calendar", "No bookings yet", "Bookings made for this customer appear here."
@@ -265,7 +255,7 @@ def _transactions() -> rx.Component:
     def row(t: rx.Var[dict[str, str]]) -> rx.Component:
         return rx.table.row(
             rx.table.cell(t["date"], white_space="nowrap"),
-            _money_cell(t["amount"]),
+            money_cell(t["amount"]),
             rx.table.cell(t["method"]),
             rx.table.cell(
                 rx.vstack(
@@ -285,24 +275,17 @@ def _transactions() -> rx.Component:
         "Transactions",
         rx.cond(
             CustomerState.transactions.length() > 0,
-            rx.box(
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            rx.table.column_header_cell("Date"),
-                            rx.table.column_header_cell("Amount", text_align="right"),
-                            rx.table.column_header_cell("Method"),
-                            rx.table.column_header_cell("Status"),
-                            rx.table.column_header_cell("Bookings"),
-                            rx.table.column_header_cell("Stripe payment"),
-                        )
-                    ),
-                    rx.table.body(rx.foreach(CustomerState.transactions, row)),
-                    variant="ghost",
-                    width="100%",
-                ),
-                overflow_x="auto",
-                width="100%",
+            data_table(
+                [
+                    ("Date", False),
+                    ("Amount", True),
+                    ("Method", False),
+                    ("Status", False),
+                    ("Bookings", False),
+                    ("Stripe payment", False),
+                ],
+                CustomerState.transactions,
+                row,
             ),
             empty_state(
                 "receipt",

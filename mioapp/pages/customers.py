@@ -6,6 +6,7 @@ import reflex as rx
 
 from mioapp import customers
 from mioapp.components.shell import card, dashboard, empty_state
+from mioapp.components.tables import data_table
 from mioapp.state import MerchantState
 
 
@@ -40,6 +41,7 @@ class CustomerListState(MerchantState):
         if self._merchant_id() is None:
             return self._to_sign_in()
         self._refresh()
+        return None
 
     @rx.event
     def search(self, value: str):
@@ -47,13 +49,18 @@ class CustomerListState(MerchantState):
             return self._to_sign_in()
         self.query, self.page = str(value)[:100], 1
         self._refresh()
+        return None
 
     @rx.event
     def go_to_page(self, page: int):
         if self._merchant_id() is None:
             return self._to_sign_in()
-        self.page = int(page)
+        try:
+            self.page = int(page)
+        except (TypeError, ValueError):
+            return None  # not a page number: keep the page shown
         self._refresh()
+        return None
 
 
 def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
@@ -146,23 +153,16 @@ def customers_page() -> rx.Component:
                 ),
                 rx.cond(
                     CustomerListState.rows.length() > 0,
-                    rx.box(
-                        rx.table.root(
-                            rx.table.header(
-                                rx.table.row(
-                                    rx.table.column_header_cell("Name"),
-                                    rx.table.column_header_cell("Email"),
-                                    rx.table.column_header_cell("Phone"),
-                                    rx.table.column_header_cell("Bookings", text_align="right"),
-                                    rx.table.column_header_cell("Outstanding", text_align="right"),
-                                )
-                            ),
-                            rx.table.body(rx.foreach(CustomerListState.rows, _row)),
-                            width="100%",
-                            variant="ghost",
-                        ),
-                        overflow_x="auto",
-                        width="100%",
+                    data_table(
+                        [
+                            ("Name", False),
+                            ("Email", False),
+                            ("Phone", False),
+                            ("Bookings", True),
+                            ("Outstanding", True),
+                        ],
+                        CustomerListState.rows,
+                        _row,
                     ),
                     rx.cond(
                         CustomerListState.loaded,

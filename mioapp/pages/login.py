@@ -5,7 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from mioapp import auth
-from mioapp.components.forms import field_label
+from mioapp.components.forms import text_field
+from mioapp.components.shell import logo
 from mioapp.settings import get_settings
 from mioapp.state import MerchantState
 
@@ -51,13 +52,7 @@ def login_page() -> rx.Component:
     return rx.center(
         rx.vstack(
             rx.hstack(
-                rx.center(
-                    rx.icon("waves", size=20, color="white"),
-                    background=rx.color("accent", 9),
-                    border_radius="10px",
-                    width="40px",
-                    height="40px",
-                ),
+                logo(40),
                 rx.heading("MioCommerce", size="6"),
                 align="center",
                 spacing="3",
@@ -67,34 +62,20 @@ def login_page() -> rx.Component:
                     rx.vstack(
                         rx.heading("Sign in to your dashboard", size="5"),
                         rx.text(get_settings().business_name, size="2", color=rx.color("gray", 10)),
-                        rx.vstack(
-                            field_label("Email", "email"),
-                            rx.input(
-                                id="email",
-                                name="email",
-                                type="email",
-                                placeholder="you@company.com",
-                                required=True,
-                                auto_complete="username",
-                                size="3",
-                                width="100%",
-                            ),
-                            spacing="1",
-                            width="100%",
+                        text_field(
+                            "Email",
+                            "email",
+                            type="email",
+                            placeholder="you@company.com",
+                            required=True,
+                            auto_complete="username",
                         ),
-                        rx.vstack(
-                            field_label("Password", "password"),
-                            rx.input(
-                                id="password",
-                                name="password",
-                                type="password",
-                                required=True,
-                                auto_complete="current-password",
-                                size="3",
-                                width="100%",
-                            ),
-                            spacing="1",
-                            width="100%",
+                        text_field(
+                            "Password",
+                            "password",
+                            type="password",
+                            required=True,
+                            auto_complete="current-password",
                         ),
                         rx.cond(
                             LoginState.error != "",

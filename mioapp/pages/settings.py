@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from mioapp.components.forms import field_label
+from mioapp.components.forms import text_field
 from mioapp.components.shell import card, dashboard
 from mioapp.payments import connection
 from mioapp.payments.gateway import GatewayError
@@ -101,25 +101,6 @@ class PaymentSettingsState(MerchantState):
             connection.disconnect(session, user_id=user_id)
             self._show(connection.connection_info(session))
         return rx.toast.info("Stripe disconnected. Charging is off until you connect again.")
-
-
-def _field(label: str, name: str, placeholder: str, hint: str, secret: bool) -> rx.Component:
-    return rx.vstack(
-        field_label(label, name),
-        rx.input(
-            id=name,
-            name=name,
-            placeholder=placeholder,
-            type="password" if secret else "text",
-            auto_complete="off",
-            spellcheck=False,
-            size="3",
-            width="100%",
-        ),
-        rx.text(hint, size="1", color=rx.color("gray", 10)),
-        spacing="1",
-        width="100%",
-    )
 
 
 def _detail(label: str, value: rx.Var | str) -> rx.Component:
@@ -229,26 +210,32 @@ def _connect_form() -> rx.Component:
                     size="2",
                     color=rx.color("gray", 10),
                 ),
-                _field(
+                text_field(
                     "Secret key",
                     "secret_key",
-                    "sk_live_… or sk_test_…",
-                    "Used only by our server to create charges.",
-                    secret=True,
+                    placeholder="sk_live_… or sk_test_…",
+                    hint="Used only by our server to create charges.",
+                    type="password",
+                    auto_complete="off",
+                    spellcheck=False,
                 ),
-                _field(
+                text_field(
                     "Publishable key",
                     "publishable_key",
-                    "pk_live_… or pk_test_…",
-                    "Loads Stripe's secure card field in the browser.",
-                    secret=False,
+                    placeholder="pk_live_… or pk_test_…",
+                    hint="Loads Stripe's secure card field in the browser.",
+                    type="text",
+                    auto_complete="off",
+                    spellcheck=False,
                 ),
-                _field(
+                text_field(
                     "Webhook signing secret (optional)",
                     "webhook_secret",
-                    "whsec_…",
-                    "Lets us verify payment updates Stripe sends us.",
-                    secret=True,
+                    placeholder="whsec_…",
+                    hint="Lets us verify payment updates Stripe sends us.",
+                    type="password",
+                    auto_complete="off",
+                    spellcheck=False,
                 ),
                 rx.cond(
                     S.error != "",

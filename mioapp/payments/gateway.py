@@ -140,6 +140,26 @@ def _card_details(payment_method: stripe.PaymentMethod) -> CardDetails:
     )
 
 
+def _test_payment_method_id(
+    client: stripe.StripeClient,
+    credentials: StripeCredentials,
+    *,
+    number: str,
+    exp_month: int,
+    exp_year: int,
+    idempotency_key: str | None = None,
+) -> str:
+    """A PaymentMethod for a Stripe test card. Only the emulator takes raw numbers; Stripe's
+    test mode takes its test PaymentMethod ids (each use makes a fresh copy)."""
+    if credentials.mode != "emulator":
+        return TEST_CARD_TOKENS[number]
+    card = {"number": number, "exp_month": exp_month, "exp_year": exp_year, "cvc": "123"}
+    return client.v1.payment_methods.create(
+        params={"type": "card", "card": card},
+        options={"idempotency_key": idempotency_key} if idempotency_key else None,
+    ).id
+
+
 def attach_test_card(
     credentials: StripeCredentials,
     *,
@@ -153,21 +173,9 @@ def attach_test_card(
         raise GatewayError("Test cards cannot be saved with live keys.", code="live_mode")
     client = build_client(credentials)
     try:
-        if credentials.mode == "emulator":
-            payment_method = client.v1.payment_methods.create(
-                params={
-                    "type": "card",
-                    "card": {
-                        "number": number,
-                        "exp_month": exp_month,
-                        "exp_year": exp_year,
-                        "cvc": "123",
-                    },
-                }
-            )
-            pm_id = payment_method.id
-        else:
-            pm_id = TEST_CARD_TOKENS[number]
+        pm_id = _test_payment_method_id(
+            client, credentials, number=number, exp_month=exp_month, exp_year=exp_year
+        )
         attached = client.v1.payment_methods.attach(pm_id, params={"customer": stripe_customer_id})
     except stripe.StripeError as exc:
         raise _translate(exc) from exc
@@ -207,23 +215,15 @@ def create_demo_payment(
         raise GatewayError("Demo payments cannot be made with live keys.", code="live_mode")
     client = build_client(credentials)
     try:
-        if credentials.mode == "emulator":
-            # Keyed too, so a retried seed reuses the card and the intent's key still matches.
-            payment_method = client.v1.payment_methods.create(
-                params={
-                    "type": "card",
-                    "card": {
-                        "number": "4242424242424242",
-                        "exp_month": 12,
-                        "exp_year": 2030,
-                        "cvc": "123",
-                    },
-                },
-                options={"idempotency_key": f"{idempotency_key}-card"},
-            )
-        else:
-            payment_method = client.v1.payment_methods.retrieve("pm_card_visa")
-        pm_id = payment_method.id
+        # Keyed too, so a retried seed reuses the card and the intent's key still matches.
+        pm_id = _test_payment_method_id(
+            client,
+            credentials,
+            number="4242424242424242",
+            exp_month=12,
+            exp_year=2030,
+            idempotency_key=f"{idempotency_key}-card",
+        )
         intent = client.v1.payment_intents.create(
             params={
                 "amount": amount,
@@ -236,7 +236,7 @@ def create_demo_payment(
             },
             options={"idempotency_key": idempotency_key},
         )
-        card = payment_method.card
+        card = client.v1.payment_methods.retrieve(intent.payment_method).card
     except stripe.StripeError as exc:
         raise _translate(exc) from exc
     if intent.status != "succeeded":
