@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from faker import Faker
 from sqlalchemy import insert
-from sqlmodel import Session, create_engine, func, select
+from sqlmodel import Session, create_engine, select
 
 from mioapp import auth
 from mioapp.ledger import allocate
@@ -103,7 +103,6 @@ def _booking_rows(
 
 
 def _insert_customers(session: Session, fake: Faker, count: int, now: datetime) -> list[int]:
-    first_id = (session.exec(select(func.max(Customer.id))).one() or 0) + 1
     rows = []
     for index in range(count):
         first, last = fake.first_name(), fake.last_name()
@@ -119,10 +118,11 @@ def _insert_customers(session: Session, fake: Faker, count: int, now: datetime) 
                 "created_at": now - timedelta(days=fake.random_int(30, 900)),
             }
         )
+    ids: list[int] = []
+    statement = insert(Customer).returning(Customer.id, sort_by_parameter_order=True)
     for start in range(0, len(rows), 5000):
-        session.execute(insert(Customer), rows[start : start + 5000])
-    session.flush()
-    return list(range(first_id, first_id + count))
+        ids += session.execute(statement, rows[start : start + 5000]).scalars().all()
+    return ids
 
 
 def seed_demo(

@@ -162,7 +162,7 @@ def _header() -> rx.Component:
                         role="note",
                     ),
                 ),
-                align="end",
+                align=rx.breakpoints(initial="start", md="end"),
                 spacing="2",
             ),
             direction=rx.breakpoints(initial="column", md="row"),
