@@ -7,6 +7,7 @@ import reflex as rx
 from mioapp import auth
 from mioapp.components.forms import text_field
 from mioapp.components.shell import logo
+from mioapp.demo import DEMO_EMAIL, DEMO_PASSWORD
 from mioapp.settings import get_settings
 from mioapp.state import MerchantState
 
@@ -46,6 +47,25 @@ class LoginState(MerchantState):
         self.session_token = result.token
         target = _safe_next(self.router.url.query_parameters.get("next", ""))
         return rx.redirect(target)
+
+
+def _live_tour_hint() -> rx.Component:
+    """Shown only when Stripe is the local emulator, i.e. on a demo or development install."""
+    return rx.callout.root(
+        rx.callout.icon(rx.icon("compass")),
+        rx.callout.text(
+            rx.text.strong("Live Tour. "),
+            "Demo data and simulated Stripe. Sign in as ",
+            rx.code(DEMO_EMAIL),
+            " with password ",
+            rx.code(DEMO_PASSWORD),
+            ".",
+        ),
+        color_scheme="indigo",
+        variant="surface",
+        width="100%",
+        aria_label="Live Tour",
+    )
 
 
 def login_page() -> rx.Component:
@@ -96,6 +116,7 @@ def login_page() -> rx.Component:
                 size="4",
                 width="100%",
             ),
+            _live_tour_hint() if get_settings().stripe_mode == "emulator" else rx.fragment(),
             rx.text(
                 "Payments are processed securely by Stripe.", size="1", color=rx.color("gray", 10)
             ),

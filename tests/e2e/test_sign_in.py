@@ -21,6 +21,13 @@ def test_signed_out_customer_page_redirects_without_showing_data(page: Page) -> 
     expect(page.get_by_role("heading", name="Bookings")).to_have_count(0)
 
 
+def test_live_tour_hint_gives_the_demo_sign_in(page: Page) -> None:
+    page.goto("/login")
+    hint = page.get_by_label("Live Tour")
+    expect(hint).to_contain_text("demo@miocommerce.test")
+    expect(hint).to_contain_text("LiveTour-2026")
+
+
 def test_wrong_password_gets_generic_message(page: Page) -> None:
     sign_in(page, password="not-the-password")
     expect(page.get_by_role("alert")).to_have_text(
