@@ -15,30 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from localstripe import resources
 from localstripe import server as localstripe_server
-from localstripe.resources import (
-    BalanceTransaction,
-    Charge,
-    Coupon,
-    Customer,
-    Event,
-    Invoice,
-    InvoiceItem,
-    PaymentIntent,
-    PaymentMethod,
-    Payout,
-    Plan,
-    Product,
-    Refund,
-    SetupIntent,
-    Source,
-    Subscription,
-    SubscriptionItem,
-    TaxRate,
-    Token,
-    extra_apis,
-    store,
-)
 from localstripe.server import api_extra, json_response
 from localstripe.webhooks import register_webhook
 
@@ -65,25 +43,25 @@ STRIPE_JS = Path(__file__).with_name("static") / "stripe-v3.js"
 
 # The resources localstripe serves with plain CRUD routes (same list as its server module).
 RESOURCE_CLASSES = (
-    BalanceTransaction,
-    Charge,
-    Coupon,
-    Customer,
-    Event,
-    Invoice,
-    InvoiceItem,
-    PaymentIntent,
-    PaymentMethod,
-    Payout,
-    Plan,
-    Product,
-    Refund,
-    SetupIntent,
-    Source,
-    Subscription,
-    SubscriptionItem,
-    TaxRate,
-    Token,
+    resources.BalanceTransaction,
+    resources.Charge,
+    resources.Coupon,
+    resources.Customer,
+    resources.Event,
+    resources.Invoice,
+    resources.InvoiceItem,
+    resources.PaymentIntent,
+    resources.PaymentMethod,
+    resources.Payout,
+    resources.Plan,
+    resources.Product,
+    resources.Refund,
+    resources.SetupIntent,
+    resources.Source,
+    resources.Subscription,
+    resources.SubscriptionItem,
+    resources.TaxRate,
+    resources.Token,
 )
 
 
@@ -142,7 +120,7 @@ async def stripe_js(request: web.Request) -> web.Response:
 
 async def flush_data(request: web.Request) -> web.Response:
     """``DELETE /_config/data``: forget every object and idempotency key (not the webhooks)."""
-    store.clear()
+    resources.store.clear()
     request.app[IDEMPOTENCY].clear()
     return web.Response()
 
@@ -175,7 +153,7 @@ def _add_routes(router: web.UrlDispatcher) -> None:
     url = "/v1/customers/{id}/payment_methods"
     router.add_get(url, api_extra(list_customer_payment_methods, url))
     # Extra routes first, or `/v1/invoices/upcoming` would match `/v1/invoices/{id}`.
-    for method, url, func in extra_apis:
+    for method, url, func in resources.extra_apis:
         router.add_route(method, url, api_extra(_current(func), url))
     for cls in RESOURCE_CLASSES:
         base = f"/v1/{cls.object}s"
