@@ -21,10 +21,10 @@ test: ## Set up, lint, then run every test (unit, emulator, browser) on SQLite
 	@$(MAKE) --no-print-directory lint
 	@$(VENV)/python -m pytest
 
-test-postgres: ## Unit and payments tests against PostgreSQL ($$TEST_DATABASE_URL, default local test db)
-	@./devtools/bootstrap.sh
+test-postgres: ## The whole suite again on PostgreSQL ($$TEST_DATABASE_URL, default the local test db)
+	@./devtools/bootstrap.sh --browser
 	@TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} \
-		$(VENV)/python -m pytest tests/unit tests/payments -q
+		$(VENV)/python -m pytest
 
 lint: ## ruff check and ruff format --check
 	@$(VENV)/ruff check .

@@ -68,6 +68,8 @@ def _empty_all_tables(engine: sa.Engine) -> None:
 
 @pytest.fixture
 def session(engine: sa.Engine) -> Iterator[Session]:
+    """A session on an empty database (the browser tests' demo data is cleared first too)."""
+    _empty_all_tables(engine)
     with Session(engine) as session:
         yield session
     _empty_all_tables(engine)

@@ -23,13 +23,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    """One app for the whole session, on a free port, with its own SQLite file and demo data."""
-    data_dir = tmp_path_factory.mktemp("app-data")
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, database_url: str, engine: sa.Engine
+) -> Iterator[LocalStack]:
+    """One app for the whole session, on a free port, with its own emulator and demo data.
+
+    It uses the suite's database (`TEST_DATABASE_URL` or a fresh SQLite file), which the
+    `engine` fixture has just migrated, so the app seeds it on start.
+    """
     app = LocalStack(
         port=free_port(),
-        data_dir=data_dir,
-        database_url=f"sqlite:///{data_dir / 'e2e.db'}",
+        data_dir=tmp_path_factory.mktemp("app-data"),
+        database_url=database_url,
         seed_args=["--customers", "60", "--bookings", "180"],
     )
     with app.running():
@@ -49,16 +54,10 @@ def no_backend_errors(stack: LocalStack) -> Iterator[None]:
         pytest.fail(f"the app raised during this test:\n{new[new.index('Traceback') :][:4000]}")
 
 
-@pytest.fixture(scope="session")
-def db(stack: LocalStack) -> Iterator[sa.Engine]:
-    engine = sa.create_engine(stack.database_url)
-    yield engine
-    engine.dispose()
-
-
 @pytest.fixture
-def session(db: sa.Engine) -> Iterator[Session]:
-    with Session(db) as session:
+def session(stack: LocalStack, engine: sa.Engine) -> Iterator[Session]:
+    """A session on the app's database; unlike the unit tests', it leaves the data in place."""
+    with Session(engine) as session:
         yield session
 
 
