@@ -8,8 +8,6 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from mioapp.settings import get_settings
-
 
 class DecryptionError(Exception):
     """The stored value was encrypted with another SECRET_KEY or was tampered with."""
@@ -22,17 +20,13 @@ def _fernet(secret_key: str) -> Fernet:
     return Fernet(base64.urlsafe_b64encode(key))
 
 
-def encrypt(plaintext: str, *, secret_key: str | None = None) -> str:
-    return (
-        _fernet(secret_key or get_settings().secret_key_value())
-        .encrypt(plaintext.encode())
-        .decode()
-    )
+def encrypt(plaintext: str, *, secret_key: str) -> str:
+    """Callers pass the key from their own Settings, so a test or tool never uses another."""
+    return _fernet(secret_key).encrypt(plaintext.encode()).decode()
 
 
-def decrypt(ciphertext: str, *, secret_key: str | None = None) -> str:
+def decrypt(ciphertext: str, *, secret_key: str) -> str:
     try:
-        fernet = _fernet(secret_key or get_settings().secret_key_value())
-        return fernet.decrypt(ciphertext.encode()).decode()
+        return _fernet(secret_key).decrypt(ciphertext.encode()).decode()
     except InvalidToken as exc:
         raise DecryptionError("stored secret cannot be decrypted with this SECRET_KEY") from exc

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mioapp import crypto
 from mioapp.crypto import DecryptionError, decrypt, encrypt
-from mioapp.settings import Settings
 
 PLAINTEXT = "sk_test_51AbCdEfGhIjKlMnOp"
 
@@ -53,13 +51,3 @@ def test_flipped_byte_is_detected() -> None:
     )
     with pytest.raises(DecryptionError):
         decrypt(flipped, secret_key="key-one")
-
-
-def test_default_key_is_the_configured_secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    settings = Settings(_env_file=None, secret_key="from-settings")
-    monkeypatch.setattr(crypto, "get_settings", lambda: settings)
-    ciphertext = encrypt(PLAINTEXT)
-    assert decrypt(ciphertext) == PLAINTEXT
-    assert decrypt(ciphertext, secret_key="from-settings") == PLAINTEXT
-    with pytest.raises(DecryptionError):
-        decrypt(ciphertext, secret_key="another")
