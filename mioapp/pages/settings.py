@@ -10,6 +10,8 @@ from mioapp.payments import connection
 from mioapp.payments.gateway import GatewayError
 from mioapp.state import MerchantState
 
+# Keys are pasted, never remembered or spell-checked by the browser.
+KEY_INPUT = {"auto_complete": "off", "spellcheck": False}
 MODE_LABELS = {"live": "Live", "test": "Test mode", "emulator": "Emulator (simulated Stripe)"}
 
 
@@ -216,8 +218,7 @@ def _connect_form() -> rx.Component:
                     placeholder="sk_live_… or sk_test_…",
                     hint="Used only by our server to create charges.",
                     type="password",
-                    auto_complete="off",
-                    spellcheck=False,
+                    **KEY_INPUT,
                 ),
                 text_field(
                     "Publishable key",
@@ -225,8 +226,7 @@ def _connect_form() -> rx.Component:
                     placeholder="pk_live_… or pk_test_…",
                     hint="Loads Stripe's secure card field in the browser.",
                     type="text",
-                    auto_complete="off",
-                    spellcheck=False,
+                    **KEY_INPUT,
                 ),
                 text_field(
                     "Webhook signing secret (optional)",
@@ -234,8 +234,7 @@ def _connect_form() -> rx.Component:
                     placeholder="whsec_…",
                     hint="Lets us verify payment updates Stripe sends us.",
                     type="password",
-                    auto_complete="off",
-                    spellcheck=False,
+                    **KEY_INPUT,
                 ),
                 rx.cond(
                     S.error != "",

@@ -31,6 +31,19 @@ def merchant(session: Session) -> MerchantUser:
     return user
 
 
+def _connect(
+    session: Session, settings: Settings, credentials: StripeCredentials, merchant: MerchantUser
+) -> None:
+    connection.connect(
+        session,
+        user_id=merchant.id,
+        secret_key=credentials.secret_key,
+        publishable_key=credentials.publishable_key,
+        webhook_secret=None,
+        settings=settings,
+    )
+
+
 def test_connect_verifies_then_stores_keys_encrypted(
     session: Session, settings: Settings, credentials: StripeCredentials, merchant: MerchantUser
 ) -> None:
@@ -79,14 +92,7 @@ def test_rejected_keys_store_nothing(
 def test_disconnect_removes_the_keys(
     session: Session, settings: Settings, credentials: StripeCredentials, merchant: MerchantUser
 ) -> None:
-    connection.connect(
-        session,
-        user_id=merchant.id,
-        secret_key=credentials.secret_key,
-        publishable_key=credentials.publishable_key,
-        webhook_secret=None,
-        settings=settings,
-    )
+    _connect(session, settings, credentials, merchant)
     connection.disconnect(session, user_id=merchant.id)
     assert session.exec(select(StripeConnection)).all() == []
     assert connection.active_credentials(session, settings) is None
@@ -97,14 +103,7 @@ def test_disconnect_removes_the_keys(
 def test_environment_keys_win_over_settings(
     session: Session, settings: Settings, credentials: StripeCredentials, merchant: MerchantUser
 ) -> None:
-    connection.connect(
-        session,
-        user_id=merchant.id,
-        secret_key=credentials.secret_key,
-        publishable_key=credentials.publishable_key,
-        webhook_secret=None,
-        settings=settings,
-    )
+    _connect(session, settings, credentials, merchant)
     env = settings.model_copy(
         update={
             "stripe_secret_key": SecretStr("sk_test_from_env"),
