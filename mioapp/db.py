@@ -16,3 +16,13 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
+
+
+def lock_row(session, table: type, row_id: int) -> None:
+    """Hold `row_id` of `table` until the transaction ends, so concurrent writers queue.
+
+    A no-op UPDATE takes the row lock on PostgreSQL and the database write lock on SQLite
+    (where SELECT ... FOR UPDATE means nothing), so one idiom serialises both.
+    """
+    pk = table.__table__.c.id
+    session.execute(sa.update(table.__table__).where(pk == row_id).values(id=pk))

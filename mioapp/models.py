@@ -155,6 +155,8 @@ class Payment(SQLModel, table=True):
         default=None, max_length=255, sa_column_kwargs={"unique": True}
     )
     idempotency_key: str = Field(max_length=255, sa_column_kwargs={"unique": True})
+    # One per opened charge form: a resubmitted form finds its payment instead of a new one.
+    request_key: str | None = Field(default=None, max_length=64, sa_column_kwargs={"unique": True})
     description: str = Field(default="", max_length=500)
     card_brand: str | None = Field(default=None, max_length=32)
     card_last4: str | None = Field(default=None, max_length=4)

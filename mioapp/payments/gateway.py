@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import stripe
 
@@ -242,3 +242,218 @@ def create_demo_payment(
     if intent.status != "succeeded":
         raise GatewayError(f"Demo payment ended as {intent.status}.", code=intent.status)
     return DemoPayment(payment_intent_id=intent.id, card_brand=card.brand, card_last4=card.last4)
+
+
+@dataclass(frozen=True)
+class IntentSnapshot:
+    """What the ledger needs to know about a PaymentIntent, whatever call produced it."""
+
+    id: str
+    status: str
+    amount: int
+    currency: str
+    customer: str | None = None
+    payment_method_id: str | None = None
+    card: CardDetails | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    setup_future_usage: str | None = None
+    error_code: str | None = None
+    decline_code: str | None = None
+    error_message: str | None = None
+    livemode: bool = False
+
+
+@dataclass(frozen=True)
+class RefundSnapshot:
+    id: str
+    amount: int
+    currency: str
+    status: str
+    reason: str
+
+
+def _card_from(data: dict) -> CardDetails | None:
+    card = data.get("card") or {}
+    if not card.get("last4"):
+        return None
+    return CardDetails(
+        payment_method_id=data.get("id", ""),
+        brand=card.get("brand") or "card",
+        last4=card["last4"],
+        exp_month=int(card.get("exp_month") or 0),
+        exp_year=int(card.get("exp_year") or 0),
+    )
+
+
+def intent_from_dict(data: dict) -> IntentSnapshot:
+    """Read a PaymentIntent as Stripe serialises it (API answer, error body or webhook)."""
+    method = data.get("payment_method")
+    method_id = method.get("id") if isinstance(method, dict) else method
+    card = _card_from(method) if isinstance(method, dict) else None
+    error = data.get("last_payment_error") or {}
+    customer = data.get("customer")
+    return IntentSnapshot(
+        id=data["id"],
+        status=data["status"],
+        amount=int(data["amount"]),
+        currency=data["currency"],
+        customer=customer.get("id") if isinstance(customer, dict) else customer,
+        payment_method_id=method_id,
+        card=card,
+        metadata={str(k): str(v) for k, v in (data.get("metadata") or {}).items()},
+        setup_future_usage=data.get("setup_future_usage"),
+        error_code=error.get("code"),
+        decline_code=error.get("decline_code"),
+        error_message=error.get("message"),
+        livemode=bool(data.get("livemode")),
+    )
+
+
+def _with_card(client: stripe.StripeClient, intent: IntentSnapshot) -> IntentSnapshot:
+    """Fill in the card's brand and last4 when Stripe sent only the PaymentMethod id."""
+    if intent.card is not None or not intent.payment_method_id:
+        return intent
+    method = client.v1.payment_methods.retrieve(intent.payment_method_id)
+    return replace(intent, card=_card_from(method.to_dict()))
+
+
+def _intent_from_error(exc: stripe.StripeError) -> IntentSnapshot | None:
+    """A card error (402) carries the intent it happened on; the ledger records it as such."""
+    error = exc.error.to_dict() if exc.error is not None else {}
+    intent = error.get("payment_intent")
+    if not isinstance(intent, dict) or "id" not in intent:
+        return None
+    snapshot = intent_from_dict(intent)
+    return replace(
+        snapshot,
+        error_code=snapshot.error_code or error.get("code"),
+        decline_code=snapshot.decline_code or error.get("decline_code"),
+        error_message=snapshot.error_message or error.get("message"),
+    )
+
+
+def charge_saved_card(
+    credentials: StripeCredentials,
+    *,
+    amount: int,
+    currency: str,
+    stripe_customer_id: str,
+    payment_method_id: str,
+    description: str,
+    metadata: dict[str, str],
+    idempotency_key: str,
+) -> IntentSnapshot:
+    """Charge a saved card with the customer absent. A decline or an authentication demand
+    comes back as the intent it left behind; only Stripe being unreachable raises."""
+    client = build_client(credentials)
+    try:
+        intent = client.v1.payment_intents.create(
+            params={
+                "amount": amount,
+                "currency": currency,
+                "customer": stripe_customer_id,
+                "payment_method": payment_method_id,
+                "payment_method_types": ["card"],
+                "off_session": True,
+                "confirm": True,
+                "description": description or None,
+                "metadata": metadata,
+            },
+            options={"idempotency_key": idempotency_key},
+        )
+        return _with_card(client, intent_from_dict(intent.to_dict()))
+    except stripe.StripeError as exc:
+        snapshot = _intent_from_error(exc)
+        if snapshot is not None:
+            return snapshot
+        raise _translate(exc) from exc
+
+
+def create_card_intent(
+    credentials: StripeCredentials,
+    *,
+    amount: int,
+    currency: str,
+    stripe_customer_id: str,
+    save_card: bool,
+    description: str,
+    metadata: dict[str, str],
+    idempotency_key: str,
+) -> tuple[IntentSnapshot, str]:
+    """An unconfirmed PaymentIntent for a card typed into Stripe.js; returns its client
+    secret, which only the browser confirming it may see."""
+    params = {
+        "amount": amount,
+        "currency": currency,
+        "customer": stripe_customer_id,
+        "payment_method_types": ["card"],
+        "description": description or None,
+        "metadata": metadata,
+    }
+    if save_card:
+        params["setup_future_usage"] = "off_session"
+    try:
+        intent = build_client(credentials).v1.payment_intents.create(
+            params=params, options={"idempotency_key": idempotency_key}
+        )
+    except stripe.StripeError as exc:
+        raise _translate(exc) from exc
+    return intent_from_dict(intent.to_dict()), intent.client_secret
+
+
+def retrieve_intent(credentials: StripeCredentials, intent_id: str) -> IntentSnapshot:
+    client = build_client(credentials)
+    try:
+        intent = client.v1.payment_intents.retrieve(intent_id)
+        return _with_card(client, intent_from_dict(intent.to_dict()))
+    except stripe.StripeError as exc:
+        raise _translate(exc) from exc
+
+
+def intent_client_secret(credentials: StripeCredentials, intent_id: str) -> str:
+    try:
+        return build_client(credentials).v1.payment_intents.retrieve(intent_id).client_secret
+    except stripe.StripeError as exc:
+        raise _translate(exc) from exc
+
+
+def cancel_intent(credentials: StripeCredentials, intent_id: str) -> IntentSnapshot:
+    try:
+        intent = build_client(credentials).v1.payment_intents.cancel(intent_id)
+    except stripe.StripeError as exc:
+        raise _translate(exc) from exc
+    return intent_from_dict(intent.to_dict())
+
+
+def find_intent(
+    credentials: StripeCredentials, *, stripe_customer_id: str, metadata_key: str, value: str
+) -> IntentSnapshot | None:
+    """The customer's intent whose metadata names a local payment: how a payment whose
+    create call got no answer is found again."""
+    client = build_client(credentials)
+    try:
+        intents = client.v1.payment_intents.list(
+            params={"customer": stripe_customer_id, "limit": 100}
+        )
+        for intent in intents.data:
+            data = intent.to_dict()
+            if (data.get("metadata") or {}).get(metadata_key) == value:
+                return _with_card(client, intent_from_dict(data))
+    except stripe.StripeError as exc:
+        raise _translate(exc) from exc
+    return None
+
+
+def list_refunds(credentials: StripeCredentials, payment_intent_id: str) -> list[RefundSnapshot]:
+    try:
+        refunds = build_client(credentials).v1.refunds.list(
+            params={"payment_intent": payment_intent_id, "limit": 100}
+        )
+    except stripe.StripeError as exc:
+        raise _translate(exc) from exc
+    return [
+        RefundSnapshot(
+            id=r.id, amount=r.amount, currency=r.currency, status=r.status, reason=r.reason or ""
+        )
+        for r in refunds.data
+    ]

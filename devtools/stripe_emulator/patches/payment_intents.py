@@ -24,10 +24,12 @@ from localstripe.resources import (
     Charge,
     Event,
     Invoice,
+    List,
     PaymentIntent,
     PaymentMethod,
     StripeObject,
     schedule_webhook,
+    store,
 )
 
 from ..cards import AUTHENTICATION_REQUIRED, OFF_SESSION_AFTER_SETUP, Decline, card_number
@@ -365,8 +367,34 @@ def _api_cancel(
     return obj
 
 
+def _api_list_all(
+    cls: type[PaymentIntent],
+    url: str,
+    customer: Any = None,
+    limit: Any = None,
+    starting_after: Any = None,
+    **kwargs: Any,
+) -> List:
+    """Newest first, optionally one customer's, as Stripe lists them (plain localstripe
+    rejected the `customer` filter)."""
+    reject_unknown(kwargs)
+    check(customer is None or isinstance(customer, str), "customer")
+    listing = List(url, limit=limit, starting_after=starting_after)
+    listing._list = sorted(
+        (
+            obj
+            for key, obj in store.items()
+            if key.startswith("payment_intent:") and customer in (None, obj.customer)
+        ),
+        key=lambda obj: obj.created,
+        reverse=True,
+    )
+    return listing
+
+
 def apply() -> None:
     PaymentIntent.__init__ = _init
+    PaymentIntent._api_list_all = classmethod(_api_list_all)
     PaymentIntent.status = property(_status)
     PaymentIntent.last_payment_error = property(_last_payment_error)
     PaymentIntent._export = _export
