@@ -136,7 +136,7 @@ def test_resubmitted_form_makes_one_payment_and_one_charge(
         with Session(engine) as own:
             try:
                 results.append(_charge(own, credentials, customer, card, [booking], 8_000, key).id)
-            except Exception as exc:  # noqa: BLE001 (reported below)
+            except Exception as exc:
                 results.append(exc)
 
     threads = [threading.Thread(target=submit) for _ in range(3)]
@@ -285,9 +285,7 @@ def test_new_card_abandoned_is_canceled(session: Session, credentials, customer)
     )
 
     assert payment.status == PaymentStatus.CANCELED
-    intent = build_client(credentials).v1.payment_intents.retrieve(
-        payment.stripe_payment_intent_id
-    )
+    intent = build_client(credentials).v1.payment_intents.retrieve(payment.stripe_payment_intent_id)
     assert intent.status == "canceled"
     with pytest.raises(stripe.StripeError):
         build_client(credentials).v1.payment_intents.confirm(intent.id)
