@@ -151,6 +151,8 @@ class CustomerDetail:
     cards: list[SavedCard]
     payments: list[Payment]
     payment_bookings: dict[int, list[str]]
+    allocations: list[PaymentAllocation] = field(default_factory=list)
+    refunded: dict[int, int] = field(default_factory=dict)  # payment id -> refunded amount
 
     @property
     def outstanding(self) -> dict[str, int]:
@@ -181,22 +183,31 @@ def customer_detail(session: Session, customer_id: int) -> CustomerDetail | None
         .order_by(col(Payment.created_at).desc(), col(Payment.id).desc())
     ).all()
     references = {b.id: b.reference for b in bookings}
+    payment_ids = [p.id for p in payments]
+    allocations = session.exec(
+        select(PaymentAllocation)
+        .where(col(PaymentAllocation.payment_id).in_(payment_ids))
+        .order_by(col(PaymentAllocation.id))
+    ).all()
     payment_bookings: dict[int, list[str]] = defaultdict(list)
-    if payments:
-        for allocation in session.exec(
-            select(PaymentAllocation).where(
-                col(PaymentAllocation.payment_id).in_([p.id for p in payments])
-            )
-        ).all():
-            payment_bookings[allocation.payment_id].append(
-                references.get(allocation.booking_id, "")
-            )
+    for allocation in allocations:
+        payment_bookings[allocation.payment_id].append(references.get(allocation.booking_id, ""))
+    refunded = dict(
+        session.exec(
+            select(Refund.payment_id, func.sum(Refund.amount))
+            .where(col(Refund.payment_id).in_(payment_ids))
+            .where(Refund.status == RefundStatus.SUCCEEDED)
+            .group_by(Refund.payment_id)
+        ).all()
+    )
     return CustomerDetail(
         customer=customer,
         bookings=[BookingLine(booking=b, money=money[b.id]) for b in bookings],
         cards=list(cards),
         payments=list(payments),
         payment_bookings=dict(payment_bookings),
+        allocations=list(allocations),
+        refunded={k: int(v) for k, v in refunded.items()},
     )
 
 

@@ -3,14 +3,19 @@
 import reflex as rx
 
 from mioapp import api
-from mioapp.pages.customer import CustomerState, customer_page
+from mioapp.pages.customer import customer_page
+from mioapp.pages.customer_state import CustomerState
 from mioapp.pages.customers import CustomerListState, customers_page
 from mioapp.pages.login import LoginState, login_page
 from mioapp.pages.settings import PaymentSettingsState, settings_page
+from mioapp.settings import get_settings
 
 app = rx.App(
     api_transformer=api.routes,
     stylesheets=["/styles.css"],
+    # Stripe.js must come from Stripe (or the emulator) and run before the card element
+    # mounts: a plain blocking script in <head>, read from settings at compile time.
+    head_components=[rx.el.script(src=get_settings().stripe_js_url)],
 )
 app.add_page(
     lambda: rx.fragment(), route="/", on_load=rx.redirect("/customers"), title="MioCommerce"

@@ -20,6 +20,7 @@ STATUS_COLORS = {
     "created": "gray",
     "canceled": "gray",
     "refunded": "blue",
+    "partially_refunded": "blue",
 }
 
 

@@ -4,117 +4,15 @@ from __future__ import annotations
 
 import reflex as rx
 
-from mioapp import customers
 from mioapp.components.badges import status_badge
 from mioapp.components.shell import card, dashboard, empty_state, section
 from mioapp.components.tables import data_table, money_cell
-from mioapp.models import utcnow
-from mioapp.money import format_money
-from mioapp.payments.connection import connection_info
-from mioapp.state import MerchantState
-
-
-def _when(value) -> str:
-    return value.strftime("%b %-d, %Y · %-I:%M %p")
-
-
-class CustomerState(MerchantState):
-    """What the customer page shows; filled by `load_customer` from the route's id."""
-
-    found: bool = False
-    loaded: bool = False
-    customer: dict[str, str] = {}
-    outstanding: str = ""
-    bookings: list[dict[str, str]] = []
-    cards: list[dict[str, str]] = []
-    transactions: list[dict[str, str]] = []
-    stripe_connected: bool = False
-
-    def _route_customer_id(self) -> int | None:
-        raw = str(self.router.page.params.get("customer_id", ""))
-        return int(raw) if raw.isdigit() and len(raw) < 10 else None
-
-    @rx.event
-    def load_customer(self):
-        if self._merchant_id() is None:
-            return self._to_sign_in()
-        customer_id = self._route_customer_id()
-        with rx.session() as session:
-            detail = customers.customer_detail(session, customer_id) if customer_id else None
-            self.stripe_connected = connection_info(session).connected
-        self.loaded = True
-        self.found = detail is not None
-        if detail is None:
-            self.customer, self.bookings, self.cards, self.transactions = {}, [], [], []
-            return None
-        self._show(detail)
-        return None
-
-    def _show(self, detail: customers.CustomerDetail) -> None:
-        c = detail.customer
-        self.customer = {
-            "id": str(c.id),
-            "name": c.name,
-            "email": c.email,
-            "phone": c.phone,
-            "initials": "".join(part[:1] for part in c.name.split()[:2]).upper(),
-            "since": c.created_at.strftime("%B %Y"),
-            "stripe_id": c.stripe_customer_id or "",
-        }
-        self.outstanding = customers.format_totals(detail.outstanding)
-        self.bookings = [
-            {
-                "id": str(line.booking.id),
-                "reference": line.booking.reference,
-                "tour": line.booking.tour_name,
-                "date": _when(line.booking.starts_at),
-                "participants": str(line.booking.participants),
-                "total": format_money(line.booking.total_amount, line.booking.currency),
-                "paid": format_money(line.money.net_paid, line.booking.currency),
-                "balance": format_money(line.money.balance, line.booking.currency),
-                "status": line.status.value,
-            }
-            for line in detail.bookings
-        ]
-        now = utcnow()
-        self.cards = [
-            {
-                "id": str(saved.id),
-                "brand": saved.brand.capitalize(),
-                "last4": saved.last4,
-                "expiry": f"{saved.exp_month:02d}/{saved.exp_year % 100:02d}",
-                "default": "yes" if saved.is_default else "",
-                "expired": "yes" if customers.card_is_expired(saved, now) else "",
-            }
-            for saved in detail.cards
-        ]
-        self.transactions = [
-            {
-                "id": str(p.id),
-                "date": _when(p.created_at),
-                "amount": format_money(p.amount, p.currency),
-                "method": (
-                    f"{(p.card_brand or 'card').capitalize()} •••• {p.card_last4}"
-                    if p.card_last4
-                    else p.method_kind.replace("_", " ").capitalize()
-                ),
-                "status": p.status.value,
-                "reason": p.failure_message or "",
-                "bookings": ", ".join(detail.payment_bookings.get(p.id, [])),
-                "intent": p.stripe_payment_intent_id or "",
-            }
-            for p in detail.payments
-        ]
+from mioapp.pages.charge import charge_dialog
+from mioapp.pages.customer_state import CustomerState
 
 
 def _header() -> rx.Component:
     c = CustomerState.customer
-    charge_button = rx.button(
-        rx.icon("credit-card", size=18),
-        "Charge Customer",
-        size="3",
-        disabled=~CustomerState.stripe_connected,
-    )
     return card(
         rx.flex(
             rx.hstack(
@@ -151,7 +49,7 @@ def _header() -> rx.Component:
             rx.vstack(
                 rx.text("Outstanding", size="1", color=rx.color("gray", 10), weight="medium"),
                 rx.heading(CustomerState.outstanding, size="6"),
-                charge_button,
+                charge_dialog(),
                 rx.cond(
                     ~CustomerState.stripe_connected,
                     rx.text(
@@ -172,6 +70,47 @@ def _header() -> rx.Component:
     )
 
 
+def _booking_payments(b: rx.Var[dict[str, str]]) -> rx.Component:
+    """The booking's paid amount, opening the list of payments that make it up."""
+
+    def line(p: rx.Var[dict[str, str]]) -> rx.Component:
+        return rx.hstack(
+            rx.vstack(
+                rx.text(p["method"], size="2", weight="medium"),
+                rx.text(p["date"], size="1", color=rx.color("gray", 10)),
+                spacing="0",
+            ),
+            rx.spacer(),
+            rx.text(p["amount"], size="2", font_variant_numeric="tabular-nums"),
+            status_badge(p["status"]),
+            spacing="3",
+            align="center",
+            width="100%",
+        )
+
+    return rx.popover.root(
+        rx.popover.trigger(
+            rx.button(
+                b["paid"],
+                rx.icon("chevron-down", size=12),
+                variant="ghost",
+                size="2",
+                font_variant_numeric="tabular-nums",
+                aria_label="Payments for " + b["reference"],
+            )
+        ),
+        rx.popover.content(
+            rx.vstack(
+                rx.text("Payments for " + b["reference"], size="2", weight="bold"),
+                rx.foreach(CustomerState.booking_payments[b["id"]], line),
+                spacing="2",
+                width="320px",
+            ),
+            align="end",
+        ),
+    )
+
+
 def _bookings() -> rx.Component:
     def row(b: rx.Var[dict[str, str]]) -> rx.Component:
         return rx.table.row(
@@ -185,7 +124,15 @@ def _bookings() -> rx.Component:
             ),
             rx.table.cell(b["participants"], text_align="right"),
             money_cell(b["total"]),
-            money_cell(b["paid"]),
+            rx.table.cell(
+                rx.cond(
+                    b["payment_count"] != "0",
+                    _booking_payments(b),
+                    rx.text(b["paid"], font_variant_numeric="tabular-nums"),
+                ),
+                text_align="right",
+                white_space="nowrap",
+            ),
             money_cell(b["balance"]),
             rx.table.cell(status_badge(b["status"])),
             align="center",
@@ -263,7 +210,22 @@ def _transactions() -> rx.Component:
                     rx.cond(
                         t["reason"] != "", rx.text(t["reason"], size="1", color=rx.color("red", 11))
                     ),
+                    rx.cond(
+                        t["refunded"] != "",
+                        rx.text("Refunded " + t["refunded"], size="1", color=rx.color("blue", 11)),
+                    ),
+                    rx.cond(
+                        t["checkable"] != "",
+                        rx.button(
+                            rx.icon("refresh-cw", size=12),
+                            "Check status",
+                            size="1",
+                            variant="ghost",
+                            on_click=CustomerState.check_payment(t["id"]),
+                        ),
+                    ),
                     spacing="1",
+                    align="start",
                 )
             ),
             rx.table.cell(t["bookings"]),

@@ -238,6 +238,11 @@ def _set_outcome(
 def describe_failure(code: str | None, decline_code: str | None, message: str | None) -> str:
     """Stripe's reason in the words a merchant reads, e.g. "Your card was declined
     (insufficient funds)."."""
+    if code == "payment_intent_authentication_failure":
+        return (
+            "3D Secure authentication failed, so nothing was charged. "
+            "Try again or use another card."
+        )
     if code == "card_declined":
         if decline_code and decline_code not in ("generic_decline", "card_declined"):
             return f"Your card was declined ({decline_code.replace('_', ' ')})."

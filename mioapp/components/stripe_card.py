@@ -1,0 +1,77 @@
+"""Stripe.js's card Element as a Reflex component; the React side is assets/stripe_card.jsx.
+
+Why a component and not rx.call_script: call_script/call_function run their code through
+eval() in the browser, which a Content-Security-Policy without 'unsafe-eval' blocks.
+
+The page must load Stripe.js before hydration with a blocking tag in <head>:
+`rx.App(head_components=[rx.el.script(src=settings.stripe_js_url)])`.
+
+Usage:
+    stripe_card_field(
+        publishable_key=PayState.publishable_key,
+        client_secret=PayState.client_secret,  # set it to confirm; each secret once
+        on_change=PayState.card_changed,  # {"complete": bool, "empty": bool, "error": str}
+        on_result=PayState.payment_result,  # see StripeCardField.on_result
+        on_ready=PayState.card_ready,
+    )
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+from reflex.event import no_args_event_spec, passthrough_event_spec
+
+
+class StripeCardField(rx.Component):
+    """A card Element that confirms a PaymentIntent whenever `client_secret` gets a new value."""
+
+    # Files in assets/ are copied to .web/public and "$/" is the .web folder: this imports
+    # assets/stripe_card.jsx (what rx.asset("stripe_card.jsx").importable_path gives, without
+    # tying the import of this module to the current directory).
+    library = "$/public/stripe_card.jsx"
+    tag = "StripeCardField"
+
+    # Passed to window.Stripe(); the Element is rebuilt when it changes.
+    publishable_key: rx.Var[str]
+
+    # A new non-empty value runs stripe.confirmCardPayment once. A value already present
+    # when the field mounts is not confirmed (the fresh Element is empty): clear it after
+    # on_result and set the next secret for the next attempt.
+    client_secret: rx.Var[str]
+
+    # Options for elements().create("card", ...), read when the Element is created.
+    options: rx.Var[dict]
+
+    # {"complete": bool, "empty": bool, "error": str} from the Element's "change" event.
+    on_change: rx.EventHandler[passthrough_event_spec(dict)]
+
+    # {"ok": bool, "payment_intent_id": str, "status": str, "error_message": str,
+    #  "error_code": str, "decline_code": str} once confirmCardPayment has finished.
+    # ok means Stripe.js reported no error; re-retrieve the intent server-side before
+    # trusting it.
+    on_result: rx.EventHandler[passthrough_event_spec(dict)]
+
+    # The Element is mounted and ready for input.
+    on_ready: rx.EventHandler[no_args_event_spec]
+
+    @classmethod
+    def create(cls, *children, **props) -> rx.Component:
+        # Looks like a Radix text field (each default can be overridden as a keyword); the
+        # real Element is an iframe that the page's CSS cannot reach inside.
+        for name, value in {
+            "border": "1px solid var(--gray-7)",
+            "border_radius": "var(--radius-2)",
+            "padding": "9px 10px",
+            "width": "100%",
+            "background": "var(--color-surface)",
+        }.items():
+            props.setdefault(name, value)
+        props["style"] = {
+            "&:focus-within": {"outline": "2px solid var(--focus-8)", "outline_offset": "-1px"},
+            **(props.get("style") or {}),
+        }
+        props.setdefault("class_name", "stripe-card-field")
+        return super().create(*children, **props)
+
+
+stripe_card_field = StripeCardField.create

@@ -1,0 +1,705 @@
+"""The Charge Customer modal: bookings and amount, then a saved card, a new card or a link."""
+
+from __future__ import annotations
+
+import reflex as rx
+from sqlmodel import Session
+
+from mioapp.components.forms import field_label
+from mioapp.components.stripe_card import stripe_card_field
+from mioapp.models import Customer, Payment, PaymentStatus
+from mioapp.money import format_money, parse_money, to_decimal
+from mioapp.pages.customer_state import CustomerState, when
+from mioapp.payments import charges
+from mioapp.payments.connection import active_credentials
+from mioapp.payments.gateway import GatewayError
+
+CARD_ON_FILE, NEW_CARD, PAYMENT_LINK = "card_on_file", "new_card", "payment_link"
+METHODS = (CARD_ON_FILE, NEW_CARD, PAYMENT_LINK)
+
+
+def _amount_text(amount: int, currency: str) -> str:
+    return f"{to_decimal(amount, currency):f}"
+
+
+class ChargeState(CustomerState):
+    """One opened charge form. Everything the browser sends is a request: bookings, amount
+    and card are checked again on the server, under a lock, when the charge is made."""
+
+    is_open: bool = False
+    method: str = CARD_ON_FILE
+    options: list[dict[str, str]] = []
+    selected: list[str] = []
+    amount_text: str = ""
+    description: str = ""
+    card_id: str = ""
+    save_card: bool = True
+    summary: str = ""
+    charge_label: str = "Charge"
+    error: str = ""
+    error_field: str = ""
+    outcome: str = ""  # "", "requires_action", "unknown", "processing"
+    duplicate_warning: str = ""
+    confirm_duplicate: bool = False
+    in_flight: bool = False
+    publishable_key: str = ""
+    client_secret: str = ""
+    card_complete: bool = False
+    card_message: str = ""
+    currency: str = "usd"
+    _request_key: str = ""
+    _payment_id: int | None = None
+
+    @rx.var
+    def usable_cards(self) -> list[dict[str, str]]:
+        return [c for c in self.cards if not c["expired"]]
+
+    @rx.var
+    def can_submit(self) -> bool:
+        if self.in_flight or not self.selected or self.summary == "":
+            return False
+        if self.duplicate_warning and not self.confirm_duplicate:
+            return False
+        if self.method == CARD_ON_FILE:
+            return self.card_id != ""
+        return self.method == NEW_CARD and self.card_complete
+
+    # Opening and editing the form -------------------------------------------------------
+
+    @rx.event
+    def open_charge(self):
+        if self._merchant_id() is None:
+            return self._to_sign_in()
+        with rx.session() as session:
+            credentials = active_credentials(session)
+            if credentials is None or self._customer_id is None:
+                return rx.toast.error("Connect Stripe in Settings before charging.")
+            self.publishable_key = credentials.publishable_key
+            chargeable = charges.chargeable_bookings(session, self._customer_id)
+            self._reload(session)
+        if not chargeable:
+            return rx.toast.info("This customer has nothing left to pay.")
+        self.currency = chargeable[0].booking.currency
+        self.options = [
+            {
+                "id": str(c.booking.id),
+                "reference": c.booking.reference,
+                "tour": c.booking.tour_name,
+                "date": when(c.booking.starts_at),
+                "balance": format_money(c.available, c.booking.currency),
+                "currency": c.booking.currency,
+            }
+            for c in chargeable
+        ]
+        self.selected = [o["id"] for o in self.options if o["currency"] == self.currency]
+        self.amount_text = _amount_text(
+            sum(c.available for c in chargeable if c.booking.currency == self.currency),
+            self.currency,
+        )
+        cards = self.usable_cards
+        default = next((c for c in cards if c["default"]), cards[0] if cards else None)
+        self.card_id = default["id"] if default else ""
+        self.method = CARD_ON_FILE if cards else NEW_CARD
+        self.description = ""
+        self.save_card = True
+        self.confirm_duplicate = False
+        self._new_attempt()
+        self.is_open = True
+        return self._recompute()
+
+    def _new_attempt(self) -> None:
+        """A fresh request key: the next submit is a new charge, not a replay of the last."""
+        self._request_key = charges.new_request_key()
+        self._payment_id = None
+        self.client_secret = ""
+        self.error = self.error_field = self.outcome = ""
+        self.in_flight = False
+
+    @rx.event
+    def set_open(self, value: bool):
+        if not value and self.in_flight and self.method == NEW_CARD:
+            return rx.toast.warning("Wait for the card payment to finish.")
+        self.is_open = value
+        return None
+
+    @rx.event
+    def set_method(self, value: str):
+        if value in METHODS and not self.in_flight:
+            self.method = value
+            self.error = self.error_field = self.outcome = ""
+
+    @rx.event
+    def toggle_booking(self, booking_id: str, checked: bool):
+        if self.in_flight:
+            return None
+        chosen = set(self.selected) - {booking_id}
+        if checked:
+            chosen.add(booking_id)
+        self.selected = [o["id"] for o in self.options if o["id"] in chosen]
+        currencies = {o["currency"] for o in self.options if o["id"] in chosen}
+        if len(currencies) == 1:
+            self.currency = currencies.pop()
+        with rx.session() as session:
+            available = {
+                str(c.booking.id): c.available
+                for c in charges.chargeable_bookings(session, self._customer_id)
+            }
+        total = sum(available.get(i, 0) for i in self.selected)
+        self.amount_text = _amount_text(total, self.currency) if total else ""
+        return self._recompute()
+
+    @rx.event
+    def set_amount(self, value: str):
+        self.amount_text = value[:20]
+        return self._recompute()
+
+    @rx.event
+    def set_description(self, value: str):
+        self.description = value[:500]
+
+    @rx.event
+    def set_card(self, value: str):
+        self.card_id = value
+        if self.error_field == "card":
+            self.error = self.error_field = ""
+
+    @rx.event
+    def set_save_card(self, value: bool):
+        self.save_card = bool(value)
+
+    @rx.event
+    def set_confirm_duplicate(self, value: bool):
+        self.confirm_duplicate = bool(value)
+
+    @rx.event
+    def card_changed(self, change: dict):
+        self.card_complete = bool(change.get("complete"))
+        self.card_message = str(change.get("error") or "")
+
+    def _amount(self) -> int:
+        return parse_money(self.amount_text, self.currency)
+
+    def _recompute(self):
+        """Summary line, button label and duplicate warning from the current form."""
+        self.summary, self.charge_label, self.duplicate_warning = "", "Charge", ""
+        if self.error_field in ("amount", "bookings"):
+            self.error = self.error_field = ""
+        if not self.selected:
+            return None
+        try:
+            amount = self._amount()
+        except ValueError as exc:
+            self.error, self.error_field = str(exc), "amount"
+            return None
+        with rx.session() as session:
+            try:
+                charges.plan_charge(
+                    session,
+                    customer_id=self._customer_id,
+                    booking_ids=self._booking_ids(),
+                    amount=amount,
+                )
+            except charges.ChargeError as exc:
+                self.error, self.error_field = exc.message, exc.field
+                return None
+            duplicate = charges.recent_duplicate(
+                session, customer_id=self._customer_id, amount=amount, currency=self.currency
+            )
+        shown = format_money(amount, self.currency)
+        count = len(self.selected)
+        noun = "booking" if count == 1 else "bookings"
+        name = self.customer.get("name", "")
+        self.summary = f"You are charging {name} {shown} for {count} {noun}"
+        self.charge_label = f"Charge {shown}"
+        if duplicate is not None:
+            self.duplicate_warning = (
+                f"{self.customer.get('name', 'This customer')} was charged {shown} at "
+                f"{when(duplicate.created_at)}. Charge the same amount again?"
+            )
+        return None
+
+    # Charging --------------------------------------------------------------------------
+
+    def _booking_ids(self) -> list[int]:
+        return [int(i) for i in self.selected if i.isdigit()]
+
+    def _checked_request(self, session: Session):
+        """Common checks before any charge; returns (user_id, credentials, amount)."""
+        user = self._signed_in(session)
+        if user is None:
+            return None
+        credentials = active_credentials(session)
+        if credentials is None:
+            raise charges.ChargeError("Connect Stripe in Settings before charging.")
+        try:
+            amount = self._amount()
+        except ValueError as exc:
+            raise charges.ChargeError(str(exc), field="amount") from exc
+        if not self.confirm_duplicate and charges.recent_duplicate(
+            session, customer_id=self._customer_id, amount=amount, currency=self.currency
+        ):
+            raise charges.ChargeError(
+                "A charge of this amount was made in the last 10 minutes. Confirm below to "
+                "charge again.",
+                field="duplicate",
+            )
+        return user.id, credentials, amount
+
+    @rx.event
+    def submit_charge(self):
+        if self.in_flight:
+            return
+        self.in_flight, self.error, self.error_field, self.outcome = True, "", "", ""
+        yield
+        with rx.session() as session:
+            try:
+                checked = self._checked_request(session)
+                if checked is None:
+                    self.in_flight = False
+                    yield self._to_sign_in()
+                    return
+                user_id, credentials, amount = checked
+                if self.method == CARD_ON_FILE:
+                    payment = charges.charge_card_on_file(
+                        session,
+                        credentials,
+                        customer_id=self._customer_id,
+                        booking_ids=self._booking_ids(),
+                        amount=amount,
+                        saved_card_id=int(self.card_id) if self.card_id.isdigit() else 0,
+                        description=self.description,
+                        user_id=user_id,
+                        request_key=self._request_key,
+                    )
+                elif self.method == NEW_CARD:
+                    started = charges.start_new_card_charge(
+                        session,
+                        credentials,
+                        customer_id=self._customer_id,
+                        booking_ids=self._booking_ids(),
+                        amount=amount,
+                        save_card=self.save_card,
+                        description=self.description,
+                        user_id=user_id,
+                        request_key=self._request_key,
+                    )
+                    payment = started.payment
+                    if started.client_secret:
+                        # The card element confirms it and reports back to `card_confirmed`.
+                        self._payment_id = payment.id
+                        self.client_secret = started.client_secret
+                        return
+                else:
+                    raise charges.ChargeError("Payment links are sent from the next release.")
+            except charges.ChargeError as exc:
+                self.in_flight = False
+                self.error, self.error_field = exc.message, exc.field
+                if exc.field == "duplicate":
+                    self._recompute()
+                return
+            except GatewayError as exc:
+                self.in_flight = False
+                self.error = exc.message
+                return
+            yield self._show_result(session, payment)
+
+    @rx.event
+    def card_confirmed(self, result: dict):
+        """Stripe.js finished; its word is only a hint, so ask Stripe what happened."""
+        if self._payment_id is None:
+            return
+        with rx.session() as session:
+            if self._signed_in(session) is None:
+                yield self._to_sign_in()
+                return
+            credentials = active_credentials(session)
+            try:
+                payment = charges.finish_new_card_charge(
+                    session,
+                    credentials,
+                    customer_id=self._customer_id,
+                    payment_id=self._payment_id,
+                )
+            except (charges.ChargeError, GatewayError) as exc:
+                self.in_flight = False
+                self.error = exc.message
+                return
+            if payment.status == PaymentStatus.CANCELED and result.get("error_message"):
+                payment.failure_message = str(result["error_message"])[:500]
+            yield self._show_result(session, payment)
+
+    def _show_result(self, session: Session, payment: Payment):
+        """Tell the merchant what happened and refresh the page behind the modal."""
+        self._reload(session)
+        status = payment.status
+        if status == PaymentStatus.SUCCEEDED:
+            shown = format_money(payment.amount, payment.currency)
+            name = session.get(Customer, payment.customer_id).name
+            self.is_open = False
+            self._new_attempt()
+            if payment.method_kind.value == NEW_CARD and self.save_card:
+                saved = [c for c in self.cards if payment.card_last4 == c["last4"]]
+                if saved:
+                    return rx.toast.success(f"Charged {name} {shown}. The card is saved.")
+            return rx.toast.success(f"Charged {name} {shown}.")
+        message = payment.failure_message or ""
+        self._new_attempt()
+        if status == PaymentStatus.REQUIRES_ACTION:
+            self.outcome = "requires_action"
+        elif status in (PaymentStatus.UNKNOWN, PaymentStatus.PROCESSING, PaymentStatus.CREATED):
+            self.outcome = "unknown" if status == PaymentStatus.UNKNOWN else "processing"
+            self.is_open = False
+            return rx.toast.info(
+                "Stripe hasn't confirmed this payment yet. It is listed under Transactions "
+                "and will update by itself."
+            )
+        else:
+            self.error = message or "The payment failed."
+            self.error_field = "card"
+        return None
+
+    @rx.event
+    def offer_payment_link(self):
+        self.method = PAYMENT_LINK
+        self.outcome = ""
+
+
+# ---------------------------------------------------------------------------------------
+# Components
+
+
+def _callout(text, icon: str, color: str, role: str = "alert", **props) -> rx.Component:
+    return rx.callout.root(
+        rx.callout.icon(rx.icon(icon, size=16)),
+        rx.callout.text(text),
+        color_scheme=color,
+        variant="surface",
+        role=role,
+        width="100%",
+        **props,
+    )
+
+
+def _bookings_picker() -> rx.Component:
+    def option(o: rx.Var[dict[str, str]]) -> rx.Component:
+        return rx.el.label(
+            rx.hstack(
+                rx.checkbox(
+                    checked=ChargeState.selected.contains(o["id"]),
+                    on_change=lambda checked: ChargeState.toggle_booking(o["id"], checked),
+                    disabled=ChargeState.in_flight,
+                    aria_label=o["tour"] + " " + o["reference"],
+                ),
+                rx.vstack(
+                    rx.text(o["tour"], weight="medium", size="2"),
+                    rx.text(
+                        o["date"] + " · " + o["reference"], size="1", color=rx.color("gray", 10)
+                    ),
+                    spacing="0",
+                ),
+                rx.spacer(),
+                rx.text(
+                    o["balance"], size="2", weight="medium", font_variant_numeric="tabular-nums"
+                ),
+                align="center",
+                spacing="3",
+                width="100%",
+            ),
+            padding="10px 12px",
+            border_bottom=f"1px solid {rx.color('gray', 4)}",
+            cursor="pointer",
+            display="block",
+        )
+
+    return rx.vstack(
+        rx.text("Bookings", size="2", weight="medium"),
+        rx.box(
+            rx.foreach(ChargeState.options, option),
+            border=f"1px solid {rx.color('gray', 5)}",
+            border_radius="var(--radius-3)",
+            width="100%",
+            max_height="220px",
+            overflow_y="auto",
+            role="group",
+            aria_label="Bookings to charge",
+        ),
+        spacing="1",
+        width="100%",
+    )
+
+
+def _amount_fields() -> rx.Component:
+    return rx.flex(
+        rx.vstack(
+            field_label("Amount", "charge-amount"),
+            rx.input(
+                rx.input.slot(ChargeState.currency.upper()),
+                id="charge-amount",
+                value=ChargeState.amount_text,
+                on_change=ChargeState.set_amount.debounce(250),
+                input_mode="decimal",
+                size="3",
+                disabled=ChargeState.in_flight,
+                aria_invalid=ChargeState.error_field == "amount",
+            ),
+            rx.text(
+                "Lower it for a deposit or a partial payment.",
+                size="1",
+                color=rx.color("gray", 10),
+            ),
+            spacing="1",
+            flex="1",
+        ),
+        rx.vstack(
+            field_label("Description (optional)", "charge-description"),
+            rx.input(
+                id="charge-description",
+                value=ChargeState.description,
+                on_change=ChargeState.set_description.debounce(250),
+                placeholder="e.g. Balance before the tour",
+                size="3",
+                max_length=500,
+                disabled=ChargeState.in_flight,
+            ),
+            spacing="1",
+            flex="1",
+        ),
+        gap="3",
+        direction=rx.breakpoints(initial="column", sm="row"),
+        width="100%",
+    )
+
+
+def _saved_cards() -> rx.Component:
+    def item(c: rx.Var[dict[str, str]]) -> rx.Component:
+        return rx.el.label(
+            rx.hstack(
+                rx.radio_group.item(value=c["id"], disabled=c["expired"] != ""),
+                rx.icon("credit-card", size=16),
+                rx.text(c["brand"] + " •••• " + c["last4"], weight="medium", size="2"),
+                rx.text("Expires " + c["expiry"], size="1", color=rx.color("gray", 10)),
+                rx.cond(c["default"] != "", rx.badge("Default", variant="soft", radius="full")),
+                rx.cond(
+                    c["expired"] != "",
+                    rx.badge("Expired", color_scheme="red", variant="soft", radius="full"),
+                ),
+                spacing="2",
+                align="center",
+            ),
+            padding="8px 12px",
+            border=f"1px solid {rx.color('gray', 5)}",
+            border_radius="var(--radius-3)",
+            opacity=rx.cond(c["expired"] != "", "0.55", "1"),
+            display="block",
+        )
+
+    return rx.cond(
+        ChargeState.cards.length() > 0,
+        rx.radio_group.root(
+            rx.vstack(rx.foreach(ChargeState.cards, item), spacing="2", width="100%"),
+            value=ChargeState.card_id,
+            on_change=ChargeState.set_card,
+            disabled=ChargeState.in_flight,
+            aria_label="Saved cards",
+            width="100%",
+        ),
+        _callout(
+            "This customer has no saved card. Charge a new card or send a payment link.",
+            "info",
+            "gray",
+            role="note",
+        ),
+    )
+
+
+def _new_card() -> rx.Component:
+    return rx.vstack(
+        rx.text("Card details", size="2", weight="medium"),
+        stripe_card_field(
+            publishable_key=ChargeState.publishable_key,
+            client_secret=ChargeState.client_secret,
+            on_change=ChargeState.card_changed,
+            on_result=ChargeState.card_confirmed,
+        ),
+        rx.cond(
+            ChargeState.card_message != "",
+            rx.text(ChargeState.card_message, size="1", color=rx.color("red", 11), role="alert"),
+        ),
+        rx.text(
+            "Card details go straight to Stripe; they never touch MioCommerce.",
+            size="1",
+            color=rx.color("gray", 10),
+        ),
+        rx.el.label(
+            rx.hstack(
+                rx.checkbox(
+                    checked=ChargeState.save_card,
+                    on_change=ChargeState.set_save_card,
+                    disabled=ChargeState.in_flight,
+                ),
+                rx.text("Save card for future charges", size="2"),
+                spacing="2",
+                align="center",
+            ),
+        ),
+        spacing="2",
+        width="100%",
+    )
+
+
+def _payment_link() -> rx.Component:
+    return _callout(
+        "Payment links are coming next: the customer will get an email with a Complete "
+        "Payment button and pay on a secure page.",
+        "mail",
+        "gray",
+        role="note",
+    )
+
+
+def _outcome_messages() -> rx.Component:
+    return rx.fragment(
+        rx.cond(
+            ChargeState.error != "",
+            _callout(ChargeState.error, "circle-alert", "red"),
+        ),
+        rx.cond(
+            ChargeState.outcome == "requires_action",
+            rx.callout.root(
+                rx.callout.icon(rx.icon("shield-alert", size=16)),
+                rx.callout.text(
+                    "The customer's bank wants them to confirm this payment themselves "
+                    "(Strong Customer Authentication). Nothing was charged. Send them a "
+                    "payment link so they can approve it."
+                ),
+                rx.button(
+                    rx.icon("send", size=14),
+                    "Send a payment link instead",
+                    size="2",
+                    variant="soft",
+                    color_scheme="violet",
+                    on_click=ChargeState.offer_payment_link,
+                    width="fit-content",
+                ),
+                color_scheme="violet",
+                variant="surface",
+                role="alert",
+                width="100%",
+            ),
+        ),
+        rx.cond(
+            ChargeState.duplicate_warning != "",
+            rx.callout.root(
+                rx.callout.icon(rx.icon("triangle-alert", size=16)),
+                rx.callout.text(ChargeState.duplicate_warning),
+                rx.el.label(
+                    rx.hstack(
+                        rx.checkbox(
+                            checked=ChargeState.confirm_duplicate,
+                            on_change=ChargeState.set_confirm_duplicate,
+                        ),
+                        rx.text("Yes, charge this amount again", size="2", weight="medium"),
+                        spacing="2",
+                        align="center",
+                    ),
+                ),
+                color_scheme="amber",
+                variant="surface",
+                role="alert",
+                width="100%",
+            ),
+        ),
+    )
+
+
+def _method_tabs() -> rx.Component:
+    return rx.tabs.root(
+        rx.tabs.list(
+            rx.tabs.trigger("Card on file", value=CARD_ON_FILE),
+            rx.tabs.trigger("New card", value=NEW_CARD),
+            rx.tabs.trigger("Payment link", value=PAYMENT_LINK),
+            size="2",
+        ),
+        rx.box(
+            rx.tabs.content(_saved_cards(), value=CARD_ON_FILE),
+            rx.tabs.content(_new_card(), value=NEW_CARD),
+            rx.tabs.content(_payment_link(), value=PAYMENT_LINK),
+            padding_top="12px",
+        ),
+        value=ChargeState.method,
+        on_change=ChargeState.set_method,
+        width="100%",
+    )
+
+
+def charge_dialog() -> rx.Component:
+    """The Charge Customer button and the modal it opens."""
+    return rx.dialog.root(
+        rx.button(
+            rx.icon("credit-card", size=18),
+            "Charge Customer",
+            size="3",
+            disabled=~ChargeState.stripe_connected,
+            on_click=ChargeState.open_charge,
+        ),
+        rx.dialog.content(
+            rx.vstack(
+                rx.hstack(
+                    rx.dialog.title("Charge " + ChargeState.customer["name"], margin="0"),
+                    rx.spacer(),
+                    rx.dialog.close(
+                        rx.icon_button(
+                            rx.icon("x", size=18),
+                            variant="ghost",
+                            color_scheme="gray",
+                            aria_label="Close",
+                        )
+                    ),
+                    width="100%",
+                    align="center",
+                ),
+                rx.dialog.description(
+                    "Choose the bookings and amount, then how to charge.",
+                    size="2",
+                    color=rx.color("gray", 10),
+                ),
+                _bookings_picker(),
+                _amount_fields(),
+                _method_tabs(),
+                _outcome_messages(),
+                rx.cond(
+                    ChargeState.summary != "",
+                    rx.text(
+                        ChargeState.summary,
+                        size="2",
+                        weight="medium",
+                        role="status",
+                        aria_label="Charge summary",
+                    ),
+                ),
+                rx.hstack(
+                    rx.dialog.close(
+                        rx.button("Cancel", variant="soft", color_scheme="gray", size="3")
+                    ),
+                    rx.cond(
+                        ChargeState.method != PAYMENT_LINK,
+                        rx.button(
+                            ChargeState.charge_label,
+                            size="3",
+                            disabled=~ChargeState.can_submit,
+                            loading=ChargeState.in_flight,
+                            on_click=ChargeState.submit_charge.throttle(1000),
+                        ),
+                    ),
+                    justify="end",
+                    width="100%",
+                    spacing="3",
+                ),
+                spacing="4",
+                width="100%",
+            ),
+            max_width="600px",
+        ),
+        open=ChargeState.is_open,
+        on_open_change=ChargeState.set_open,
+    )

@@ -1,0 +1,168 @@
+"""What the customer page shows: contact details, bookings, cards, transactions."""
+
+from __future__ import annotations
+
+import reflex as rx
+from sqlmodel import Session
+
+from mioapp import customers
+from mioapp.models import Payment, PaymentMethodKind, PaymentStatus, utcnow
+from mioapp.money import format_money
+from mioapp.payments import charges
+from mioapp.payments.connection import active_credentials, connection_info
+from mioapp.state import MerchantState
+
+# Payments whose outcome Stripe may still change, so the merchant can ask it again.
+CHECKABLE = (PaymentStatus.UNKNOWN, PaymentStatus.PROCESSING, PaymentStatus.CREATED)
+
+
+def when(value) -> str:
+    return value.strftime("%b %-d, %Y · %-I:%M %p")
+
+
+def payment_method_label(payment: Payment) -> str:
+    if payment.card_last4:
+        return f"{(payment.card_brand or 'card').capitalize()} •••• {payment.card_last4}"
+    if payment.method_kind == PaymentMethodKind.PAYMENT_LINK:
+        return "Payment link"
+    return "New card" if payment.method_kind == PaymentMethodKind.NEW_CARD else "Card on file"
+
+
+def payment_status_label(payment: Payment, refunded: int) -> str:
+    """The payment's status as listed: a refund shows over a success."""
+    if payment.status == PaymentStatus.SUCCEEDED and refunded:
+        return "refunded" if refunded >= payment.amount else "partially_refunded"
+    return payment.status.value
+
+
+class CustomerState(MerchantState):
+    """Filled by `load_customer` from the route's id; the id is then kept server-side."""
+
+    found: bool = False
+    loaded: bool = False
+    customer: dict[str, str] = {}
+    outstanding: str = ""
+    bookings: list[dict[str, str]] = []
+    booking_payments: dict[str, list[dict[str, str]]] = {}
+    cards: list[dict[str, str]] = []
+    transactions: list[dict[str, str]] = []
+    stripe_connected: bool = False
+    _customer_id: int | None = None
+
+    def _route_customer_id(self) -> int | None:
+        raw = str(self.router.page.params.get("customer_id", ""))
+        return int(raw) if raw.isdigit() and len(raw) < 10 else None
+
+    @rx.event
+    def load_customer(self):
+        if self._merchant_id() is None:
+            return self._to_sign_in()
+        self._customer_id = self._route_customer_id()
+        with rx.session() as session:
+            self._reload(session)
+        return None
+
+    def _reload(self, session: Session) -> None:
+        """Read everything the page shows again (after a charge, a check, a page load)."""
+        customer_id = self._customer_id
+        detail = customers.customer_detail(session, customer_id) if customer_id else None
+        self.stripe_connected = connection_info(session).connected
+        self.loaded = True
+        self.found = detail is not None
+        if detail is None:
+            self.customer, self.bookings, self.cards, self.transactions = {}, [], [], []
+            self.booking_payments = {}
+            return
+        self._show(detail)
+
+    def _show(self, detail: customers.CustomerDetail) -> None:
+        c = detail.customer
+        self.customer = {
+            "id": str(c.id),
+            "name": c.name,
+            "email": c.email,
+            "phone": c.phone,
+            "initials": "".join(part[:1] for part in c.name.split()[:2]).upper(),
+            "since": c.created_at.strftime("%B %Y"),
+            "stripe_id": c.stripe_customer_id or "",
+        }
+        self.outstanding = customers.format_totals(detail.outstanding)
+        payments = {p.id: p for p in detail.payments}
+        per_booking: dict[str, list[dict[str, str]]] = {}
+        for allocation in detail.allocations:
+            p = payments[allocation.payment_id]
+            per_booking.setdefault(str(allocation.booking_id), []).append(
+                {
+                    "date": when(p.created_at),
+                    "amount": format_money(allocation.amount, p.currency),
+                    "method": payment_method_label(p),
+                    "status": payment_status_label(p, detail.refunded.get(p.id, 0)),
+                }
+            )
+        self.booking_payments = per_booking
+        self.bookings = [
+            {
+                "id": str(line.booking.id),
+                "reference": line.booking.reference,
+                "tour": line.booking.tour_name,
+                "date": when(line.booking.starts_at),
+                "participants": str(line.booking.participants),
+                "total": format_money(line.booking.total_amount, line.booking.currency),
+                "paid": format_money(line.money.net_paid, line.booking.currency),
+                "balance": format_money(line.money.balance, line.booking.currency),
+                "status": line.status.value,
+                "payment_count": str(len(per_booking.get(str(line.booking.id), []))),
+            }
+            for line in detail.bookings
+        ]
+        now = utcnow()
+        self.cards = [
+            {
+                "id": str(saved.id),
+                "brand": saved.brand.capitalize(),
+                "last4": saved.last4,
+                "expiry": f"{saved.exp_month:02d}/{saved.exp_year % 100:02d}",
+                "default": "yes" if saved.is_default else "",
+                "expired": "yes" if customers.card_is_expired(saved, now) else "",
+            }
+            for saved in detail.cards
+        ]
+        self.transactions = [
+            {
+                "id": str(p.id),
+                "date": when(p.created_at),
+                "amount": format_money(p.amount, p.currency),
+                "refunded": (
+                    format_money(detail.refunded[p.id], p.currency)
+                    if detail.refunded.get(p.id)
+                    else ""
+                ),
+                "method": payment_method_label(p),
+                "status": payment_status_label(p, detail.refunded.get(p.id, 0)),
+                "reason": p.failure_message or "",
+                "bookings": ", ".join(detail.payment_bookings.get(p.id, [])),
+                "intent": p.stripe_payment_intent_id or "",
+                "checkable": "yes" if p.status in CHECKABLE else "",
+            }
+            for p in detail.payments
+        ]
+
+    @rx.event
+    def check_payment(self, payment_id: str):
+        """Ask Stripe again about a payment whose outcome is not known yet."""
+        if self._merchant_id() is None:
+            return self._to_sign_in()
+        with rx.session() as session:
+            payment = session.get(Payment, int(payment_id)) if payment_id.isdigit() else None
+            credentials = active_credentials(session)
+            if payment is None or payment.customer_id != self._customer_id or credentials is None:
+                return rx.toast.error("That payment can't be checked from here.")
+            try:
+                payment = charges.refresh_payment(session, credentials, payment)
+            except charges.ChargeError as exc:
+                return rx.toast.error(exc.message)
+            status = payment.status
+            self._reload(session)
+        if status == PaymentStatus.UNKNOWN:
+            return rx.toast.info("Stripe has no answer for this payment yet. Check again later.")
+        return rx.toast.success(f"Payment is {status.value.replace('_', ' ')}.")

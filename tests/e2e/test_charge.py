@@ -1,0 +1,301 @@
+"""Charge Customer in the browser: card on file, new card, 3D Secure and a double click."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+from sqlmodel import Session, select
+
+from devtools.stack import EMULATOR_PUBLISHABLE_KEY, EMULATOR_SECRET_KEY, LocalStack
+from mioapp.customers import customer_detail
+from mioapp.ledger import BookingStatus
+from mioapp.models import Booking, Customer, Payment, PaymentStatus, SavedCard, utcnow
+from mioapp.payments import charges, gateway
+from mioapp.payments.gateway import StripeCredentials, build_client
+
+
+@pytest.fixture
+def credentials(stack: LocalStack) -> StripeCredentials:
+    return StripeCredentials(
+        secret_key=EMULATOR_SECRET_KEY,
+        publishable_key=EMULATOR_PUBLISHABLE_KEY,
+        api_base=stack.emulator.base_url,
+    )
+
+
+def new_customer(
+    session: Session,
+    credentials: StripeCredentials,
+    *,
+    totals: list[int],
+    card: str | None = None,
+    name: str = "Test Customer",
+) -> Customer:
+    """A customer of our own, with a Stripe customer, bookings and maybe a saved card."""
+    customer = Customer(name=name, email=f"{utcnow().timestamp()}@charge.test")
+    session.add(customer)
+    session.flush()
+    customer.stripe_customer_id = gateway.create_customer(
+        credentials, name=name, email=customer.email, phone="", local_id=customer.id
+    )
+    for n, total in enumerate(totals):
+        session.add(
+            Booking(
+                reference=f"BK-T{customer.id}-{n}",
+                customer_id=customer.id,
+                tour_name=f"Reef Snorkel {n + 1}",
+                starts_at=utcnow() + timedelta(days=10 + n),
+                participants=2,
+                total_amount=total,
+                currency="usd",
+            )
+        )
+    if card:
+        details = gateway.attach_test_card(
+            credentials,
+            stripe_customer_id=customer.stripe_customer_id,
+            number=card,
+            exp_month=12,
+            exp_year=2031,
+        )
+        charges.save_card(session, customer_id=customer.id, card=details)
+    session.commit()
+    return customer
+
+
+def open_charge(page: Page, customer: Customer) -> Locator:
+    page.goto(f"/customers/{customer.id}")
+    page.get_by_role("button", name="Charge Customer").click()
+    dialog = page.get_by_role("dialog", name=f"Charge {customer.name}")
+    expect(dialog).to_be_visible()
+    return dialog
+
+
+def statuses(session: Session, customer: Customer) -> list[BookingStatus]:
+    session.expire_all()
+    return [line.status for line in customer_detail(session, customer.id).bookings]
+
+
+def intents_of(credentials: StripeCredentials, customer: Customer) -> list:
+    listing = build_client(credentials).v1.payment_intents.list(
+        params={"customer": customer.stripe_customer_id}
+    )
+    return listing.data
+
+
+def booking_row(page: Page, reference: str) -> Locator:
+    return page.get_by_role("region", name="Bookings").get_by_role("row").filter(has_text=reference)
+
+
+def fill_card(dialog: Locator, number: str) -> None:
+    dialog.get_by_label("Card number").fill(number)
+    dialog.get_by_label("Expiration month").fill("12")
+    dialog.get_by_label("Expiration year").fill("2031")
+    dialog.get_by_label("CVC").fill("123")
+    postal = dialog.get_by_label("Postal code")
+    if postal.count():
+        postal.fill("94110")
+
+
+def test_card_on_file_charges_bookings_in_full(
+    merchant_page: Page, session: Session, credentials
+) -> None:
+    customer = new_customer(
+        session, credentials, totals=[12_000, 12_000], card="4242424242424242", name="Ivy Chen"
+    )
+    dialog = open_charge(merchant_page, customer)
+
+    expect(dialog.get_by_role("status", name="Charge summary")).to_have_text(
+        "You are charging Ivy Chen $240.00 for 2 bookings"
+    )
+    expect(dialog.get_by_role("radio", name=re.compile("Visa •••• 4242"))).to_be_checked()
+    dialog.get_by_role("button", name="Charge $240.00").click()
+
+    expect(merchant_page.get_by_text("Charged Ivy Chen $240.00.")).to_be_visible()
+    expect(dialog).to_be_hidden()
+    for n in range(2):
+        expect(booking_row(merchant_page, f"BK-T{customer.id}-{n}")).to_contain_text(
+            "Charged in Full"
+        )
+    assert statuses(session, customer) == [BookingStatus.CHARGED_IN_FULL] * 2
+    [intent] = intents_of(credentials, customer)
+    assert (intent.status, intent.amount) == ("succeeded", 24_000)
+    transactions = merchant_page.get_by_role("region", name="Transactions")
+    row = transactions.get_by_role("row").filter(has_text=intent.id)
+    expect(row).to_contain_text("$240.00")
+    expect(row).to_contain_text("Visa •••• 4242")
+    expect(row).to_contain_text("Succeeded")
+
+
+def test_partial_amount_leaves_booking_partially_paid(
+    merchant_page: Page, session: Session, credentials
+) -> None:
+    customer = new_customer(session, credentials, totals=[20_000], card="4242424242424242")
+    dialog = open_charge(merchant_page, customer)
+
+    amount = dialog.get_by_label("Amount")
+    expect(amount).to_have_value("200.00")
+    amount.fill("250")
+    expect(dialog.get_by_role("alert")).to_contain_text("The most you can charge")
+    amount.fill("50")
+    expect(dialog.get_by_role("status", name="Charge summary")).to_contain_text("$50.00")
+    dialog.get_by_role("button", name="Charge $50.00").click()
+
+    expect(booking_row(merchant_page, f"BK-T{customer.id}-0")).to_contain_text("Partially Paid")
+    assert statuses(session, customer) == [BookingStatus.PARTIALLY_PAID]
+    [intent] = intents_of(credentials, customer)
+    assert (intent.status, intent.amount) == ("succeeded", 5_000)
+    booking_row(merchant_page, f"BK-T{customer.id}-0").get_by_role(
+        "button", name=f"Payments for BK-T{customer.id}-0"
+    ).click()
+    expect(merchant_page.get_by_role("dialog")).to_contain_text("Visa •••• 4242")
+
+
+def test_declined_card_shows_reason_and_marks_nothing(
+    merchant_page: Page, session: Session, credentials
+) -> None:
+    customer = new_customer(session, credentials, totals=[9_000], card="4000000000000341")
+    dialog = open_charge(merchant_page, customer)
+
+    dialog.get_by_role("button", name="Charge $90.00").click()
+
+    expect(dialog.get_by_role("alert")).to_contain_text("Your card was declined")
+    assert statuses(session, customer) == [BookingStatus.UNPAID]
+    session.expire_all()
+    [payment] = session.exec(select(Payment).where(Payment.customer_id == customer.id)).all()
+    assert payment.status == PaymentStatus.FAILED
+    # The modal stays open and can try again: the decline holds nothing back.
+    expect(dialog.get_by_role("button", name="Charge $90.00")).to_be_enabled()
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(booking_row(merchant_page, f"BK-T{customer.id}-0")).to_contain_text("Unpaid")
+    transactions = merchant_page.get_by_role("region", name="Transactions")
+    expect(transactions).to_contain_text("Your card was declined.")
+
+
+def test_authentication_required_offers_a_payment_link(
+    merchant_page: Page, session: Session, credentials
+) -> None:
+    customer = new_customer(session, credentials, totals=[9_000], card="4000002500003155")
+    dialog = open_charge(merchant_page, customer)
+
+    dialog.get_by_role("button", name="Charge $90.00").click()
+
+    expect(dialog.get_by_role("alert")).to_contain_text("confirm this payment themselves")
+    expect(dialog.get_by_role("button", name="Send a payment link instead")).to_be_visible()
+    session.expire_all()
+    [payment] = session.exec(select(Payment).where(Payment.customer_id == customer.id)).all()
+    assert payment.status == PaymentStatus.REQUIRES_ACTION
+    assert statuses(session, customer) == [BookingStatus.UNPAID]
+    dialog.get_by_role("button", name="Send a payment link instead").click()
+    expect(dialog.get_by_role("tab", name="Payment link")).to_have_attribute(
+        "aria-selected", "true"
+    )
+
+
+def test_new_card_is_charged_and_saved(merchant_page: Page, session: Session, credentials) -> None:
+    customer = new_customer(session, credentials, totals=[15_000])
+    dialog = open_charge(merchant_page, customer)
+
+    expect(dialog.get_by_role("tab", name="New card")).to_have_attribute("aria-selected", "true")
+    fill_card(dialog, "4242424242424242")
+    expect(dialog.get_by_role("checkbox", name="Save card for future charges")).to_be_checked()
+    dialog.get_by_role("button", name="Charge $150.00").click()
+
+    expect(merchant_page.get_by_text("The card is saved.")).to_be_visible()
+    expect(booking_row(merchant_page, f"BK-T{customer.id}-0")).to_contain_text("Charged in Full")
+    expect(merchant_page.get_by_role("region", name="Payment methods")).to_contain_text(
+        "Visa •••• 4242"
+    )
+    session.expire_all()
+    [saved] = session.exec(select(SavedCard).where(SavedCard.customer_id == customer.id)).all()
+    methods = build_client(credentials).v1.payment_methods.list(
+        params={"customer": customer.stripe_customer_id, "type": "card"}
+    )
+    assert [m.id for m in methods.data] == [saved.stripe_payment_method_id]
+    [intent] = intents_of(credentials, customer)
+    assert intent.status == "succeeded"
+
+    # The saved card works for card on file.
+    session.add(
+        Booking(
+            reference=f"BK-T{customer.id}-9",
+            customer_id=customer.id,
+            tour_name="Night Kayak",
+            starts_at=utcnow() + timedelta(days=30),
+            participants=1,
+            total_amount=4_000,
+            currency="usd",
+        )
+    )
+    session.commit()
+    dialog = open_charge(merchant_page, customer)
+    dialog.get_by_role("tab", name="Card on file").click()
+    dialog.get_by_role("button", name="Charge $40.00").click()
+    expect(booking_row(merchant_page, f"BK-T{customer.id}-9")).to_contain_text("Charged in Full")
+
+
+@pytest.mark.parametrize("complete", [True, False], ids=["completed", "failed"])
+def test_new_card_with_3d_secure(
+    merchant_page: Page, session: Session, credentials, complete: bool
+) -> None:
+    customer = new_customer(session, credentials, totals=[7_000])
+    dialog = open_charge(merchant_page, customer)
+    fill_card(dialog, "4000002760003184")
+    dialog.get_by_role("checkbox", name="Save card for future charges").click()
+
+    dialog.get_by_role("button", name="Charge $70.00").click()
+    challenge = merchant_page.get_by_role("dialog", name="3D Secure authentication")
+    expect(challenge).to_be_visible()
+    name = "Complete authentication" if complete else "Fail authentication"
+    challenge.get_by_role("button", name=name).click()
+
+    if complete:
+        expect(booking_row(merchant_page, f"BK-T{customer.id}-0")).to_contain_text(
+            "Charged in Full"
+        )
+        assert statuses(session, customer) == [BookingStatus.CHARGED_IN_FULL]
+    else:
+        expect(dialog.get_by_role("alert")).to_contain_text("3D Secure authentication failed")
+        assert statuses(session, customer) == [BookingStatus.UNPAID]
+        session.expire_all()
+        [payment] = session.exec(select(Payment).where(Payment.customer_id == customer.id)).all()
+        assert payment.status == PaymentStatus.FAILED
+    [intent] = intents_of(credentials, customer)
+    assert intent.status == ("succeeded" if complete else "canceled")
+
+
+def test_double_click_charges_once(merchant_page: Page, session: Session, credentials) -> None:
+    customer = new_customer(session, credentials, totals=[6_000], card="4242424242424242")
+    dialog = open_charge(merchant_page, customer)
+
+    dialog.get_by_role("button", name="Charge $60.00").dblclick()
+
+    expect(booking_row(merchant_page, f"BK-T{customer.id}-0")).to_contain_text("Charged in Full")
+    merchant_page.wait_for_timeout(1500)
+    assert len(intents_of(credentials, customer)) == 1
+    session.expire_all()
+    assert len(session.exec(select(Payment).where(Payment.customer_id == customer.id)).all()) == 1
+
+
+def test_same_amount_again_needs_confirmation(
+    merchant_page: Page, session: Session, credentials
+) -> None:
+    customer = new_customer(session, credentials, totals=[10_000], card="4242424242424242")
+    dialog = open_charge(merchant_page, customer)
+    dialog.get_by_label("Amount").fill("30")
+    dialog.get_by_role("button", name="Charge $30.00").click()
+    expect(booking_row(merchant_page, f"BK-T{customer.id}-0")).to_contain_text("Partially Paid")
+
+    dialog = open_charge(merchant_page, customer)
+    dialog.get_by_label("Amount").fill("30")
+    expect(dialog.get_by_role("alert")).to_contain_text("was charged $30.00")
+    button = dialog.get_by_role("button", name="Charge $30.00")
+    expect(button).to_be_disabled()
+    dialog.get_by_role("checkbox", name="Yes, charge this amount again").click()
+    button.click()
+
+    expect(merchant_page.get_by_text(f"Charged {customer.name} $30.00.")).to_be_visible()
+    assert len(intents_of(credentials, customer)) == 2
