@@ -9,12 +9,18 @@ import uuid
 
 import pytest
 import socketio
+from reflex.state import UpdateVarsInternalState
 from sqlmodel import Session, func, select
 
 from devtools.stack import LocalStack
-from mioapp.models import AuditEntry, Customer, StripeConnection
+from mioapp import auth
+from mioapp.demo import DEMO_EMAIL, DEMO_PASSWORD
+from mioapp.models import AuditEntry, Booking, Customer, Payment, SavedCard, StripeConnection
+from mioapp.pages.charge import ChargeState
+from mioapp.pages.customer_state import CustomerState
 from mioapp.pages.customers import CustomerListState
 from mioapp.pages.settings import PaymentSettingsState
+from mioapp.state import MerchantState
 
 NAMESPACE = "/_event"  # Reflex's Socket.IO namespace (and path) for state events
 
@@ -31,7 +37,14 @@ def _raw_client(stack: LocalStack, origin: str) -> socketio.Client:
     return client
 
 
-def _call(client: socketio.Client, state: type, handler: str, payload: dict, path: str) -> list:
+def _call(
+    client: socketio.Client,
+    state: type,
+    handler: str,
+    payload: dict,
+    path: str,
+    params: dict | None = None,
+) -> list:
     replies: list = []
     client.on("event", replies.append, namespace=NAMESPACE)
     client.emit(
@@ -39,11 +52,11 @@ def _call(client: socketio.Client, state: type, handler: str, payload: dict, pat
         {
             "name": f"{state.get_full_name()}.{handler}",
             "payload": payload,
-            "router_data": {"pathname": path, "query": {}, "asPath": path},
+            "router_data": {"pathname": path, "query": params or {}, "asPath": path},
         },
         namespace=NAMESPACE,
     )
-    time.sleep(2)
+    time.sleep(1.5)
     return replies
 
 
@@ -93,3 +106,70 @@ def test_api_cors_allows_only_the_app_origin(stack: LocalStack) -> None:
 
     assert allowed_origin(stack.base_url) == stack.base_url
     assert allowed_origin("https://evil.example") is None
+
+
+def _signed_in_client(stack: LocalStack, session: Session) -> socketio.Client:
+    """A raw Socket.IO client carrying a real merchant session cookie, as the page sends it."""
+    token = auth.sign_in(session, email=DEMO_EMAIL, password=DEMO_PASSWORD, session_days=1).token
+    client = _raw_client(stack, stack.base_url)
+    _call(
+        client,
+        UpdateVarsInternalState,
+        "update_vars_internal",
+        {"vars": {f"{MerchantState.get_full_name()}.session_token": token}},
+        "/customers",
+    )
+    return client
+
+
+def test_tampered_charge_events_are_refused(stack: LocalStack, session: Session) -> None:
+    """Handlers only take requests: a foreign booking, a foreign card or an amount above the
+    balance sent straight over the websocket charges nothing."""
+    target, other = (
+        session.exec(
+            select(Customer)
+            .join(SavedCard, SavedCard.customer_id == Customer.id)
+            .order_by(Customer.id.desc())
+        )
+        .unique()
+        .all()[:2]
+    )
+    other_booking = session.exec(select(Booking).where(Booking.customer_id == other.id)).first()
+    other_card = session.exec(select(SavedCard).where(SavedCard.customer_id == other.id)).first()
+    path = f"/customers/{target.id}"
+    payments_before = session.exec(select(func.count()).select_from(Payment)).one()
+    client = _signed_in_client(stack, session)
+    try:
+        replies = _call(
+            client, CustomerState, "load_customer", {}, path, {"customer_id": str(target.id)}
+        )
+        replies += _call(client, ChargeState, "open_charge", {}, path)
+        replies += _call(client, ChargeState, "set_amount", {"value": "999999"}, path)
+        replies += _call(client, ChargeState, "submit_charge", {}, path)
+        replies += _call(
+            client,
+            ChargeState,
+            "toggle_booking",
+            {"booking_id": str(other_booking.id), "checked": True},
+            path,
+        )
+        replies += _call(client, ChargeState, "set_amount", {"value": "1.00"}, path)
+        replies += _call(client, ChargeState, "set_card", {"value": str(other_card.id)}, path)
+        replies += _call(client, ChargeState, "submit_charge", {}, path)
+    finally:
+        client.disconnect()
+    text = json.dumps(replies)
+    assert target.name in text, "the session was accepted and the customer loaded"
+    assert "The most you can charge" in text
+    assert "saved cards" in text
+    session.expire_all()
+    assert session.exec(select(func.count()).select_from(Payment)).one() == payments_before
+    selections = [
+        value
+        for reply in replies
+        for delta in reply.get("delta", {}).values()
+        for name, value in delta.items()
+        if name.startswith("selected")
+    ]
+    assert selections, "the charge form was opened with the target's bookings"
+    assert all(str(other_booking.id) not in chosen for chosen in selections)
