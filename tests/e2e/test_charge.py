@@ -299,3 +299,28 @@ def test_same_amount_again_needs_confirmation(
 
     expect(merchant_page.get_by_text(f"Charged {customer.name} $30.00.")).to_be_visible()
     assert len(intents_of(credentials, customer)) == 2
+
+
+def test_refund_made_in_stripe_arrives_by_webhook(
+    merchant_page: Page, session: Session, credentials
+) -> None:
+    customer = new_customer(session, credentials, totals=[8_000], card="4242424242424242")
+    dialog = open_charge(merchant_page, customer)
+    dialog.get_by_role("button", name="Charge $80.00").click()
+    expect(booking_row(merchant_page, f"BK-T{customer.id}-0")).to_contain_text("Charged in Full")
+    [intent] = intents_of(credentials, customer)
+
+    build_client(credentials).v1.refunds.create(
+        params={"payment_intent": intent.id, "amount": 3_000}
+    )
+
+    # The emulator delivers charge.refunded to the app's webhook about a second later.
+    for _ in range(40):
+        if statuses(session, customer) == [BookingStatus.PARTIALLY_REFUNDED]:
+            break
+        merchant_page.wait_for_timeout(250)
+    assert statuses(session, customer) == [BookingStatus.PARTIALLY_REFUNDED]
+    merchant_page.reload()
+    expect(booking_row(merchant_page, f"BK-T{customer.id}-0")).to_contain_text("Partially Refunded")
+    row = merchant_page.get_by_role("region", name="Transactions").get_by_role("row")
+    expect(row.filter(has_text=intent.id)).to_contain_text("Refunded $30.00")
