@@ -203,12 +203,19 @@ def _transactions() -> rx.Component:
         return rx.table.row(
             rx.table.cell(t["date"], white_space="nowrap"),
             money_cell(t["amount"]),
-            rx.table.cell(t["method"]),
+            rx.table.cell(t["method"], white_space="nowrap"),
             rx.table.cell(
                 rx.vstack(
                     status_badge(t["status"]),
                     rx.cond(
-                        t["reason"] != "", rx.text(t["reason"], size="1", color=rx.color("red", 11))
+                        t["reason"] != "",
+                        rx.text(
+                            t["reason"],
+                            size="1",
+                            color=rx.cond(
+                                t["status"] == "failed", rx.color("red", 11), rx.color("gray", 11)
+                            ),
+                        ),
                     ),
                     rx.cond(
                         t["refunded"] != "",
@@ -228,7 +235,7 @@ def _transactions() -> rx.Component:
                     align="start",
                 )
             ),
-            rx.table.cell(t["bookings"]),
+            rx.table.cell(t["bookings"], white_space="nowrap"),
             rx.table.cell(rx.code(t["intent"], size="1", variant="ghost")),
             align="center",
         )

@@ -57,7 +57,9 @@ def test_search_open_customer_and_see_bookings(merchant_page: Page, session: Ses
 
 def test_search_by_phone_and_no_match_empty_state(merchant_page: Page, session: Session) -> None:
     page = merchant_page
-    customer = session.exec(select(Customer).order_by(Customer.id.desc())).first()
+    customer = session.exec(
+        select(Customer).where(Customer.phone != "").order_by(Customer.id.desc())
+    ).first()
     search = page.get_by_role("searchbox", name="Search customers")
     search.fill(customer.phone[-8:])
     expect(page.get_by_role("row").filter(has_text=customer.name).first).to_be_visible()
@@ -70,10 +72,12 @@ def test_pagination_moves_through_customers(merchant_page: Page, session: Sessio
     names = [
         c.name for c in session.exec(select(Customer).order_by(Customer.search_text, Customer.id))
     ]
-    expect(page.get_by_text("Page 1 of 3")).to_be_visible()
+    pages = -(-len(names) // 25)
+    assert pages >= 3, "the demo data fills at least three pages"
+    expect(page.get_by_text(f"Page 1 of {pages}")).to_be_visible()
     expect(page.get_by_role("row").nth(1)).to_contain_text(names[0])
     page.get_by_role("button", name="Next").click()
-    expect(page.get_by_text("Page 2 of 3")).to_be_visible()
+    expect(page.get_by_text(f"Page 2 of {pages}")).to_be_visible()
     expect(page.get_by_role("row").nth(1)).to_contain_text(names[25])
     expect(page.get_by_role("button", name="Previous")).to_be_enabled()
 
