@@ -1,16 +1,23 @@
-"""Fixtures for the payments package: one Stripe emulator for the folder, emptied per test."""
+"""Fixtures for the payments package: one Stripe emulator for the folder, emptied per test,
+and plain helpers for the customer, card and charge set-up the tests share."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator, Sequence
 
 import pytest
+from sqlmodel import Session
 
 from devtools.stripe_emulator.launcher import EmulatorProcess, free_port, start_emulator
+from mioapp.models import Booking, Customer, Payment, SavedCard
+from mioapp.payments import charges, gateway
 from mioapp.payments.gateway import StripeCredentials
+from tests.unit.factories import make_customer
 
 SECRET_KEY = "sk_test_paymentsuite000000000001"
 PUBLISHABLE_KEY = "pk_test_paymentsuite000000000001"
+VISA = "4242424242424242"
 
 
 @pytest.fixture(scope="session")
@@ -28,3 +35,119 @@ def credentials(emulator: EmulatorProcess) -> StripeCredentials:
     return StripeCredentials(
         secret_key=SECRET_KEY, publishable_key=PUBLISHABLE_KEY, api_base=emulator.base_url
     )
+
+
+@pytest.fixture
+def customer(session: Session, credentials: StripeCredentials) -> Customer:
+    return make_stripe_customer(session, credentials)
+
+
+@pytest.fixture
+def card(session: Session, credentials: StripeCredentials, customer: Customer) -> SavedCard:
+    return save_test_card(session, credentials, customer)
+
+
+def make_stripe_customer(
+    session: Session, credentials: StripeCredentials, *, name: str = "Rosa Diaz"
+) -> Customer:
+    """A local customer with its Stripe customer created, committed."""
+    customer = make_customer(session, name=name)
+    customer.stripe_customer_id = gateway.create_customer(
+        credentials, name=customer.name, email=customer.email, phone="", local_id=customer.id
+    )
+    session.commit()
+    return customer
+
+
+def save_test_card(
+    session: Session, credentials: StripeCredentials, customer: Customer, number: str = VISA
+) -> SavedCard:
+    """One of Stripe's test card numbers attached to the customer and saved, committed."""
+    details = gateway.attach_test_card(
+        credentials,
+        stripe_customer_id=customer.stripe_customer_id,
+        number=number,
+        exp_month=12,
+        exp_year=2031,
+    )
+    card = charges.save_card(session, customer_id=customer.id, card=details)
+    session.commit()
+    return card
+
+
+def _form(
+    customer: Customer,
+    bookings: Sequence[Booking],
+    amount: int | None,
+    request_key: str | None = None,
+) -> dict:
+    """What both charge forms submit besides the card: the amount by default is the
+    bookings' whole total, and no signed-in user."""
+    return {
+        "customer_id": customer.id,
+        "booking_ids": [b.id for b in bookings],
+        "amount": sum(b.total_amount for b in bookings) if amount is None else amount,
+        "user_id": None,
+        "request_key": request_key or charges.new_request_key(),
+    }
+
+
+def start_card_charge(
+    session: Session,
+    credentials: StripeCredentials,
+    customer: Customer,
+    bookings: Sequence[Booking],
+    *,
+    amount: int | None = None,
+    save_card: bool = False,
+) -> charges.CardIntent:
+    """The new-card form submitted for `bookings`: by default for their whole total."""
+    return charges.start_new_card_charge(
+        session,
+        credentials,
+        **_form(customer, bookings, amount),
+        save_card=save_card,
+        description="",
+    )
+
+
+def charge_saved_card(
+    session: Session,
+    credentials: StripeCredentials,
+    customer: Customer,
+    card: SavedCard,
+    bookings: Sequence[Booking],
+    amount: int | None = None,
+    *,
+    request_key: str | None = None,
+) -> Payment:
+    """The card-on-file form submitted: `amount` (by default their whole total) off `card`
+    for `bookings`."""
+    return charges.charge_card_on_file(
+        session,
+        credentials,
+        **_form(customer, bookings, amount, request_key),
+        saved_card_id=card.id,
+        description="Balance",
+    )
+
+
+def run_at_once(
+    work: Callable[[], object], *, times: int = 3, timeout: float | None = None
+) -> list:
+    """`work` in `times` threads started together: what each returned, or the exception it
+    raised, in the order they finished (threads still running after `timeout` add nothing)."""
+    results: list = []
+
+    def run() -> None:
+        try:
+            results.append(work())
+        except Exception as exc:
+            results.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    return results

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 import stripe
 from sqlmodel import Session, select
@@ -14,30 +12,15 @@ from mioapp.models import Customer, Payment, PaymentAllocation, PaymentStatus, S
 from mioapp.payments import charges, gateway
 from mioapp.payments.charges import ChargeError
 from mioapp.payments.gateway import StripeCredentials, build_client
+from tests.payments.conftest import (
+    VISA,
+    charge_saved_card,
+    make_stripe_customer,
+    run_at_once,
+    save_test_card,
+    start_card_charge,
+)
 from tests.unit.factories import make_booking, make_customer, make_payment
-
-
-@pytest.fixture
-def customer(session: Session, credentials: StripeCredentials) -> Customer:
-    customer = make_customer(session, name="Rosa Diaz")
-    customer.stripe_customer_id = gateway.create_customer(
-        credentials, name=customer.name, email=customer.email, phone="", local_id=customer.id
-    )
-    session.commit()
-    return customer
-
-
-def _card(session: Session, credentials, customer: Customer, number: str) -> SavedCard:
-    details = gateway.attach_test_card(
-        credentials,
-        stripe_customer_id=customer.stripe_customer_id,
-        number=number,
-        exp_month=12,
-        exp_year=2031,
-    )
-    card = charges.save_card(session, customer_id=customer.id, card=details)
-    session.commit()
-    return card
 
 
 def _statuses(session: Session, customer: Customer) -> list[BookingStatus]:
@@ -49,26 +32,21 @@ def _intents(credentials: StripeCredentials) -> list:
     return build_client(credentials).v1.payment_intents.list().data
 
 
-def _charge(session, credentials, customer, card, bookings, amount, key=None) -> Payment:
-    return charges.charge_card_on_file(
-        session,
-        credentials,
-        customer_id=customer.id,
-        booking_ids=[b.id for b in bookings],
-        amount=amount,
-        saved_card_id=card.id,
-        description="Balance",
-        user_id=None,
-        request_key=key or charges.new_request_key(),
-    )
+def _charge_new_booking(
+    session: Session, credentials, customer: Customer, number: str = VISA
+) -> Payment:
+    """A new 10,000 booking charged in full to a newly saved test card `number`."""
+    card = save_test_card(session, credentials, customer, number)
+    booking = make_booking(session, customer)
+    session.commit()
+    return charge_saved_card(session, credentials, customer, card, [booking])
 
 
-def test_card_on_file_charges_in_full(session: Session, credentials, customer) -> None:
-    card = _card(session, credentials, customer, "4242424242424242")
+def test_card_on_file_charges_in_full(session: Session, credentials, customer, card) -> None:
     bookings = [make_booking(session, customer, total=12_000) for _ in range(2)]
     session.commit()
 
-    payment = _charge(session, credentials, customer, card, bookings, 24_000)
+    payment = charge_saved_card(session, credentials, customer, card, bookings, 24_000)
 
     assert payment.status == PaymentStatus.SUCCEEDED
     assert (payment.card_brand, payment.card_last4) == ("visa", "4242")
@@ -80,26 +58,21 @@ def test_card_on_file_charges_in_full(session: Session, credentials, customer) -
     assert intent.metadata["mio_payment_id"] == str(payment.id)
 
 
-def test_partial_amount_is_partially_paid(session: Session, credentials, customer) -> None:
-    card = _card(session, credentials, customer, "4242424242424242")
+def test_partial_amount_is_partially_paid(session: Session, credentials, customer, card) -> None:
     booking = make_booking(session, customer, total=12_000)
     session.commit()
 
-    _charge(session, credentials, customer, card, [booking], 5_000)
+    charge_saved_card(session, credentials, customer, card, [booking], 5_000)
 
     assert _statuses(session, customer) == [BookingStatus.PARTIALLY_PAID]
     with pytest.raises(ChargeError, match=r"most you can charge .* \$70\.00"):
-        _charge(session, credentials, customer, card, [booking], 7_001)
+        charge_saved_card(session, credentials, customer, card, [booking], 7_001)
 
 
 def test_decline_records_reason_and_changes_no_booking(
     session: Session, credentials, customer
 ) -> None:
-    card = _card(session, credentials, customer, "4000000000009995")
-    booking = make_booking(session, customer)
-    session.commit()
-
-    payment = _charge(session, credentials, customer, card, [booking], booking.total_amount)
+    payment = _charge_new_booking(session, credentials, customer, "4000000000009995")
 
     assert payment.status == PaymentStatus.FAILED
     assert payment.failure_message == "Your card was declined (insufficient funds)."
@@ -112,11 +85,7 @@ def test_decline_records_reason_and_changes_no_booking(
 def test_authentication_required_needs_the_customer(
     session: Session, credentials, customer
 ) -> None:
-    card = _card(session, credentials, customer, "4000002760003184")
-    booking = make_booking(session, customer)
-    session.commit()
-
-    payment = _charge(session, credentials, customer, card, [booking], booking.total_amount)
+    payment = _charge_new_booking(session, credentials, customer, "4000002760003184")
 
     assert payment.status == PaymentStatus.REQUIRES_ACTION
     assert payment.failure_code == "authentication_required"
@@ -126,24 +95,18 @@ def test_authentication_required_needs_the_customer(
 def test_resubmitted_form_makes_one_payment_and_one_charge(
     session: Session, credentials, customer, engine
 ) -> None:
-    card = _card(session, credentials, customer, "4242424242424242")
+    card = save_test_card(session, credentials, customer)
     booking = make_booking(session, customer, total=8_000)
     session.commit()
     key = charges.new_request_key()
-    results: list = []
 
-    def submit() -> None:
+    def submit() -> int:
         with Session(engine) as own:
-            try:
-                results.append(_charge(own, credentials, customer, card, [booking], 8_000, key).id)
-            except Exception as exc:
-                results.append(exc)
+            return charge_saved_card(
+                own, credentials, customer, card, [booking], 8_000, request_key=key
+            ).id
 
-    threads = [threading.Thread(target=submit) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_at_once(submit)
 
     assert len(set(results)) == 1 and isinstance(results[0], int), results
     assert len(session.exec(select(Payment)).all()) == 1
@@ -155,41 +118,38 @@ def test_second_tab_cannot_spend_a_balance_in_flight(
 ) -> None:
     booking = make_booking(session, customer, total=8_000)
     make_payment(session, customer, [(booking, 8_000)], status=PaymentStatus.UNKNOWN)
-    card = _card(session, credentials, customer, "4242424242424242")
+    card = save_test_card(session, credentials, customer)
 
     with pytest.raises(ChargeError, match="nothing left to charge"):
-        _charge(session, credentials, customer, card, [booking], 8_000)
+        charge_saved_card(session, credentials, customer, card, [booking], 8_000)
     assert _intents(credentials) == []
 
 
-def test_booking_of_another_customer_is_refused(session: Session, credentials, customer) -> None:
-    card = _card(session, credentials, customer, "4242424242424242")
+def test_booking_of_another_customer_is_refused(
+    session: Session, credentials, customer, card
+) -> None:
     other = make_booking(session, make_customer(session))
     session.commit()
 
     with pytest.raises(ChargeError) as refused:
-        _charge(session, credentials, customer, card, [other], 1_000)
+        charge_saved_card(session, credentials, customer, card, [other], 1_000)
     assert refused.value.field == "bookings"
     assert session.exec(select(Payment)).all() == []
 
 
 def test_card_of_another_customer_is_refused(session: Session, credentials, customer) -> None:
-    stranger = make_customer(session)
-    stranger.stripe_customer_id = gateway.create_customer(
-        credentials, name="X", email=stranger.email, phone="", local_id=stranger.id
-    )
-    card = _card(session, credentials, stranger, "4242424242424242")
+    stranger = make_stripe_customer(session, credentials, name="X")
+    card = save_test_card(session, credentials, stranger)
     booking = make_booking(session, customer)
     session.commit()
 
     with pytest.raises(ChargeError, match="saved cards"):
-        _charge(session, credentials, customer, card, [booking], 1_000)
+        charge_saved_card(session, credentials, customer, card, [booking], 1_000)
 
 
 def test_stripe_unreachable_leaves_unknown_then_reconciles(
-    session: Session, credentials, customer
+    session: Session, credentials, customer, card
 ) -> None:
-    card = _card(session, credentials, customer, "4242424242424242")
     booking = make_booking(session, customer, total=9_000)
     session.commit()
     dead = StripeCredentials(
@@ -198,7 +158,7 @@ def test_stripe_unreachable_leaves_unknown_then_reconciles(
         api_base="http://127.0.0.1:9",
     )
 
-    payment = _charge(session, dead, customer, card, [booking], 9_000)
+    payment = charge_saved_card(session, dead, customer, card, [booking], 9_000)
     assert payment.status == PaymentStatus.UNKNOWN
     assert "did not answer" in payment.failure_message
     assert _statuses(session, customer) == [BookingStatus.UNPAID]
@@ -226,17 +186,7 @@ def test_new_card_saved_for_later(session: Session, credentials, customer) -> No
     booking = make_booking(session, customer, total=15_000)
     session.commit()
 
-    started = charges.start_new_card_charge(
-        session,
-        credentials,
-        customer_id=customer.id,
-        booking_ids=[booking.id],
-        amount=15_000,
-        save_card=True,
-        description="",
-        user_id=None,
-        request_key=charges.new_request_key(),
-    )
+    started = start_card_charge(session, credentials, customer, [booking], save_card=True)
     assert started.client_secret and started.payment.status == PaymentStatus.CREATED
     # What Stripe.js does in the browser with the typed card.
     client = build_client(credentials)
@@ -261,24 +211,14 @@ def test_new_card_saved_for_later(session: Session, credentials, customer) -> No
 
     second = make_booking(session, customer, total=2_000)
     session.commit()
-    again = _charge(session, credentials, customer, saved, [second], 2_000)
+    again = charge_saved_card(session, credentials, customer, saved, [second], 2_000)
     assert again.status == PaymentStatus.SUCCEEDED
 
 
 def test_new_card_abandoned_is_canceled(session: Session, credentials, customer) -> None:
     booking = make_booking(session, customer)
     session.commit()
-    started = charges.start_new_card_charge(
-        session,
-        credentials,
-        customer_id=customer.id,
-        booking_ids=[booking.id],
-        amount=booking.total_amount,
-        save_card=False,
-        description="",
-        user_id=None,
-        request_key=charges.new_request_key(),
-    )
+    started = start_card_charge(session, credentials, customer, [booking])
 
     payment = charges.finish_new_card_charge(
         session, credentials, customer_id=customer.id, payment_id=started.payment.id
@@ -293,10 +233,7 @@ def test_new_card_abandoned_is_canceled(session: Session, credentials, customer)
 
 
 def test_apply_never_downgrades_and_is_idempotent(session: Session, credentials, customer) -> None:
-    card = _card(session, credentials, customer, "4242424242424242")
-    booking = make_booking(session, customer)
-    session.commit()
-    payment = _charge(session, credentials, customer, card, [booking], booking.total_amount)
+    payment = _charge_new_booking(session, credentials, customer)
     intent = gateway.retrieve_intent(credentials, payment.stripe_payment_intent_id)
     failed = gateway.IntentSnapshot(
         id=intent.id,

@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 
@@ -42,7 +43,14 @@ from mioapp.models import (
 )
 from mioapp.payments import charges, gateway
 from mioapp.payments.gateway import IntentSnapshot, StripeCredentials, build_client
-from tests.unit.factories import make_booking, make_customer
+from tests.payments.conftest import (
+    charge_saved_card,
+    make_stripe_customer,
+    run_at_once,
+    save_test_card,
+    start_card_charge,
+)
+from tests.unit.factories import make_booking
 
 WEBHOOK_SECRET = "whsec_test_webhooks0000000001"
 WEBHOOK_PATH = "/api/stripe/webhook"
@@ -69,7 +77,9 @@ class WebhookClient:
             async with httpx.AsyncClient(transport=transport, base_url="http://mio.test") as http:
                 return await http.post(WEBHOOK_PATH, content=payload, headers=headers)
 
-        return asyncio.run(send())
+        # Its own thread: the browser tests' Playwright may leave an event loop running here.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(asyncio.run, send()).result()
 
 
 def _client(engine: sa.Engine, credentials_for: Callable) -> WebhookClient:
@@ -115,38 +125,6 @@ def _deliver(client: WebhookClient, payload: bytes) -> httpx.Response:
     return client.post(payload, _sign(payload))
 
 
-@pytest.fixture
-def customer(session: Session, credentials: StripeCredentials) -> Customer:
-    return _stripe_customer(session, credentials)
-
-
-@pytest.fixture
-def card(session: Session, credentials: StripeCredentials, customer: Customer) -> SavedCard:
-    return _saved_card(session, credentials, customer)
-
-
-def _stripe_customer(session: Session, credentials: StripeCredentials) -> Customer:
-    customer = make_customer(session, name="Rosa Diaz")
-    customer.stripe_customer_id = gateway.create_customer(
-        credentials, name=customer.name, email=customer.email, phone="", local_id=customer.id
-    )
-    session.commit()
-    return customer
-
-
-def _saved_card(session: Session, credentials: StripeCredentials, customer: Customer) -> SavedCard:
-    details = gateway.attach_test_card(
-        credentials,
-        stripe_customer_id=customer.stripe_customer_id,
-        number="4242424242424242",
-        exp_month=12,
-        exp_year=2031,
-    )
-    card = charges.save_card(session, customer_id=customer.id, card=details)
-    session.commit()
-    return card
-
-
 def _charged_at_stripe_only(
     session: Session, credentials: StripeCredentials, customer: Customer, card: SavedCard
 ) -> tuple[Payment, IntentSnapshot]:
@@ -185,6 +163,16 @@ def pending(
     session: Session, credentials: StripeCredentials, customer: Customer, card: SavedCard
 ) -> tuple[Payment, IntentSnapshot]:
     return _charged_at_stripe_only(session, credentials, customer, card)
+
+
+@pytest.fixture
+def started(
+    session: Session, credentials: StripeCredentials, customer: Customer
+) -> charges.CardIntent:
+    """A new-card charge of one 10,000 booking: its intent made, not yet confirmed."""
+    booking = make_booking(session, customer, total=10_000)
+    session.commit()
+    return start_card_charge(session, credentials, customer, [booking])
 
 
 def _payment(session: Session, payment_id: int) -> Payment:
@@ -308,19 +296,8 @@ def test_same_event_delivered_three_times_at_once_applies_once(
     client = _client(engine, credentials_for)
     payload = _intent_event(intent.id)
     signature = _sign(payload)
-    responses: list = []
 
-    def deliver() -> None:
-        try:
-            responses.append(client.post(payload, signature).status_code)
-        except Exception as exc:
-            responses.append(exc)
-
-    threads = [threading.Thread(target=deliver) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    responses = run_at_once(lambda: client.post(payload, signature).status_code, timeout=30)
 
     assert sorted(responses) == [200, 200, 200], responses
     assert len(_events(session)) == 1
@@ -329,21 +306,12 @@ def test_same_event_delivered_three_times_at_once_applies_once(
 
 
 def test_payment_failed_after_success_does_not_downgrade(
-    session: Session, stripe_app: WebhookClient, credentials: StripeCredentials, customer: Customer
+    session: Session,
+    stripe_app: WebhookClient,
+    credentials: StripeCredentials,
+    customer: Customer,
+    started: charges.CardIntent,
 ) -> None:
-    booking = make_booking(session, customer, total=10_000)
-    session.commit()
-    started = charges.start_new_card_charge(
-        session,
-        credentials,
-        customer_id=customer.id,
-        booking_ids=[booking.id],
-        amount=10_000,
-        save_card=False,
-        description="",
-        user_id=None,
-        request_key=charges.new_request_key(),
-    )
     intent_id = started.payment.stripe_payment_intent_id
     client = build_client(credentials)
     # The customer's first card is declined, the second one goes through.
@@ -378,21 +346,8 @@ def test_payment_failed_after_success_does_not_downgrade(
 
 
 def test_event_body_is_not_trusted(
-    session: Session, stripe_app: WebhookClient, credentials: StripeCredentials, customer: Customer
+    session: Session, stripe_app: WebhookClient, customer: Customer, started: charges.CardIntent
 ) -> None:
-    booking = make_booking(session, customer, total=10_000)
-    session.commit()
-    started = charges.start_new_card_charge(
-        session,
-        credentials,
-        customer_id=customer.id,
-        booking_ids=[booking.id],
-        amount=10_000,
-        save_card=False,
-        description="",
-        user_id=None,
-        request_key=charges.new_request_key(),
-    )
     intent_id = started.payment.stripe_payment_intent_id
 
     # Signed, but claims a success Stripe does not know about: Stripe's answer wins.
@@ -536,17 +491,7 @@ def test_refund_made_in_stripe_is_recorded_once(
     earlier = make_booking(session, customer, total=6_000)
     later = make_booking(session, customer, total=4_000)
     session.commit()
-    payment = charges.charge_card_on_file(
-        session,
-        credentials,
-        customer_id=customer.id,
-        booking_ids=[earlier.id, later.id],
-        amount=10_000,
-        saved_card_id=card.id,
-        description="",
-        user_id=None,
-        request_key=charges.new_request_key(),
-    )
+    payment = charge_saved_card(session, credentials, customer, card, [earlier, later], 10_000)
     assert payment.status == PaymentStatus.SUCCEEDED
     client = build_client(credentials)
     intent_id = payment.stripe_payment_intent_id
@@ -637,8 +582,8 @@ def test_emulator_delivery_applies_the_payment_end_to_end(
                 webhook_secret=WEBHOOK_SECRET,
                 api_base=emulator.base_url,
             )
-            customer = _stripe_customer(session, keys["stripe"])
-            card = _saved_card(session, keys["stripe"], customer)
+            customer = make_stripe_customer(session, keys["stripe"])
+            card = save_test_card(session, keys["stripe"], customer)
             payment, intent = _charged_at_stripe_only(session, keys["stripe"], customer, card)
 
             deadline = time.monotonic() + 15
