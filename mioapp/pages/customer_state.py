@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import reflex as rx
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from mioapp import customers
 from mioapp.models import Payment, PaymentMethodKind, PaymentStatus, utcnow
@@ -14,6 +16,9 @@ from mioapp.state import MerchantState
 
 # Payments whose outcome Stripe may still change, so the merchant can ask it again.
 CHECKABLE = (PaymentStatus.UNKNOWN, PaymentStatus.PROCESSING, PaymentStatus.CREATED)
+# Left alone this long first: younger attempts are probably still being made.
+SETTLE_AFTER = timedelta(seconds=30)
+SETTLE_AT_MOST = 5
 
 
 def when(value) -> str:
@@ -60,7 +65,40 @@ class CustomerState(MerchantState):
         self._customer_id = self._route_customer_id()
         with rx.session() as session:
             self._reload(session)
+        if any(t["checkable"] for t in self.transactions):
+            return CustomerState.settle_pending
         return None
+
+    @rx.event(background=True)
+    async def settle_pending(self):
+        """Ask Stripe about this customer's unsettled payments (an unanswered charge, a
+        processing one) without holding up the page, then show what changed."""
+        async with self:
+            if self._merchant_id() is None:
+                return
+            customer_id = self._customer_id
+        changed = False
+        with rx.session() as session:
+            credentials = active_credentials(session)
+            pending = session.exec(
+                select(Payment)
+                .where(Payment.customer_id == customer_id)
+                .where(col(Payment.status).in_(CHECKABLE))
+                .where(col(Payment.created_at) < utcnow() - SETTLE_AFTER)
+                .order_by(col(Payment.created_at).desc())
+                .limit(SETTLE_AT_MOST)
+            ).all()
+            for payment in pending if credentials else []:
+                before = payment.status
+                try:
+                    after = charges.refresh_payment(session, credentials, payment).status
+                except charges.ChargeError:
+                    continue
+                changed = changed or after != before
+        if changed:
+            async with self:
+                with rx.session() as session:
+                    self._reload(session)
 
     def _reload(self, session: Session) -> None:
         """Read everything the page shows again (after a charge, a check, a page load)."""

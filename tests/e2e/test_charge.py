@@ -12,7 +12,15 @@ from sqlmodel import Session, select
 from devtools.stack import EMULATOR_PUBLISHABLE_KEY, EMULATOR_SECRET_KEY, LocalStack
 from mioapp.customers import customer_detail
 from mioapp.ledger import BookingStatus
-from mioapp.models import Booking, Customer, Payment, PaymentStatus, SavedCard, utcnow
+from mioapp.models import (
+    Booking,
+    Customer,
+    Payment,
+    PaymentMethodKind,
+    PaymentStatus,
+    SavedCard,
+    utcnow,
+)
 from mioapp.payments import charges, gateway
 from mioapp.payments.gateway import StripeCredentials, build_client
 
@@ -324,3 +332,47 @@ def test_refund_made_in_stripe_arrives_by_webhook(
     expect(booking_row(merchant_page, f"BK-T{customer.id}-0")).to_contain_text("Partially Refunded")
     row = merchant_page.get_by_role("region", name="Transactions").get_by_role("row")
     expect(row.filter(has_text=intent.id)).to_contain_text("Refunded $30.00")
+
+
+def test_unanswered_charge_is_settled_when_the_page_is_opened(
+    merchant_page: Page, session: Session, credentials
+) -> None:
+    """A charge whose answer was lost (and whose webhook was missed) stays "unknown" until
+    the customer page asks Stripe again, by itself."""
+    customer = new_customer(session, credentials, totals=[5_500], card="4242424242424242")
+    card = session.exec(select(SavedCard).where(SavedCard.customer_id == customer.id)).one()
+    booking = session.exec(select(Booking).where(Booking.customer_id == customer.id)).one()
+    payment, _ = charges.open_payment(
+        session,
+        customer_id=customer.id,
+        booking_ids=[booking.id],
+        amount=5_500,
+        method_kind=PaymentMethodKind.CARD_ON_FILE,
+        description="",
+        user_id=None,
+        request_key=charges.new_request_key(),
+        card=card,
+    )
+    gateway.charge_saved_card(
+        credentials,
+        amount=5_500,
+        currency="usd",
+        stripe_customer_id=customer.stripe_customer_id,
+        payment_method_id=card.stripe_payment_method_id,
+        description="",
+        metadata={"mio_payment_id": str(payment.id)},
+        idempotency_key=payment.idempotency_key,
+    )
+    merchant_page.wait_for_timeout(2500)  # let the emulator's webhook come and go
+    session.expire_all()
+    payment = session.get(Payment, payment.id)
+    payment.status, payment.stripe_payment_intent_id = PaymentStatus.UNKNOWN, None
+    payment.created_at = utcnow() - timedelta(minutes=2)
+    session.commit()
+    assert statuses(session, customer) == [BookingStatus.UNPAID]
+
+    merchant_page.goto(f"/customers/{customer.id}")
+
+    expect(booking_row(merchant_page, booking.reference)).to_contain_text("Charged in Full")
+    session.expire_all()
+    assert session.get(Payment, payment.id).status == PaymentStatus.SUCCEEDED
