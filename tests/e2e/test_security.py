@@ -20,6 +20,7 @@ from mioapp.pages.charge import ChargeState
 from mioapp.pages.customer_state import CustomerState
 from mioapp.pages.customers import CustomerListState
 from mioapp.pages.settings import PaymentSettingsState
+from mioapp.payments import charges
 from mioapp.state import MerchantState
 
 NAMESPACE = "/_event"  # Reflex's Socket.IO namespace (and path) for state events
@@ -125,15 +126,11 @@ def _signed_in_client(stack: LocalStack, session: Session) -> socketio.Client:
 def test_tampered_charge_events_are_refused(stack: LocalStack, session: Session) -> None:
     """Handlers only take requests: a foreign booking, a foreign card or an amount above the
     balance sent straight over the websocket charges nothing."""
-    target, other = (
-        session.exec(
-            select(Customer)
-            .join(SavedCard, SavedCard.customer_id == Customer.id)
-            .order_by(Customer.id.desc())
-        )
-        .unique()
-        .all()[:2]
-    )
+    # Customers with a saved card and something left to pay (other tests charge some).
+    with_cards = session.exec(
+        select(Customer).join(SavedCard, SavedCard.customer_id == Customer.id).order_by(Customer.id)
+    ).unique()
+    target, other = [c for c in with_cards if charges.chargeable_bookings(session, c.id)][:2]
     other_booking = session.exec(select(Booking).where(Booking.customer_id == other.id)).first()
     other_card = session.exec(select(SavedCard).where(SavedCard.customer_id == other.id)).first()
     path = f"/customers/{target.id}"
