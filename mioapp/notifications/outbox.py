@@ -1,0 +1,58 @@
+"""The outbox: emails are rows added in the caller's transaction, at most one per dedupe key."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from mioapp.models import EmailMessage
+from mioapp.notifications.render import render_email
+
+logger = logging.getLogger(__name__)
+
+
+def queue_email(
+    session: Session,
+    *,
+    dedupe_key: str,
+    kind: str,
+    to_address: str,
+    context: Mapping[str, Any],
+    customer_id: int | None = None,
+) -> EmailMessage | None:
+    """Render `kind` and add it to the outbox; None if `dedupe_key` was queued before.
+
+    Nothing is committed: the email lands with the caller's change or not at all. Choose the
+    key from what the email announces (`receipt:payment:42`), so a redelivered webhook or a
+    reload finds the existing row instead of mailing twice.
+    """
+    if _exists(session, dedupe_key):
+        return None
+    rendered = render_email(kind, context)
+    message = EmailMessage(
+        dedupe_key=dedupe_key,
+        kind=kind,
+        to_address=to_address,
+        subject=rendered.subject[:300],
+        text_body=rendered.text,
+        html_body=rendered.html,
+        customer_id=customer_id,
+    )
+    try:
+        # The savepoint confines a concurrent duplicate's unique violation to this insert,
+        # leaving the caller's transaction usable.
+        with session.begin_nested():
+            session.add(message)
+    except IntegrityError:
+        logger.info("Email %s was already queued by a concurrent transaction", dedupe_key)
+        return None
+    return message
+
+
+def _exists(session: Session, dedupe_key: str) -> bool:
+    query = select(EmailMessage.id).where(EmailMessage.dedupe_key == dedupe_key)
+    return session.exec(query).first() is not None
