@@ -224,6 +224,27 @@ class PaymentLink(SQLModel, table=True):
     opened_at: datetime | None = None
     paid_at: datetime | None = None
     revoked_at: datetime | None = None
+    last_sent_at: datetime | None = None
+    send_count: int = 0
+
+
+class PaymentLinkToken(SQLModel, table=True):
+    """One URL of a payment link (the emailed one, a resent one, a copied one): only the
+    SHA-256 of the token is kept, so the URL itself can never be read back."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    payment_link_id: int = Field(foreign_key="paymentlink.id", index=True)
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class PayAttemptFailure(SQLModel, table=True):
+    """A failed payment attempt on the pay page, for the per-link and per-client limits."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    payment_link_id: int = Field(foreign_key="paymentlink.id", index=True)
+    client_key: str = Field(max_length=64, index=True)  # SHA-256 of the client address
+    created_at: datetime = Field(default_factory=utcnow, index=True)
 
 
 class PaymentLinkBooking(SQLModel, table=True):
