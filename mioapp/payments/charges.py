@@ -23,6 +23,8 @@ from mioapp.models import (
     Customer,
     Payment,
     PaymentAllocation,
+    PaymentLink,
+    PaymentLinkStatus,
     PaymentMethodKind,
     PaymentStatus,
     Refund,
@@ -32,6 +34,7 @@ from mioapp.models import (
     utcnow,
 )
 from mioapp.money import format_money
+from mioapp.notifications.payments import queue_payment_emails
 from mioapp.payments import gateway
 from mioapp.payments.gateway import (
     GatewayError,
@@ -342,6 +345,11 @@ def apply_payment_intent(session: Session, intent: IntentSnapshot) -> Payment | 
             payment.succeeded_at = utcnow()
             if intent.setup_future_usage and intent.card is not None:
                 save_card(session, customer_id=payment.customer_id, card=intent.card)
+            if payment.payment_link_id is not None:
+                link = session.get(PaymentLink, payment.payment_link_id)
+                link.status, link.paid_at = PaymentLinkStatus.PAID, utcnow()
+            # Same transaction as the success: announced exactly when it is recorded.
+            queue_payment_emails(session, payment)
         session.add(
             AuditEntry(
                 action=f"payment.{status.value}",
@@ -483,6 +491,8 @@ def start_new_card_charge(
     description: str,
     user_id: int | None,
     request_key: str,
+    method_kind: PaymentMethodKind = PaymentMethodKind.NEW_CARD,
+    payment_link_id: int | None = None,
 ) -> CardIntent:
     """Create the PaymentIntent the browser confirms with the typed card; the amount comes
     from the server's plan, never from the page."""
@@ -492,10 +502,11 @@ def start_new_card_charge(
         customer_id=customer_id,
         booking_ids=booking_ids,
         amount=amount,
-        method_kind=PaymentMethodKind.NEW_CARD,
+        method_kind=method_kind,
         description=description,
         user_id=user_id,
         request_key=request_key,
+        payment_link_id=payment_link_id,
     )
     if not created:
         if payment.status != PaymentStatus.CREATED or payment.stripe_payment_intent_id is None:

@@ -1,0 +1,91 @@
+"""The emails a succeeded payment sends: a receipt to the customer, a notice to the merchant."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from mioapp.models import Booking, Customer, MerchantUser, Payment, PaymentAllocation
+from mioapp.notifications.outbox import queue_email
+from mioapp.notifications.render import MERCHANT_PAYMENT, RECEIPT
+from mioapp.settings import get_settings
+
+METHOD_LABELS = {
+    "card_on_file": "Card on file",
+    "new_card": "New card",
+    "payment_link": "Payment link",
+}
+
+
+def receipt_number(payment: Payment) -> str:
+    return f"MIO-{payment.id:06d}"
+
+
+def payment_bookings(session: Session, payment: Payment) -> list[dict]:
+    """The bookings a payment paid, with the part applied to each, earliest tour first."""
+    rows = session.exec(
+        select(Booking, PaymentAllocation.amount)
+        .join(PaymentAllocation, col(PaymentAllocation.booking_id) == Booking.id)
+        .where(PaymentAllocation.payment_id == payment.id)
+        .order_by(col(Booking.starts_at), col(Booking.id))
+    ).all()
+    return [
+        {
+            "reference": booking.reference,
+            "tour_name": booking.tour_name,
+            "starts_at": booking.starts_at,
+            "participants": booking.participants,
+            "amount": amount,
+        }
+        for booking, amount in rows
+    ]
+
+
+def _merchant_address(session: Session, payment: Payment) -> str | None:
+    user = (
+        session.get(MerchantUser, payment.created_by_user_id)
+        if payment.created_by_user_id
+        else None
+    )
+    if user is None:
+        user = session.exec(select(MerchantUser).order_by(col(MerchantUser.id))).first()
+    return user.email if user else None
+
+
+def queue_payment_emails(session: Session, payment: Payment) -> None:
+    """Queue both emails in the caller's transaction; keyed by payment, so a redelivered
+    webhook or a reloaded page never sends them twice."""
+    customer = session.get(Customer, payment.customer_id)
+    settings = get_settings()
+    context = {
+        "customer_name": customer.name,
+        "customer_email": customer.email,
+        "bookings": payment_bookings(session, payment),
+        "amount": payment.amount,
+        "currency": payment.currency,
+        "receipt_number": receipt_number(payment),
+        "paid_at": payment.succeeded_at or payment.updated_at,
+        "card_brand": payment.card_brand,
+        "card_last4": payment.card_last4,
+    }
+    queue_email(
+        session,
+        dedupe_key=f"receipt:payment:{payment.id}",
+        kind=RECEIPT,
+        to_address=customer.email,
+        context=context,
+        customer_id=customer.id,
+    )
+    merchant = _merchant_address(session, payment)
+    if merchant:
+        queue_email(
+            session,
+            dedupe_key=f"merchant:payment:{payment.id}",
+            kind=MERCHANT_PAYMENT,
+            to_address=merchant,
+            context={
+                **context,
+                "method": METHOD_LABELS.get(payment.method_kind.value, "Card"),
+                "customer_url": f"{settings.app_base_url.rstrip('/')}/customers/{customer.id}",
+            },
+            customer_id=customer.id,
+        )
