@@ -7,6 +7,7 @@ from mioapp.pages.customer import customer_page
 from mioapp.pages.customer_state import CustomerState
 from mioapp.pages.customers import CustomerListState, customers_page
 from mioapp.pages.login import LoginState, login_page
+from mioapp.pages.pay import PayState, pay_page, receipt_page
 from mioapp.pages.settings import PaymentSettingsState, settings_page
 from mioapp.settings import get_settings
 
@@ -43,4 +44,16 @@ app.add_page(
     route="/settings/payments",
     title="Payment settings · MioCommerce",
     on_load=PaymentSettingsState.load_settings,
+)
+app.add_page(
+    pay_page,
+    route="/pay/[token]",
+    title=f"Pay {get_settings().business_name}",
+    on_load=PayState.load_pay,
+)
+app.add_page(
+    receipt_page,
+    route="/pay/[token]/success",
+    title=f"Payment received · {get_settings().business_name}",
+    on_load=PayState.load_receipt,
 )

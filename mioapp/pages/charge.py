@@ -10,7 +10,7 @@ from mioapp.components.stripe_card import stripe_card_field
 from mioapp.models import Customer, Payment, PaymentStatus
 from mioapp.money import format_money, parse_money, to_decimal
 from mioapp.pages.customer_state import CustomerState, when
-from mioapp.payments import charges
+from mioapp.payments import charges, links
 from mioapp.payments.connection import active_credentials
 from mioapp.payments.gateway import GatewayError
 
@@ -47,6 +47,8 @@ class ChargeState(CustomerState):
     card_complete: bool = False
     card_message: str = ""
     currency: str = "usd"
+    expiry_days: str = str(links.DEFAULT_EXPIRY_DAYS)
+    link_message: str = ""
     _request_key: str = ""
     _payment_id: int | None = None
 
@@ -58,11 +60,13 @@ class ChargeState(CustomerState):
     def can_submit(self) -> bool:
         if self.in_flight or not self.selected or self.summary == "":
             return False
+        if self.method == PAYMENT_LINK:
+            return True
         if self.duplicate_warning and not self.confirm_duplicate:
             return False
         if self.method == CARD_ON_FILE:
             return self.card_id != ""
-        return self.method == NEW_CARD and self.card_complete
+        return self.card_complete
 
     # Opening and editing the form -------------------------------------------------------
 
@@ -101,6 +105,7 @@ class ChargeState(CustomerState):
         self.card_id = default["id"] if default else ""
         self.method = CARD_ON_FILE if cards else NEW_CARD
         self.description = ""
+        self.expiry_days, self.link_message = str(links.DEFAULT_EXPIRY_DAYS), ""
         self.save_card = True
         self.confirm_duplicate = False
         self._new_attempt()
@@ -290,7 +295,7 @@ class ChargeState(CustomerState):
                         self.client_secret = started.client_secret
                         return
                 else:
-                    raise charges.ChargeError("Payment links are sent from the next release.")
+                    raise charges.ChargeError("Use Send Payment Link for a payment link.")
             except charges.ChargeError as exc:
                 self.in_flight = False
                 self.error, self.error_field = exc.message, exc.field
@@ -359,9 +364,58 @@ class ChargeState(CustomerState):
         return None
 
     @rx.event
+    def set_expiry_days(self, value: str):
+        self.expiry_days = value[:3]
+
+    @rx.event
+    def set_link_message(self, value: str):
+        self.link_message = value[: links.MAX_MESSAGE]
+
+    @rx.event
+    def send_link(self):
+        """Create the link and queue its email; the email goes out after the commit."""
+        if self.in_flight:
+            return
+        self.in_flight, self.error, self.error_field = True, "", ""
+        yield
+        with rx.session() as session:
+            user = self._signed_in(session)
+            if user is None:
+                self.in_flight = False
+                yield self._to_sign_in()
+                return
+            try:
+                try:
+                    amount = self._amount()
+                except ValueError as exc:
+                    raise charges.ChargeError(str(exc), field="amount") from exc
+                days = int(self.expiry_days) if self.expiry_days.strip().isdigit() else 0
+                links.create_link(
+                    session,
+                    customer_id=self._customer_id,
+                    booking_ids=self._booking_ids(),
+                    amount=amount,
+                    expires_in_days=days,
+                    message=self.link_message,
+                    user_id=user.id,
+                )
+            except charges.ChargeError as exc:
+                self.in_flight = False
+                self.error, self.error_field = exc.message, exc.field
+                return
+            self._reload(session)
+        email = self.customer.get("email", "the customer")
+        self.is_open = False
+        self._new_attempt()
+        yield rx.toast.success(f"Payment link sent to {email}.")
+
+    @rx.event
     def offer_payment_link(self):
+        """The bank wants the customer: send them a link for the same charge, in one click."""
         self.method = PAYMENT_LINK
         self.outcome = ""
+        self.expiry_days = str(links.DEFAULT_EXPIRY_DAYS)
+        return ChargeState.send_link
 
 
 # ---------------------------------------------------------------------------------------
@@ -550,12 +604,45 @@ def _new_card() -> rx.Component:
 
 
 def _payment_link() -> rx.Component:
-    return _callout(
-        "Payment links are coming next: the customer will get an email with a Complete "
-        "Payment button and pay on a secure page.",
-        "mail",
-        "gray",
-        role="note",
+    return rx.vstack(
+        rx.text(
+            "The customer gets an email with a Complete Payment button and pays on a secure "
+            "page; they can save their card there.",
+            size="2",
+            color=rx.color("gray", 11),
+        ),
+        rx.vstack(
+            field_label("Expires after (days)", "link-expiry"),
+            rx.input(
+                id="link-expiry",
+                type="number",
+                min=1,
+                max=links.MAX_EXPIRY_DAYS,
+                value=ChargeState.expiry_days,
+                on_change=ChargeState.set_expiry_days,
+                size="3",
+                width="120px",
+                disabled=ChargeState.in_flight,
+            ),
+            spacing="1",
+        ),
+        rx.vstack(
+            field_label("Personal message (optional)", "link-message"),
+            rx.text_area(
+                id="link-message",
+                value=ChargeState.link_message,
+                on_change=ChargeState.set_link_message.debounce(250),
+                placeholder="e.g. Looking forward to seeing you on the water!",
+                max_length=links.MAX_MESSAGE,
+                width="100%",
+                rows="3",
+                disabled=ChargeState.in_flight,
+            ),
+            spacing="1",
+            width="100%",
+        ),
+        spacing="3",
+        width="100%",
     )
 
 
@@ -684,13 +771,21 @@ def charge_dialog() -> rx.Component:
                         rx.button("Cancel", variant="soft", color_scheme="gray", size="3")
                     ),
                     rx.cond(
-                        ChargeState.method != PAYMENT_LINK,
+                        ChargeState.method == PAYMENT_LINK,
+                        rx.button(
+                            rx.icon("send", size=16),
+                            "Send Payment Link",
+                            size="3",
+                            disabled=~ChargeState.can_submit,
+                            loading=ChargeState.in_flight,
+                            on_click=ChargeState.send_link,
+                        ),
                         rx.button(
                             ChargeState.charge_label,
                             size="3",
                             disabled=~ChargeState.can_submit,
                             loading=ChargeState.in_flight,
-                            on_click=ChargeState.submit_charge.throttle(1000),
+                            on_click=ChargeState.submit_charge,
                         ),
                     ),
                     justify="end",

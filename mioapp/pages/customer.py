@@ -265,6 +265,94 @@ def _transactions() -> rx.Component:
     )
 
 
+def _payment_links() -> rx.Component:
+    def row(link: rx.Var[dict[str, str]]) -> rx.Component:
+        return rx.table.row(
+            rx.table.cell(link["created"], white_space="nowrap"),
+            money_cell(link["amount"]),
+            rx.table.cell(link["bookings"], white_space="nowrap"),
+            rx.table.cell(status_badge(link["status"])),
+            rx.table.cell(link["expires"], white_space="nowrap"),
+            rx.table.cell(
+                rx.cond(
+                    link["active"] != "",
+                    rx.hstack(
+                        rx.button(
+                            rx.icon("copy", size=12),
+                            "Copy link",
+                            size="1",
+                            variant="soft",
+                            on_click=CustomerState.copy_link(link["id"]),
+                        ),
+                        rx.button(
+                            rx.icon("send", size=12),
+                            "Resend",
+                            size="1",
+                            variant="soft",
+                            on_click=CustomerState.resend_link(link["id"]),
+                        ),
+                        rx.button(
+                            rx.icon("ban", size=12),
+                            "Revoke",
+                            size="1",
+                            variant="soft",
+                            color_scheme="red",
+                            on_click=CustomerState.revoke_link(link["id"]),
+                        ),
+                        spacing="2",
+                    ),
+                )
+            ),
+            align="center",
+        )
+
+    return section(
+        "Payment links",
+        rx.cond(
+            CustomerState.payment_links.length() > 0,
+            data_table(
+                [
+                    ("Sent", False),
+                    ("Amount", True),
+                    ("Bookings", False),
+                    ("Status", False),
+                    ("Expires", False),
+                    ("", False),
+                ],
+                CustomerState.payment_links,
+                row,
+            ),
+            empty_state(
+                "link",
+                "No payment links",
+                "Send one with Charge Customer → Payment link; the customer pays by email.",
+            ),
+        ),
+        rx.dialog.root(
+            rx.dialog.content(
+                rx.dialog.title("Payment link copied"),
+                rx.dialog.description(
+                    "A new address for the same link; earlier ones keep working.",
+                    size="2",
+                    color=rx.color("gray", 10),
+                ),
+                rx.input(
+                    value=CustomerState.copied_url,
+                    read_only=True,
+                    aria_label="Payment link address",
+                    margin_y="12px",
+                ),
+                rx.flex(
+                    rx.dialog.close(rx.button("Done", on_click=CustomerState.close_copied)),
+                    justify="end",
+                ),
+                max_width="560px",
+            ),
+            open=CustomerState.copied_url != "",
+        ),
+    )
+
+
 def _not_found() -> rx.Component:
     return card(
         rx.vstack(
@@ -300,7 +388,13 @@ def customer_page() -> rx.Component:
             rx.cond(
                 CustomerState.found,
                 rx.vstack(
-                    _header(), _bookings(), _cards(), _transactions(), spacing="5", width="100%"
+                    _header(),
+                    _bookings(),
+                    _cards(),
+                    _transactions(),
+                    _payment_links(),
+                    spacing="5",
+                    width="100%",
                 ),
                 _not_found(),
             ),

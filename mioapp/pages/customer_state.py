@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from mioapp import customers
 from mioapp.models import Payment, PaymentMethodKind, PaymentStatus, utcnow
 from mioapp.money import format_money
-from mioapp.payments import charges
+from mioapp.payments import charges, links
 from mioapp.payments.connection import active_credentials, connection_info
 from mioapp.state import MerchantState
 
@@ -51,6 +51,8 @@ class CustomerState(MerchantState):
     booking_payments: dict[str, list[dict[str, str]]] = {}
     cards: list[dict[str, str]] = []
     transactions: list[dict[str, str]] = []
+    payment_links: list[dict[str, str]] = []
+    copied_url: str = ""
     stripe_connected: bool = False
     _customer_id: int | None = None
 
@@ -109,9 +111,22 @@ class CustomerState(MerchantState):
         self.found = detail is not None
         if detail is None:
             self.customer, self.bookings, self.cards, self.transactions = {}, [], [], []
-            self.booking_payments = {}
+            self.booking_payments, self.payment_links = {}, []
             return
         self._show(detail)
+        self.payment_links = [
+            {
+                "id": str(row.link.id),
+                "created": when(row.link.created_at),
+                "amount": format_money(row.link.amount, row.link.currency),
+                "bookings": ", ".join(row.references),
+                "status": row.status.value,
+                "expires": when(row.link.expires_at),
+                "sends": str(row.link.send_count),
+                "active": "yes" if row.status.value in ("sent", "opened") else "",
+            }
+            for row in links.customer_links(session, customer_id)
+        ]
 
     def _show(self, detail: customers.CustomerDetail) -> None:
         c = detail.customer
@@ -204,3 +219,58 @@ class CustomerState(MerchantState):
         if status == PaymentStatus.UNKNOWN:
             return rx.toast.info("Stripe has no answer for this payment yet. Check again later.")
         return rx.toast.success(f"Payment is {status.value.replace('_', ' ')}.")
+
+    def _link_action(self, link_id: str, action):
+        """Run `action(session, user_id, link_id)` for the signed-in merchant, then refresh."""
+        with rx.session() as session:
+            user = self._signed_in(session)
+            if user is None:
+                return self._to_sign_in()
+            if not link_id.isdigit() or self._customer_id is None:
+                return rx.toast.error("That payment link can't be changed from here.")
+            try:
+                result = action(session, user.id, int(link_id))
+            except charges.ChargeError as exc:
+                return rx.toast.error(exc.message)
+            self._reload(session)
+        return result
+
+    @rx.event
+    def resend_link(self, link_id: str):
+        def resend(session, user_id, link_id):
+            links.resend_link(
+                session, link_id=link_id, customer_id=self._customer_id, user_id=user_id
+            )
+            return rx.toast.success(f"Payment link sent again to {self.customer['email']}.")
+
+        return self._link_action(link_id, resend)
+
+    @rx.event
+    def revoke_link(self, link_id: str):
+        def revoke(session, user_id, link_id):
+            links.revoke_link(
+                session,
+                active_credentials(session),
+                link_id=link_id,
+                customer_id=self._customer_id,
+                user_id=user_id,
+            )
+            return rx.toast.success("Payment link revoked. It can no longer be paid.")
+
+        return self._link_action(link_id, revoke)
+
+    @rx.event
+    def copy_link(self, link_id: str):
+        """A fresh URL for the link (only hashes are stored), shown and copied."""
+
+        def copy(session, user_id, link_id):
+            self.copied_url = links.copy_url(
+                session, link_id=link_id, customer_id=self._customer_id
+            )
+            return rx.set_clipboard(self.copied_url)
+
+        return self._link_action(link_id, copy)
+
+    @rx.event
+    def close_copied(self):
+        self.copied_url = ""

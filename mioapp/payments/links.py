@@ -448,3 +448,28 @@ def finish_link_payment(
         )
         session.commit()
     return payment
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    link: PaymentLink
+    status: PaymentLinkStatus
+    references: list[str]
+
+
+def customer_links(session: Session, customer_id: int) -> list[LinkRow]:
+    """The customer's links, newest first, with their status as of now."""
+    rows = session.exec(
+        select(PaymentLink)
+        .where(PaymentLink.customer_id == customer_id)
+        .order_by(col(PaymentLink.created_at).desc(), col(PaymentLink.id).desc())
+    ).all()
+    now = utcnow()
+    return [
+        LinkRow(
+            link=link,
+            status=effective_status(link, now),
+            references=[b.reference for b in _link_bookings(session, link)],
+        )
+        for link in rows
+    ]

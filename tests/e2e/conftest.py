@@ -10,10 +10,19 @@ import sqlalchemy as sa
 from playwright.sync_api import Browser, Page, expect
 from sqlmodel import Session
 
-from devtools.stack import LocalStack, free_port
+from devtools.stack import (
+    EMULATOR_PUBLISHABLE_KEY,
+    EMULATOR_SECRET_KEY,
+    LocalStack,
+    free_port,
+)
 from mioapp.demo import DEMO_EMAIL, DEMO_PASSWORD
+from mioapp.payments.gateway import StripeCredentials
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+# A payment round trip (server, Stripe, browser, server, redirect) can take a few seconds
+# on a busy CI machine; Playwright's 5 s default for assertions is too tight for it.
+expect.set_options(timeout=10_000)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -39,6 +48,16 @@ def stack(
     )
     with app.running():
         yield app
+
+
+@pytest.fixture
+def credentials(stack: LocalStack) -> StripeCredentials:
+    """The emulator's keys, for tests that look at (or prepare) what Stripe holds."""
+    return StripeCredentials(
+        secret_key=EMULATOR_SECRET_KEY,
+        publishable_key=EMULATOR_PUBLISHABLE_KEY,
+        api_base=stack.emulator.base_url,
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,88 @@
+"""Helpers the browser tests share: customers of their own, the charge modal, statuses."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from playwright.sync_api import Locator, Page, expect
+from sqlmodel import Session
+
+from mioapp.customers import customer_detail
+from mioapp.ledger import BookingStatus
+from mioapp.models import Booking, Customer, utcnow
+from mioapp.payments import charges, gateway
+from mioapp.payments.gateway import StripeCredentials, build_client
+
+
+def new_customer(
+    session: Session,
+    credentials: StripeCredentials,
+    *,
+    totals: list[int],
+    card: str | None = None,
+    name: str = "Test Customer",
+) -> Customer:
+    """A customer of our own, with a Stripe customer, bookings and maybe a saved card."""
+    customer = Customer(name=name, email=f"{utcnow().timestamp()}@charge.test")
+    session.add(customer)
+    session.flush()
+    customer.stripe_customer_id = gateway.create_customer(
+        credentials, name=name, email=customer.email, phone="", local_id=customer.id
+    )
+    for n, total in enumerate(totals):
+        session.add(
+            Booking(
+                reference=f"BK-T{customer.id}-{n}",
+                customer_id=customer.id,
+                tour_name=f"Reef Snorkel {n + 1}",
+                starts_at=utcnow() + timedelta(days=10 + n),
+                participants=2,
+                total_amount=total,
+                currency="usd",
+            )
+        )
+    if card:
+        details = gateway.attach_test_card(
+            credentials,
+            stripe_customer_id=customer.stripe_customer_id,
+            number=card,
+            exp_month=12,
+            exp_year=2031,
+        )
+        charges.save_card(session, customer_id=customer.id, card=details)
+    session.commit()
+    return customer
+
+
+def open_charge(page: Page, customer: Customer) -> Locator:
+    page.goto(f"/customers/{customer.id}")
+    page.get_by_role("button", name="Charge Customer").click()
+    dialog = page.get_by_role("dialog", name=f"Charge {customer.name}")
+    expect(dialog).to_be_visible()
+    return dialog
+
+
+def statuses(session: Session, customer: Customer) -> list[BookingStatus]:
+    session.expire_all()
+    return [line.status for line in customer_detail(session, customer.id).bookings]
+
+
+def intents_of(credentials: StripeCredentials, customer: Customer) -> list:
+    listing = build_client(credentials).v1.payment_intents.list(
+        params={"customer": customer.stripe_customer_id}
+    )
+    return listing.data
+
+
+def booking_row(page: Page, reference: str) -> Locator:
+    return page.get_by_role("region", name="Bookings").get_by_role("row").filter(has_text=reference)
+
+
+def fill_card(dialog: Locator, number: str) -> None:
+    dialog.get_by_label("Card number").fill(number)
+    dialog.get_by_label("Expiration month").fill("12")
+    dialog.get_by_label("Expiration year").fill("2031")
+    dialog.get_by_label("CVC").fill("123")
+    postal = dialog.get_by_label("Postal code")
+    if postal.count():
+        postal.fill("94110")
