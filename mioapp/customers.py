@@ -14,8 +14,10 @@ from mioapp.ledger import BookingMoney, BookingStatus
 from mioapp.models import (
     Booking,
     Customer,
+    EmailMessage,
     Payment,
     PaymentAllocation,
+    PaymentLink,
     PaymentStatus,
     Refund,
     RefundAllocation,
@@ -213,3 +215,35 @@ def customer_detail(session: Session, customer_id: int) -> CustomerDetail | None
 
 def card_is_expired(card: SavedCard, now: datetime) -> bool:
     return (card.exp_year, card.exp_month) < (now.year, now.month)
+
+
+def change_marker(session: Session, customer_id: int) -> tuple:
+    """A cheap fingerprint of everything on the customer page that payments change: it
+    differs as soon as a payment, refund, card, link or email of the customer does."""
+
+    def one(statement):
+        return session.exec(statement).one()
+
+    return (
+        one(
+            select(func.count(), func.max(Payment.updated_at)).where(
+                Payment.customer_id == customer_id
+            )
+        ),
+        one(
+            select(func.count(Refund.id))
+            .join(Payment, col(Payment.id) == Refund.payment_id)
+            .where(Payment.customer_id == customer_id)
+        ),
+        one(select(func.count(SavedCard.id)).where(SavedCard.customer_id == customer_id)),
+        one(
+            select(func.count(), func.max(PaymentLink.paid_at), func.max(PaymentLink.opened_at))
+            .select_from(PaymentLink)
+            .where(PaymentLink.customer_id == customer_id)
+        ),
+        one(
+            select(func.count(), func.max(EmailMessage.sent_at), func.max(EmailMessage.attempts))
+            .select_from(EmailMessage)
+            .where(EmailMessage.customer_id == customer_id)
+        ),
+    )

@@ -272,6 +272,22 @@ def _payment_links() -> rx.Component:
             money_cell(link["amount"]),
             rx.table.cell(link["bookings"], white_space="nowrap"),
             rx.table.cell(status_badge(link["status"])),
+            rx.table.cell(
+                rx.vstack(
+                    rx.match(
+                        link["email"],
+                        ("sent", rx.text("Delivered", size="2")),
+                        ("queued", rx.text("Sending…", size="2", color=rx.color("gray", 10))),
+                        ("failed", rx.text("Not sent", size="2", color=rx.color("red", 11))),
+                        rx.fragment(),
+                    ),
+                    rx.cond(
+                        link["email_error"] != "",
+                        rx.text(link["email_error"], size="1", color=rx.color("red", 11)),
+                    ),
+                    spacing="0",
+                )
+            ),
             rx.table.cell(link["expires"], white_space="nowrap"),
             rx.table.cell(
                 rx.cond(
@@ -316,6 +332,7 @@ def _payment_links() -> rx.Component:
                     ("Amount", True),
                     ("Bookings", False),
                     ("Status", False),
+                    ("Email", False),
                     ("Expires", False),
                     ("", False),
                 ],

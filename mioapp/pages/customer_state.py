@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import reflex as rx
@@ -19,6 +20,10 @@ CHECKABLE = (PaymentStatus.UNKNOWN, PaymentStatus.PROCESSING, PaymentStatus.CREA
 # Left alone this long first: younger attempts are probably still being made.
 SETTLE_AFTER = timedelta(seconds=30)
 SETTLE_AT_MOST = 5
+# The open customer page follows payments made elsewhere (pay page, webhooks) this often,
+# for this long after the last visit.
+WATCH_INTERVAL = 3.0
+WATCH_ROUNDS = 200
 
 
 def when(value) -> str:
@@ -55,6 +60,7 @@ class CustomerState(MerchantState):
     copied_url: str = ""
     stripe_connected: bool = False
     _customer_id: int | None = None
+    _watch_generation: int = 0
 
     def _route_customer_id(self) -> int | None:
         raw = str(self.router.page.params.get("customer_id", ""))
@@ -67,9 +73,35 @@ class CustomerState(MerchantState):
         self._customer_id = self._route_customer_id()
         with rx.session() as session:
             self._reload(session)
+        events = [CustomerState.watch_customer]
         if any(t["checkable"] for t in self.transactions):
-            return CustomerState.settle_pending
-        return None
+            events.append(CustomerState.settle_pending)
+        return events
+
+    @rx.event(background=True)
+    async def watch_customer(self):
+        """Refresh the page when a payment changes it from elsewhere (the customer paying a
+        link, a webhook, a refund), so the merchant never has to reload. One watcher per
+        tab: a newer page load or leaving the page ends it."""
+        async with self:
+            self._watch_generation += 1
+            generation, customer_id = self._watch_generation, self._customer_id
+        if customer_id is None:
+            return
+        with rx.session() as session:
+            seen = customers.change_marker(session, customer_id)
+        for _ in range(WATCH_ROUNDS):
+            await asyncio.sleep(WATCH_INTERVAL)
+            with rx.session() as session:
+                current = customers.change_marker(session, customer_id)
+            async with self:
+                here = self.router.page.path.startswith("/customers/")
+                if self._watch_generation != generation or not here:
+                    return
+                if current != seen:
+                    with rx.session() as session:
+                        self._reload(session)
+            seen = current
 
     @rx.event(background=True)
     async def settle_pending(self):
@@ -124,6 +156,8 @@ class CustomerState(MerchantState):
                 "expires": when(row.link.expires_at),
                 "sends": str(row.link.send_count),
                 "active": "yes" if row.status.value in ("sent", "opened") else "",
+                "email": row.email.status.value if row.email else "",
+                "email_error": (row.email.last_error or "") if row.email else "",
             }
             for row in links.customer_links(session, customer_id)
         ]

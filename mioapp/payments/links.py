@@ -23,6 +23,7 @@ from mioapp.models import (
     AuditEntry,
     Booking,
     Customer,
+    EmailMessage,
     PayAttemptFailure,
     Payment,
     PaymentAllocation,
@@ -455,6 +456,7 @@ class LinkRow:
     link: PaymentLink
     status: PaymentLinkStatus
     references: list[str]
+    email: EmailMessage | None  # the latest send's email, to show whether it went out
 
 
 def customer_links(session: Session, customer_id: int) -> list[LinkRow]:
@@ -470,6 +472,11 @@ def customer_links(session: Session, customer_id: int) -> list[LinkRow]:
             link=link,
             status=effective_status(link, now),
             references=[b.reference for b in _link_bookings(session, link)],
+            email=session.exec(
+                select(EmailMessage).where(
+                    EmailMessage.dedupe_key == f"payment-link:{link.id}:send:{link.send_count}"
+                )
+            ).first(),
         )
         for link in rows
     ]
