@@ -26,6 +26,9 @@ config = rx.Config(
     deploy_url=settings.app_base_url,
     cors_allowed_origins=[settings.app_base_url],
     telemetry_enabled=False,
+    # Page state in memory, not pickled to .states/ on disk: it holds pay-page URLs, whose
+    # tokens must not sit in plain files. (A Redis URL, when configured, takes over.)
+    state_manager_mode="memory",
     show_built_with_reflex=False,
     disable_plugins=[SitemapPlugin],
     plugins=[

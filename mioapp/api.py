@@ -11,12 +11,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from mioapp.payments import webhooks
 from mioapp.payments.connection import active_credentials, connection_info
+from mioapp.security_headers import SecurityHeadersMiddleware
+from mioapp.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -56,11 +59,21 @@ def build_routes(
     credentials_for: webhooks.CredentialsFor = active_credentials,
 ) -> Starlette:
     """The HTTP routes; tests hand in their own database sessions and Stripe keys."""
+    settings = get_settings()
     app = Starlette(
         routes=[
             Route("/api/health", health, methods=["GET"]),
             Route("/api/stripe/webhook", stripe_webhook, methods=["POST"]),
-        ]
+        ],
+        # Reflex mounts itself under this app, so in production (one port) the middleware
+        # also sees the static pages, /pay/<token> among them.
+        middleware=[
+            Middleware(
+                SecurityHeadersMiddleware,
+                stripe_js_url=settings.stripe_js_url,
+                app_base_url=settings.app_base_url,
+            )
+        ],
     )
     app.state.open_session = open_session
     app.state.credentials_for = credentials_for
