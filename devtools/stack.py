@@ -1,4 +1,4 @@
-"""Starts and stops a local MioCommerce: Stripe emulator, migrations, demo data and the app.
+"""Starts and stops a local MioCommerce: Stripe emulator, mail server, migrations, demo data, app.
 
 `python -m devtools.stack run` is what `make run` calls; the browser tests use `LocalStack`.
 Every process runs in its own process group and is stopped for sure (TERM, then KILL).
@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from devtools.mailserver import LocalMailServer, start_mail_server
 from devtools.stripe_emulator.launcher import EmulatorProcess, start_emulator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,7 +133,11 @@ def run_step(description: str, cmd: list[str], env: dict[str, str]) -> None:
 
 @dataclass
 class LocalStack:
-    """The app with its own database, emulator and port; `start()` then `stop()`."""
+    """The app with its own database, emulator, mail server and port; `start()` then `stop()`.
+
+    `mail` is the local SMTP server the app sends through (in this process, so tests read
+    `stack.mail.messages()`); it keeps every message in `<data_dir>/mail`.
+    """
 
     port: int
     data_dir: Path
@@ -141,7 +146,10 @@ class LocalStack:
     emulator_port: int | None = None
     seed_args: list[str] = field(default_factory=list)
     emulator_store: Path | None = None
+    use_mail_server: bool = True
+    mail_port: int | None = None
     emulator: EmulatorProcess | None = None
+    mail: LocalMailServer | None = None
     app: ManagedProcess | None = None
 
     @property
@@ -154,6 +162,8 @@ class LocalStack:
             extra["DATABASE_URL"] = self.database_url
         if self.emulator is not None:
             extra.update(STRIPE_API_BASE=self.emulator.base_url, STRIPE_JS_URL=self.emulator.js_url)
+        if self.mail is not None:
+            extra["SMTP_URL"] = self.mail.url
         return reflex_env(extra)
 
     def start(self) -> LocalStack:
@@ -173,6 +183,9 @@ class LocalStack:
                 log_path=str(logs / "stripe-emulator.log"),
                 **({"store_path": str(self.emulator_store)} if self.emulator_store else {}),
             )
+        if self.use_mail_server:
+            logger.info("==> starting the local mail server")
+            self.mail = start_mail_server(self.mail_port or free_port(), self.data_dir / "mail")
         env = self.app_env()
         run_step("applying database migrations", [str(BIN / "reflex"), "db", "migrate"], env)
         seed = [sys.executable, "-m", "mioapp.demo", "--if-empty", *self.seed_args]
@@ -210,6 +223,8 @@ class LocalStack:
     def stop(self) -> None:
         if self.app is not None:
             self.app.stop()
+        if self.mail is not None:
+            self.mail.stop()
         if self.emulator is not None:
             self.emulator.stop()
 
@@ -226,6 +241,8 @@ def run(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["run"])
     parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    # aiosmtpd logs every SMTP command at INFO; the mail server's one line a message is enough.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     from mioapp.demo import DEMO_EMAIL, DEMO_PASSWORD
     from mioapp.settings import Settings
 
@@ -235,6 +252,14 @@ def run(argv: list[str] | None = None) -> int:
         return 1
     settings = Settings()
     real_stripe = settings.stripe_secret_key is not None and not settings.stripe_api_base
+    # An SMTP_URL of the user's own (environment or .env) means real mail: no local server.
+    real_mail = "smtp_url" in settings.model_fields_set
+    mail_port = int(os.environ.get("MAIL_PORT", "8025"))
+    if not real_mail and not port_is_free(mail_port):
+        logger.error(
+            "Port %s (local mail server) is taken; set MAIL_PORT to another port.", mail_port
+        )
+        return 1
     stack = LocalStack(
         port=port,
         data_dir=settings.data_dir,
@@ -242,6 +267,8 @@ def run(argv: list[str] | None = None) -> int:
         use_emulator=not real_stripe,
         emulator_port=int(os.environ.get("STRIPE_EMULATOR_PORT", "8420")),
         emulator_store=settings.data_dir / "stripe-emulator.pickle",
+        use_mail_server=not real_mail,
+        mail_port=mail_port,
     )
 
     def _interrupt(signum, frame):
@@ -259,13 +286,21 @@ def run(argv: list[str] | None = None) -> int:
                 "simulated by the local emulator; its keys for Settings -> Payments:\n"
                 f"            {EMULATOR_SECRET_KEY}\n            {EMULATOR_PUBLISHABLE_KEY}"
             )
+        if stack.mail is not None:
+            mail_note = (
+                f"local SMTP server on port {stack.mail.port}; messages kept in\n"
+                f"            {stack.mail.store_dir} and listed on the Outbox page"
+            )
+        else:
+            mail_note = "sent through your SMTP_URL"
         logger.info(
             "\n  MioCommerce is running at %s\n\n  Sign in:  %s\n  Password: %s\n"
-            "  Stripe:   %s\n\n  Press Ctrl-C to stop.\n",
+            "  Stripe:   %s\n  Email:    %s\n\n  Press Ctrl-C to stop.\n",
             stack.base_url,
             DEMO_EMAIL,
             DEMO_PASSWORD,
             stripe_note,
+            mail_note,
         )
         while stack.app.popen.poll() is None:
             time.sleep(0.5)

@@ -1,12 +1,14 @@
-"""Builds the Reflex app: pages and the API routes; nothing else."""
+"""Builds the Reflex app: pages, the API routes and the mail worker; nothing else."""
 
 import reflex as rx
 
 from mioapp import api
+from mioapp.notifications.worker import mail_worker
 from mioapp.pages.customer import customer_page
 from mioapp.pages.customer_state import CustomerState
 from mioapp.pages.customers import CustomerListState, customers_page
 from mioapp.pages.login import LoginState, login_page
+from mioapp.pages.outbox import OutboxState, outbox_page
 from mioapp.pages.pay import PayState, pay_page, receipt_page
 from mioapp.pages.settings import PaymentSettingsState, settings_page
 from mioapp.settings import get_settings
@@ -18,6 +20,7 @@ app = rx.App(
     # mounts: a plain blocking script in <head>, read from settings at compile time.
     head_components=[rx.el.script(src=get_settings().stripe_js_url)],
 )
+app.register_lifespan_task(mail_worker)
 app.add_page(
     lambda: rx.fragment(), route="/", on_load=rx.redirect("/customers"), title="MioCommerce"
 )
@@ -38,6 +41,12 @@ app.add_page(
     route="/customers/[customer_id]",
     title="Customer · MioCommerce",
     on_load=CustomerState.load_customer,
+)
+app.add_page(
+    outbox_page,
+    route="/outbox",
+    title="Outbox · MioCommerce",
+    on_load=OutboxState.load,
 )
 app.add_page(
     settings_page,

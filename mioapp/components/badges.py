@@ -11,6 +11,12 @@ STATUS_COLORS = {
     "Overpaid": "orange",
     "Refunded": "blue",
     "Partially Refunded": "blue",
+    # Payment links
+    "Sent": "blue",
+    "Opened": "amber",
+    "Paid": "green",
+    "Expired": "gray",
+    "Revoked": "red",
     "succeeded": "green",
     "failed": "red",
     "declined": "red",
@@ -21,6 +27,8 @@ STATUS_COLORS = {
     "canceled": "gray",
     "refunded": "blue",
     "partially_refunded": "blue",
+    "queued": "amber",
+    "sent": "green",
 }
 
 

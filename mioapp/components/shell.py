@@ -9,6 +9,7 @@ from mioapp.state import MerchantState
 
 NAV = [
     ("Customers", "/customers", "users"),
+    ("Outbox", "/outbox", "mail"),
     ("Settings", "/settings/payments", "settings"),
 ]
 

@@ -1,18 +1,25 @@
-"""The outbox: emails are rows added in the caller's transaction, at most one per dedupe key."""
+"""The outbox: emails are rows added in the caller's transaction, at most one per dedupe key.
+
+Also the newest-first listing the Outbox page shows.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlalchemy.orm import defer
+from sqlmodel import Session, col, func, select
 
 from mioapp.models import EmailMessage
 from mioapp.notifications.render import render_email
 
 logger = logging.getLogger(__name__)
+
+PAGE_SIZE = 25
 
 
 def queue_email(
@@ -56,3 +63,27 @@ def queue_email(
 def _exists(session: Session, dedupe_key: str) -> bool:
     query = select(EmailMessage.id).where(EmailMessage.dedupe_key == dedupe_key)
     return session.exec(query).first() is not None
+
+
+@dataclass(frozen=True)
+class OutboxPage:
+    messages: list[EmailMessage]
+    total: int
+    page: int
+    page_count: int
+
+
+def list_emails(session: Session, *, page: int = 1, page_size: int = PAGE_SIZE) -> OutboxPage:
+    """One page of the outbox, newest first; the bodies stay unloaded until read."""
+    total = session.exec(select(func.count()).select_from(EmailMessage)).one()
+    page_count = max(1, -(-total // page_size))
+    page = min(max(page, 1), page_count)
+    query = (
+        select(EmailMessage)
+        .options(defer(EmailMessage.text_body), defer(EmailMessage.html_body))
+        .order_by(col(EmailMessage.id).desc())
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    )
+    messages = list(session.exec(query).all())
+    return OutboxPage(messages=messages, total=total, page=page, page_count=page_count)

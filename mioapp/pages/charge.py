@@ -490,7 +490,7 @@ def _amount_fields() -> rx.Component:
                 rx.input.slot(ChargeState.currency.upper()),
                 id="charge-amount",
                 value=ChargeState.amount_text,
-                on_change=ChargeState.set_amount.debounce(250),
+                on_change=ChargeState.set_amount,
                 input_mode="decimal",
                 width="100%",
                 size="3",
@@ -510,7 +510,7 @@ def _amount_fields() -> rx.Component:
             rx.input(
                 id="charge-description",
                 value=ChargeState.description,
-                on_change=ChargeState.set_description.debounce(250),
+                on_change=ChargeState.set_description,
                 placeholder="e.g. Balance before the tour",
                 width="100%",
                 size="3",
@@ -631,7 +631,7 @@ def _payment_link() -> rx.Component:
             rx.text_area(
                 id="link-message",
                 value=ChargeState.link_message,
-                on_change=ChargeState.set_link_message.debounce(250),
+                on_change=ChargeState.set_link_message,
                 placeholder="e.g. Looking forward to seeing you on the water!",
                 max_length=links.MAX_MESSAGE,
                 width="100%",

@@ -152,7 +152,7 @@ class CustomerState(MerchantState):
                 "created": when(row.link.created_at),
                 "amount": format_money(row.link.amount, row.link.currency),
                 "bookings": ", ".join(row.references),
-                "status": row.status.value,
+                "status": row.status.value.capitalize(),
                 "expires": when(row.link.expires_at),
                 "sends": str(row.link.send_count),
                 "active": "yes" if row.status.value in ("sent", "opened") else "",

@@ -15,10 +15,19 @@ from sqlmodel import Session, func, select
 from devtools.stack import LocalStack
 from mioapp import auth
 from mioapp.demo import DEMO_EMAIL, DEMO_PASSWORD
-from mioapp.models import AuditEntry, Booking, Customer, Payment, SavedCard, StripeConnection
+from mioapp.models import (
+    AuditEntry,
+    Booking,
+    Customer,
+    EmailMessage,
+    Payment,
+    SavedCard,
+    StripeConnection,
+)
 from mioapp.pages.charge import ChargeState
 from mioapp.pages.customer_state import CustomerState
 from mioapp.pages.customers import CustomerListState
+from mioapp.pages.outbox import OutboxState
 from mioapp.pages.settings import PaymentSettingsState
 from mioapp.payments import charges
 from mioapp.state import MerchantState
@@ -65,6 +74,7 @@ def test_handlers_refuse_a_client_without_a_session(stack: LocalStack, session: 
     before = session.exec(select(StripeConnection)).all()
     assert before, "the demo starts connected"
     audits = session.exec(select(func.count()).select_from(AuditEntry)).one()
+    email = session.exec(select(EmailMessage).order_by(EmailMessage.id.desc())).first()
     client = _raw_client(stack, stack.base_url)
     try:
         replies = _call(client, PaymentSettingsState, "disconnect_stripe", {}, "/settings/payments")
@@ -76,6 +86,14 @@ def test_handlers_refuse_a_client_without_a_session(stack: LocalStack, session: 
             "/settings/payments",
         )
         replies += _call(client, CustomerListState, "search", {"value": "a"}, "/customers")
+        replies += _call(client, OutboxState, "load", {}, "/outbox")
+        replies += _call(
+            client,
+            OutboxState,
+            "open_preview",
+            {"message_id": str(email.id if email else 1)},
+            "/outbox",
+        )
     finally:
         client.disconnect()
     session.expire_all()
@@ -83,9 +101,12 @@ def test_handlers_refuse_a_client_without_a_session(stack: LocalStack, session: 
     assert [c.id for c in after] == [c.id for c in before]
     assert session.exec(select(func.count()).select_from(AuditEntry)).one() == audits
     text = json.dumps(replies)
-    assert text.count("/login") >= 3, "each handler answered with a redirect to sign-in"
+    assert text.count("/login") >= 5, "each handler answered with a redirect to sign-in"
     first_customer = session.exec(select(Customer).order_by(Customer.search_text)).first()
     assert first_customer.email not in text, "no customer data was sent"
+    if email is not None:
+        assert email.subject not in text, "no email data was sent"
+        assert email.to_address not in text
 
 
 def test_websocket_from_another_origin_is_refused(stack: LocalStack) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import smtplib
 import threading
 import time
@@ -24,6 +25,8 @@ from mioapp.notifications.sender import (
     parse_smtp_url,
     send_due,
 )
+from mioapp.notifications.worker import mail_worker
+from mioapp.settings import get_settings
 
 MAIL_FROM = "Lagoon Adventures <payments@lagoon-adventures.test>"
 PAY_URL = "https://pay.example.test/pay/tok-abc"
@@ -242,3 +245,25 @@ def test_mail_server_clear_empties_memory_and_folder(mailbox: LocalMailServer) -
     mailbox.clear()
     assert mailbox.messages() == []
     assert list(mailbox.store_dir.glob("*.eml")) == []
+
+
+def test_lifespan_task_sends_while_the_backend_runs_and_stops_with_it(
+    session: Session, engine: sa.Engine, mailbox: LocalMailServer, monkeypatch
+) -> None:
+    monkeypatch.setenv("SMTP_URL", mailbox.url)
+    get_settings.cache_clear()
+    message = _queue(session, "link:lifespan:sent")
+
+    async def serve() -> None:
+        async with mail_worker(open_session=lambda: Session(engine)):
+            deadline = time.monotonic() + 10
+            while not mailbox.messages() and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+
+    try:
+        asyncio.run(serve())
+    finally:
+        get_settings.cache_clear()
+    assert [m["Subject"] for m in mailbox.messages()] == [message.subject]
+    assert _stored(engine, message.id).status == EmailStatus.SENT
+    assert not [t for t in threading.enumerate() if t.name == "mail-worker"]

@@ -287,3 +287,18 @@ def test_two_sessions_queueing_the_same_key_at_once_store_one_row(
     assert errors == []
     assert sorted(results) == [False, True]
     assert _count(engine) == 1
+
+
+def test_list_emails_pages_newest_first(session: Session) -> None:
+    for n in range(7):
+        _queue(session, key=f"link:{n}:sent")
+    session.commit()
+
+    first = outbox.list_emails(session, page=1, page_size=3)
+    last = outbox.list_emails(session, page=9, page_size=3)
+
+    keys = [m.dedupe_key for m in first.messages]
+    assert keys == ["link:6:sent", "link:5:sent", "link:4:sent"]
+    assert (first.total, first.page, first.page_count) == (7, 1, 3)
+    assert last.page == 3, "a page past the end shows the last page"
+    assert [m.dedupe_key for m in last.messages] == ["link:0:sent"]
