@@ -280,3 +280,47 @@ def test_a_mail_scanner_get_changes_nothing(
     assert session.get(PaymentLink, link.id).status == PaymentLinkStatus.SENT
     assert session.exec(select(Payment).where(Payment.customer_id == customer.id)).all() == []
     assert intents_of(credentials, customer) == []
+
+
+def test_copy_resend_and_revoke_from_the_customer_page(
+    merchant_page: Page,
+    customer_page: Page,
+    session: Session,
+    stack: LocalStack,
+    credentials,
+) -> None:
+    customer = new_customer(session, credentials, totals=[4_400])
+    link, first_path = link_for(session, customer, 4_400)
+    merchant_page.goto(f"/customers/{customer.id}")
+    row = merchant_page.get_by_role("region", name="Payment links").get_by_role("row").nth(1)
+    expect(row).to_contain_text("Sent")
+
+    row.get_by_role("button", name="Copy link").click()
+    copied = merchant_page.get_by_label("Payment link address")
+    expect(copied).to_have_value(re.compile(r"/pay/[A-Za-z0-9_-]{43}$"))
+    copied_path = "/pay/" + copied.input_value().rsplit("/pay/", 1)[1]
+    merchant_page.get_by_role("button", name="Done").click()
+    assert copied_path != first_path
+
+    row.get_by_role("button", name="Resend").click()
+    expect(
+        merchant_page.get_by_text(f"Payment link sent again to {customer.email}.")
+    ).to_be_visible()
+    resent = wait_for_mail(stack, customer.email, "payment", count=2)  # created, resent
+    resent_path = PAY_URL.search(html_part(resent[-1])).group(0)
+    resent_path = resent_path[resent_path.index("/pay/") :]
+    assert resent_path not in (first_path, copied_path)
+
+    for path in (first_path, copied_path, resent_path):
+        customer_page.goto(path)
+        expect(customer_page.get_by_label("Amount due")).to_have_text("$44.00")
+
+    row.get_by_role("button", name="Revoke").click()
+    expect(row).to_contain_text("Revoked")
+    for path in (first_path, copied_path, resent_path):
+        customer_page.goto(path)
+        expect(
+            customer_page.get_by_role("heading", name="This payment link is no longer valid")
+        ).to_be_visible()
+    session.expire_all()
+    assert session.get(PaymentLink, link.id).status == PaymentLinkStatus.REVOKED
