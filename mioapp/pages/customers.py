@@ -6,7 +6,7 @@ import reflex as rx
 
 from mioapp import customers
 from mioapp.components.shell import card, dashboard, empty_state
-from mioapp.components.tables import data_table
+from mioapp.components.tables import data_table, pager
 from mioapp.state import MerchantState
 
 
@@ -84,44 +84,6 @@ def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
     )
 
 
-def _pager() -> rx.Component:
-    return rx.hstack(
-        rx.text(
-            CustomerListState.total.to_string() + " customers",
-            size="2",
-            color=rx.color("gray", 10),
-        ),
-        rx.spacer(),
-        rx.text(
-            "Page "
-            + CustomerListState.page.to_string()
-            + " of "
-            + CustomerListState.page_count.to_string(),
-            size="2",
-            color=rx.color("gray", 10),
-        ),
-        rx.button(
-            rx.icon("chevron-left", size=16),
-            "Previous",
-            variant="soft",
-            color_scheme="gray",
-            disabled=CustomerListState.page <= 1,
-            on_click=CustomerListState.go_to_page(CustomerListState.page - 1),
-        ),
-        rx.button(
-            "Next",
-            rx.icon("chevron-right", size=16),
-            variant="soft",
-            color_scheme="gray",
-            disabled=CustomerListState.page >= CustomerListState.page_count,
-            on_click=CustomerListState.go_to_page(CustomerListState.page + 1),
-        ),
-        width="100%",
-        align="center",
-        spacing="3",
-    )
-
-
 def customers_page() -> rx.Component:
     return dashboard(
         "Customers",
@@ -174,7 +136,7 @@ def customers_page() -> rx.Component:
                         rx.center(rx.spinner(size="3"), padding="48px", width="100%"),
                     ),
                 ),
-                _pager(),
+                pager(CustomerListState, "customers"),
                 spacing="4",
                 width="100%",
             )

@@ -6,7 +6,7 @@ import reflex as rx
 
 from mioapp.components.badges import status_badge
 from mioapp.components.shell import card, dashboard, empty_state
-from mioapp.components.tables import data_table
+from mioapp.components.tables import data_table, pager
 from mioapp.models import EmailMessage, EmailStatus
 from mioapp.notifications import render
 from mioapp.notifications.outbox import list_emails
@@ -165,41 +165,6 @@ def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
     )
 
 
-def _pager() -> rx.Component:
-    return rx.hstack(
-        rx.text(
-            OutboxState.total.to_string() + " emails",
-            size="2",
-            color=rx.color("gray", 10),
-        ),
-        rx.spacer(),
-        rx.text(
-            "Page " + OutboxState.page.to_string() + " of " + OutboxState.page_count.to_string(),
-            size="2",
-            color=rx.color("gray", 10),
-        ),
-        rx.button(
-            rx.icon("chevron-left", size=16),
-            "Previous",
-            variant="soft",
-            color_scheme="gray",
-            disabled=OutboxState.page <= 1,
-            on_click=OutboxState.go_to_page(OutboxState.page - 1),
-        ),
-        rx.button(
-            "Next",
-            rx.icon("chevron-right", size=16),
-            variant="soft",
-            color_scheme="gray",
-            disabled=OutboxState.page >= OutboxState.page_count,
-            on_click=OutboxState.go_to_page(OutboxState.page + 1),
-        ),
-        width="100%",
-        align="center",
-        spacing="3",
-    )
-
-
 def _preview_dialog() -> rx.Component:
     preview = OutboxState.preview
     return rx.dialog.root(
@@ -349,7 +314,7 @@ def outbox_page() -> rx.Component:
                         rx.center(rx.spinner(size="3"), padding="48px", width="100%"),
                     ),
                 ),
-                rx.cond(OutboxState.total > 0, _pager()),
+                rx.cond(OutboxState.total > 0, pager(OutboxState, "emails")),
                 spacing="4",
                 width="100%",
             )
