@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,14 @@ from playwright.sync_api import Browser, sync_playwright
 from sqlmodel import Session, SQLModel
 
 import mioapp.models  # noqa: F401  (every table on SQLModel.metadata; mioapp.db's engine pragmas)
+
+
+def run_coroutine(coroutine):
+    """asyncio.run in a thread of its own: once the browser tests have run, Playwright's
+    event loop is still running in the main thread, where asyncio.run would refuse."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
 
 ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
 

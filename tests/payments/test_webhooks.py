@@ -12,7 +12,6 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 
@@ -43,6 +42,7 @@ from mioapp.models import (
 )
 from mioapp.payments import charges, gateway
 from mioapp.payments.gateway import IntentSnapshot, StripeCredentials, build_client
+from tests.conftest import run_coroutine
 from tests.payments.conftest import (
     charge_saved_card,
     make_stripe_customer,
@@ -77,9 +77,7 @@ class WebhookClient:
             async with httpx.AsyncClient(transport=transport, base_url="http://mio.test") as http:
                 return await http.post(WEBHOOK_PATH, content=payload, headers=headers)
 
-        # Its own thread: the browser tests' Playwright may leave an event loop running here.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            return pool.submit(asyncio.run, send()).result()
+        return run_coroutine(send())
 
 
 def _client(engine: sa.Engine, credentials_for: Callable) -> WebhookClient:

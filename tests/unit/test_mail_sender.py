@@ -27,6 +27,7 @@ from mioapp.notifications.sender import (
 )
 from mioapp.notifications.worker import mail_worker
 from mioapp.settings import get_settings
+from tests.conftest import run_coroutine
 
 MAIL_FROM = "Lagoon Adventures <payments@lagoon-adventures.test>"
 PAY_URL = "https://pay.example.test/pay/tok-abc"
@@ -261,7 +262,7 @@ def test_lifespan_task_sends_while_the_backend_runs_and_stops_with_it(
                 await asyncio.sleep(0.05)
 
     try:
-        asyncio.run(serve())
+        run_coroutine(serve())
     finally:
         get_settings.cache_clear()
     assert [m["Subject"] for m in mailbox.messages()] == [message.subject]
