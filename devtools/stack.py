@@ -221,12 +221,15 @@ class LocalStack:
         return self
 
     def stop(self) -> None:
-        if self.app is not None:
-            self.app.stop()
-        if self.mail is not None:
-            self.mail.stop()
-        if self.emulator is not None:
-            self.emulator.stop()
+        """Stop what is running; calling it again does nothing."""
+        app, mail, emulator = self.app, self.mail, self.emulator
+        self.app = self.mail = self.emulator = None
+        if app is not None:
+            app.stop()
+        if mail is not None:
+            mail.stop()
+        if emulator is not None:
+            emulator.stop()
 
     @contextlib.contextmanager
     def running(self) -> Iterator[LocalStack]:

@@ -122,6 +122,8 @@ def dashboard(active: str, *content: rx.Component) -> rx.Component:
             ),
             spacing="0",
             width="100%",
+            # Lets wide tables scroll inside their cards instead of widening the page.
+            min_width="0",
             min_height="100vh",
         ),
         spacing="0",

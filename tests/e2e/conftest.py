@@ -31,11 +31,28 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
+RUNNING_STACK = pytest.StashKey[LocalStack]()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Stop the app as soon as the last browser test is done: its mail worker and page
+    watchers would otherwise keep working on the database the next tests empty and reuse."""
+    last_browser_test = "tests/e2e/" in item.nodeid and (
+        nextitem is None or "tests/e2e/" not in nextitem.nodeid
+    )
+    if last_browser_test and RUNNING_STACK in item.config.stash:
+        item.config.stash[RUNNING_STACK].stop()
+
+
 @pytest.fixture(scope="session")
 def stack(
-    tmp_path_factory: pytest.TempPathFactory, database_url: str, engine: sa.Engine
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    database_url: str,
+    engine: sa.Engine,
 ) -> Iterator[LocalStack]:
-    """One app for the whole session, on a free port, with its own emulator and demo data.
+    """One app for the browser tests, on a free port, with its own emulator and demo data.
 
     It uses the suite's database (`TEST_DATABASE_URL` or a fresh SQLite file), which the
     `engine` fixture has just migrated, so the app seeds it on start.
@@ -47,6 +64,7 @@ def stack(
         seed_args=["--customers", "60", "--bookings", "180"],
     )
     with app.running():
+        request.config.stash[RUNNING_STACK] = app
         yield app
 
 
