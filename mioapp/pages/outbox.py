@@ -46,7 +46,7 @@ def _row_data(message: EmailMessage) -> dict[str, str]:
         "status": message.status.value,
         "note": _delivery_note(message),
         "error": "" if message.status == EmailStatus.SENT else (message.last_error or ""),
-        "sent": when(message.sent_at) if message.sent_at else "—",
+        "sent": when(message.sent_at) if message.sent_at else "",
     }
 
 
@@ -117,6 +117,10 @@ def _status_cell(row: rx.Var[dict[str, str]]) -> rx.Component:
         rx.vstack(
             status_badge(row["status"]),
             rx.cond(
+                row["sent"] != "",
+                rx.text(row["sent"], size="1", color=rx.color("gray", 10), white_space="nowrap"),
+            ),
+            rx.cond(
                 row["note"] != "",
                 rx.text(row["note"], size="1", color=rx.color("gray", 10)),
             ),
@@ -146,7 +150,6 @@ def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
         ),
         rx.table.cell(row["kind"], white_space="nowrap"),
         _status_cell(row),
-        rx.table.cell(row["sent"], white_space="nowrap", color=rx.color("gray", 11)),
         rx.table.cell(
             rx.button(
                 rx.icon("eye", size=16),
@@ -297,7 +300,6 @@ def outbox_page() -> rx.Component:
                             ("Email", False),
                             ("Type", False),
                             ("Status", False),
-                            ("Sent", False),
                             ("", True),
                         ],
                         OutboxState.rows,
