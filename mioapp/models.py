@@ -40,6 +40,11 @@ class PaymentMethodKind(StrEnum):
     NEW_CARD = "new_card"
     PAYMENT_LINK = "payment_link"
 
+    @property
+    def label(self) -> str:
+        """How the dashboard and emails name it: "Card on file", "New card", "Payment link"."""
+        return self.value.replace("_", " ").capitalize()
+
 
 class RefundStatus(StrEnum):
     PENDING = "pending"

@@ -9,12 +9,6 @@ from mioapp.notifications.outbox import queue_email
 from mioapp.notifications.render import MERCHANT_PAYMENT, RECEIPT
 from mioapp.settings import get_settings
 
-METHOD_LABELS = {
-    "card_on_file": "Card on file",
-    "new_card": "New card",
-    "payment_link": "Payment link",
-}
-
 
 def receipt_number(payment: Payment) -> str:
     return f"MIO-{payment.id:06d}"
@@ -84,7 +78,7 @@ def queue_payment_emails(session: Session, payment: Payment) -> None:
             to_address=merchant,
             context={
                 **context,
-                "method": METHOD_LABELS.get(payment.method_kind.value, "Card"),
+                "method": payment.method_kind.label,
                 "customer_url": f"{settings.app_base_url.rstrip('/')}/customers/{customer.id}",
             },
             customer_id=customer.id,

@@ -9,7 +9,7 @@ import reflex as rx
 from sqlmodel import Session, col, select
 
 from mioapp import customers
-from mioapp.models import Payment, PaymentMethodKind, PaymentStatus, utcnow
+from mioapp.models import Payment, PaymentStatus, utcnow
 from mioapp.money import format_money
 from mioapp.payments import charges, links
 from mioapp.payments.connection import active_credentials, connection_info
@@ -33,9 +33,7 @@ def when(value) -> str:
 def payment_method_label(payment: Payment) -> str:
     if payment.card_last4:
         return f"{(payment.card_brand or 'card').capitalize()} •••• {payment.card_last4}"
-    if payment.method_kind == PaymentMethodKind.PAYMENT_LINK:
-        return "Payment link"
-    return "New card" if payment.method_kind == PaymentMethodKind.NEW_CARD else "Card on file"
+    return payment.method_kind.label
 
 
 def payment_status_label(payment: Payment, refunded: int) -> str:

@@ -8,7 +8,6 @@ presses Pay, and reused across reloads and tabs while it is still open.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import secrets
@@ -17,6 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, func, select
 
+from mioapp.auth import hash_token
 from mioapp.db import lock_row
 from mioapp.ledger import allocate
 from mioapp.models import (
@@ -51,10 +51,6 @@ DEFAULT_EXPIRY_DAYS = 7
 MAX_EXPIRY_DAYS = 60
 MAX_MESSAGE = 1000
 FAILED_ATTEMPTS_PER_HOUR = 5
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def pay_url(token: str) -> str:
@@ -343,7 +339,8 @@ def _payable(session: Session, link: PaymentLink) -> tuple[int, list[PayLine]]:
 
 
 def client_key(address: str) -> str:
-    return hashlib.sha256(address.encode()).hexdigest()
+    """Stored instead of the address itself, like a token."""
+    return hash_token(address)
 
 
 def _too_many_failures(session: Session, link: PaymentLink, key: str) -> bool:
