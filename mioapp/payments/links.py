@@ -297,8 +297,8 @@ def pay_view(session: Session, link: PaymentLink) -> PayView | None:
     paid = succeeded_payment(session, link)
     if paid is not None:
         lines = [
-            PayLine(booking=session.get(Booking, b["booking_id"]), amount=b["amount"])
-            for b in _allocations(session, paid)
+            PayLine(booking=session.get(Booking, booking_id), amount=amount)
+            for booking_id, amount in _allocations(session, paid).items()
         ]
         return PayView(link, customer, "paid", paid.amount, lines, paid)
     if effective_status(link) not in (PaymentLinkStatus.SENT, PaymentLinkStatus.OPENED):
@@ -307,22 +307,22 @@ def pay_view(session: Session, link: PaymentLink) -> PayView | None:
     return PayView(link, customer, "payable" if amount else "settled", amount, lines)
 
 
-def _allocations(session: Session, payment: Payment) -> list[dict]:
-    return [
-        {"booking_id": a.booking_id, "amount": a.amount}
-        for a in session.exec(
-            select(PaymentAllocation).where(PaymentAllocation.payment_id == payment.id)
+def _allocations(session: Session, payment: Payment) -> dict[int, int]:
+    """Booking id -> the part of the payment applied to it."""
+    return dict(
+        session.exec(
+            select(PaymentAllocation.booking_id, PaymentAllocation.amount)
+            .where(PaymentAllocation.payment_id == payment.id)
+            .order_by(col(PaymentAllocation.id))
         ).all()
-    ]
+    )
 
 
 def _payable(session: Session, link: PaymentLink) -> tuple[int, list[PayLine]]:
     """The link's amount, capped by what its bookings still owe (the link's own open attempt
     aside: it is this payment, not a competitor)."""
     own = _open_payment(session, link)
-    own_hold: dict[int, int] = {}
-    if own is not None:
-        own_hold = {a["booking_id"]: a["amount"] for a in _allocations(session, own)}
+    own_hold = _allocations(session, own) if own is not None else {}
     available = {
         c.booking.id: c.available + own_hold.get(c.booking.id, 0)
         for c in charges.chargeable_bookings(session, link.customer_id)
