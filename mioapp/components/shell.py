@@ -173,3 +173,18 @@ def empty_state(icon: str, title: str, hint: str) -> rx.Component:
         padding="32px",
         width="100%",
     )
+
+
+def dialog_header(title, **title_props) -> rx.Component:
+    """A dialog's title with the close button on its right."""
+    return rx.hstack(
+        rx.dialog.title(title, margin="0", **title_props),
+        rx.spacer(),
+        rx.dialog.close(
+            rx.icon_button(
+                rx.icon("x", size=18), variant="ghost", color_scheme="gray", aria_label="Close"
+            )
+        ),
+        width="100%",
+        align="start",
+    )

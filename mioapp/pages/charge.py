@@ -5,7 +5,8 @@ from __future__ import annotations
 import reflex as rx
 from sqlmodel import Session
 
-from mioapp.components.forms import field_label
+from mioapp.components.forms import checkbox_field, field_label, notice
+from mioapp.components.shell import dialog_header
 from mioapp.components.stripe_card import stripe_card_field
 from mioapp.models import Customer, Payment, PaymentStatus
 from mioapp.money import format_money, parse_money, to_decimal
@@ -422,18 +423,6 @@ class ChargeState(CustomerState):
 # Components
 
 
-def _callout(text, icon: str, color: str, role: str = "alert", **props) -> rx.Component:
-    return rx.callout.root(
-        rx.callout.icon(rx.icon(icon, size=16)),
-        rx.callout.text(text),
-        color_scheme=color,
-        variant="surface",
-        role=role,
-        width="100%",
-        **props,
-    )
-
-
 def _bookings_picker() -> rx.Component:
     def option(o: rx.Var[dict[str, str]]) -> rx.Component:
         return rx.el.label(
@@ -559,7 +548,7 @@ def _saved_cards() -> rx.Component:
             aria_label="Saved cards",
             width="100%",
         ),
-        _callout(
+        notice(
             "This customer has no saved card. Charge a new card or send a payment link.",
             "info",
             "gray",
@@ -586,17 +575,11 @@ def _new_card() -> rx.Component:
             size="1",
             color=rx.color("gray", 10),
         ),
-        rx.el.label(
-            rx.hstack(
-                rx.checkbox(
-                    checked=ChargeState.save_card,
-                    on_change=ChargeState.set_save_card,
-                    disabled=ChargeState.in_flight,
-                ),
-                rx.text("Save card for future charges", size="2"),
-                spacing="2",
-                align="center",
-            ),
+        checkbox_field(
+            "Save card for future charges",
+            ChargeState.save_card,
+            ChargeState.set_save_card,
+            disabled=ChargeState.in_flight,
         ),
         spacing="2",
         width="100%",
@@ -650,17 +633,16 @@ def _outcome_messages() -> rx.Component:
     return rx.fragment(
         rx.cond(
             ChargeState.error != "",
-            _callout(ChargeState.error, "circle-alert", "red"),
+            notice(ChargeState.error, "circle-alert", "red"),
         ),
         rx.cond(
             ChargeState.outcome == "requires_action",
-            rx.callout.root(
-                rx.callout.icon(rx.icon("shield-alert", size=16)),
-                rx.callout.text(
-                    "The customer's bank wants them to confirm this payment themselves "
-                    "(Strong Customer Authentication). Nothing was charged. Send them a "
-                    "payment link so they can approve it."
-                ),
+            notice(
+                "The customer's bank wants them to confirm this payment themselves "
+                "(Strong Customer Authentication). Nothing was charged. Send them a "
+                "payment link so they can approve it.",
+                "shield-alert",
+                "violet",
                 rx.button(
                     rx.icon("send", size=14),
                     "Send a payment link instead",
@@ -670,32 +652,19 @@ def _outcome_messages() -> rx.Component:
                     on_click=ChargeState.offer_payment_link,
                     width="fit-content",
                 ),
-                color_scheme="violet",
-                variant="surface",
-                role="alert",
-                width="100%",
             ),
         ),
         rx.cond(
             ChargeState.duplicate_warning != "",
-            rx.callout.root(
-                rx.callout.icon(rx.icon("triangle-alert", size=16)),
-                rx.callout.text(ChargeState.duplicate_warning),
-                rx.el.label(
-                    rx.hstack(
-                        rx.checkbox(
-                            checked=ChargeState.confirm_duplicate,
-                            on_change=ChargeState.set_confirm_duplicate,
-                        ),
-                        rx.text("Yes, charge this amount again", size="2", weight="medium"),
-                        spacing="2",
-                        align="center",
-                    ),
+            notice(
+                ChargeState.duplicate_warning,
+                "triangle-alert",
+                "amber",
+                checkbox_field(
+                    "Yes, charge this amount again",
+                    ChargeState.confirm_duplicate,
+                    ChargeState.set_confirm_duplicate,
                 ),
-                color_scheme="amber",
-                variant="surface",
-                role="alert",
-                width="100%",
             ),
         ),
     )
@@ -733,20 +702,7 @@ def charge_dialog() -> rx.Component:
         ),
         rx.dialog.content(
             rx.vstack(
-                rx.hstack(
-                    rx.dialog.title("Charge " + ChargeState.customer["name"], margin="0"),
-                    rx.spacer(),
-                    rx.dialog.close(
-                        rx.icon_button(
-                            rx.icon("x", size=18),
-                            variant="ghost",
-                            color_scheme="gray",
-                            aria_label="Close",
-                        )
-                    ),
-                    width="100%",
-                    align="center",
-                ),
+                dialog_header("Charge " + ChargeState.customer["name"]),
                 rx.dialog.description(
                     "Choose the bookings and amount, then how to charge.",
                     size="2",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from mioapp.components.badges import status_badge
-from mioapp.components.shell import card, dashboard, empty_state
+from mioapp.components.shell import card, dashboard, dialog_header, empty_state
 from mioapp.components.tables import data_table, pager
 from mioapp.models import EmailMessage, EmailStatus
 from mioapp.notifications import render
@@ -173,20 +173,7 @@ def _preview_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
             rx.vstack(
-                rx.hstack(
-                    rx.dialog.title(preview["subject"], margin="0", size="5"),
-                    rx.spacer(),
-                    rx.dialog.close(
-                        rx.icon_button(
-                            rx.icon("x", size=18),
-                            variant="ghost",
-                            color_scheme="gray",
-                            aria_label="Close",
-                        )
-                    ),
-                    width="100%",
-                    align="start",
-                ),
+                dialog_header(preview["subject"], size="5"),
                 rx.dialog.description(
                     rx.hstack(
                         rx.text("To " + preview["to"]),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 from sqlmodel import Session
 
+from mioapp.components.forms import checkbox_field, notice
 from mioapp.components.stripe_card import stripe_card_field
 from mioapp.models import PaymentStatus
 from mioapp.money import format_money
@@ -293,10 +294,10 @@ def _pay_form() -> rx.Component:
         _bookings(),
         rx.cond(
             PayState.settled,
-            rx.callout.root(
-                rx.callout.icon(rx.icon("circle-check", size=16)),
-                rx.callout.text("These bookings are already paid. Nothing more is due."),
-                color_scheme="green",
+            notice(
+                "These bookings are already paid. Nothing more is due.",
+                "circle-check",
+                "green",
                 role="status",
             ),
             rx.vstack(
@@ -311,39 +312,18 @@ def _pay_form() -> rx.Component:
                     PayState.card_message != "",
                     rx.text(PayState.card_message, size="1", color=rx.color("red", 11)),
                 ),
-                rx.el.label(
-                    rx.hstack(
-                        rx.checkbox(
-                            checked=PayState.save_card,
-                            on_change=PayState.set_save_card,
-                            disabled=PayState.in_flight,
-                            margin_top="2px",
-                        ),
-                        rx.vstack(
-                            rx.text("Save this card for future charges", size="2", weight="medium"),
-                            rx.text(
-                                "I allow "
-                                + PayState.business_name
-                                + " to keep this card with Stripe and charge it for my "
-                                "future bookings.",
-                                size="1",
-                                color=rx.color("gray", 10),
-                            ),
-                            spacing="0",
-                        ),
-                        spacing="2",
-                        align="start",
-                    ),
+                checkbox_field(
+                    "Save this card for future charges",
+                    PayState.save_card,
+                    PayState.set_save_card,
+                    hint="I allow "
+                    + PayState.business_name
+                    + " to keep this card with Stripe and charge it for my future bookings.",
+                    disabled=PayState.in_flight,
                 ),
                 rx.cond(
                     PayState.error != "",
-                    rx.callout.root(
-                        rx.callout.icon(rx.icon("circle-alert", size=16)),
-                        rx.callout.text(PayState.error),
-                        color_scheme="red",
-                        role="alert",
-                        width="100%",
-                    ),
+                    notice(PayState.error, "circle-alert", "red"),
                 ),
                 rx.button(
                     "Pay " + PayState.amount,
