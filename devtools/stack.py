@@ -188,7 +188,7 @@ class LocalStack:
             self.mail = start_mail_server(self.mail_port or free_port(), self.data_dir / "mail")
         env = self.app_env()
         run_step("applying database migrations", [str(BIN / "reflex"), "db", "migrate"], env)
-        seed = [sys.executable, "-m", "mioapp.demo", "--if-empty", *self.seed_args]
+        seed = [sys.executable, "-m", "devtools.demo", "--if-empty", *self.seed_args]
         if self.emulator is not None:
             seed += [
                 "--connect",
@@ -246,7 +246,7 @@ def run(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     # aiosmtpd logs every SMTP command at INFO; the mail server's one line a message is enough.
     logging.getLogger("mail.log").setLevel(logging.WARNING)
-    from mioapp.demo import DEMO_EMAIL, DEMO_PASSWORD
+    from mioapp.live_tour import DEMO_EMAIL, DEMO_PASSWORD
     from mioapp.settings import Settings
 
     port = int(os.environ.get("PORT", "3000"))
