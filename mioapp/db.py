@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+from collections.abc import Callable
+from functools import lru_cache
+from typing import TypeVar
 
 import sqlalchemy as sa
+from sqlmodel import Session
+
+T = TypeVar("T")
 
 
 @sa.event.listens_for(sa.Engine, "connect")
@@ -26,3 +33,31 @@ def lock_row(session, table: type, row_id: int) -> None:
     """
     pk = table.__table__.c.id
     session.execute(sa.update(table.__table__).where(pk == row_id).values(id=pk))
+
+
+class Database:
+    """Runs units of work, each in one transaction, on worker threads.
+
+    `await db.run(work)` calls `work(session)` inside `session.begin()` on a thread: the
+    event loop never waits on the database, the work commits when it returns and rolls back
+    everything if it raises. Objects it returns stay readable after the commit
+    (`expire_on_commit=False`), detached from the session.
+    """
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+
+    def transaction(self, work: Callable[[Session], T]) -> T:
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            return work(session)
+
+    async def run(self, work: Callable[[Session], T]) -> T:
+        return await asyncio.to_thread(self.transaction, work)
+
+
+@lru_cache
+def database() -> Database:
+    """The app's database, from settings (one engine per process)."""
+    from mioapp.settings import get_settings
+
+    return Database(sa.create_engine(get_settings().resolved_database_url))

@@ -1,9 +1,11 @@
-"""Builds the Reflex app: pages, the API routes and the mail worker; nothing else."""
+"""Builds the Reflex app: pages, the API routes and the per-process change notices; nothing else."""
 
 import reflex as rx
 
 from mioapp.notifications.worker import mail_worker
 from mioapp.settings import get_settings
+from mioapp.ui.live import change_notices
+from mioapp.ui.pages.charge.state import ChargeState
 from mioapp.ui.pages.customer.state import CustomerState
 from mioapp.ui.pages.customer.view import customer_page
 from mioapp.ui.pages.customers.state import CustomerListState
@@ -26,6 +28,7 @@ app = rx.App(
     head_components=[rx.el.script(src=get_settings().stripe_js_url)],
 )
 app.register_lifespan_task(mail_worker)
+app.register_lifespan_task(change_notices)
 app.add_page(
     lambda: rx.fragment(),
     route=routes.HOME,
@@ -48,7 +51,7 @@ app.add_page(
     customer_page,
     route=routes.CUSTOMER,
     title="Customer · MioCommerce",
-    on_load=CustomerState.load_customer,
+    on_load=[CustomerState.load_customer, ChargeState.close_on_navigation],
 )
 app.add_page(
     outbox_page,

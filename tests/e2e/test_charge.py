@@ -20,8 +20,9 @@ from mioapp.models import (
     SavedCard,
     utcnow,
 )
-from mioapp.payments import charges, gateway
+from mioapp.payments import charges, gateway, intents
 from mioapp.payments.gateway import build_client
+from tests.conftest import run_coroutine
 from tests.e2e.helpers import (
     booking_row,
     fill_card,
@@ -259,44 +260,46 @@ def test_refund_made_in_stripe_arrives_by_webhook(
     expect(row.filter(has_text=intent.id)).to_contain_text("Refunded $30.00")
 
 
-def test_unanswered_charge_is_settled_when_the_page_is_opened(
-    merchant_page: Page, session: Session, credentials
+def test_unanswered_charge_is_settled_by_check_status(
+    merchant_page: Page, session: Session, credentials, stack
 ) -> None:
     """A charge whose answer was lost (and whose webhook was missed) stays "unknown" until
-    the customer page asks Stripe again, by itself."""
+    Stripe is asked again: Check status on the transaction does that."""
     customer = new_customer(session, credentials, totals=[5_500], card="4242424242424242")
     card = session.exec(select(SavedCard).where(SavedCard.customer_id == customer.id)).one()
     booking = session.exec(select(Booking).where(Booking.customer_id == customer.id)).one()
-    payment, _ = charges.open_payment(
-        session,
+    request = charges.ChargeRequest(
         customer_id=customer.id,
         booking_ids=[booking.id],
         amount=5_500,
-        method_kind=PaymentMethodKind.CARD_ON_FILE,
-        description="",
-        user_id=None,
         request_key=charges.new_request_key(),
-        card=card,
     )
-    gateway.charge_saved_card(
-        credentials,
-        amount=5_500,
-        currency="usd",
-        stripe_customer_id=customer.stripe_customer_id,
-        payment_method_id=card.stripe_payment_method_id,
-        description="",
-        metadata={"mio_payment_id": str(payment.id)},
-        idempotency_key=payment.idempotency_key,
+    payment, _ = charges.open_payment(
+        session, request, method_kind=PaymentMethodKind.CARD_ON_FILE, card=card
     )
-    merchant_page.wait_for_timeout(2500)  # let the emulator's webhook come and go
-    session.expire_all()
-    payment = session.get(Payment, payment.id)
-    payment.status, payment.stripe_payment_intent_id = PaymentStatus.UNKNOWN, None
-    payment.created_at = utcnow() - timedelta(minutes=2)
+    lost = gateway.GatewayError("no answer", transient=True)
+    intents.record_gateway_error(session, payment.id, lost)
     session.commit()
+    with stack.emulator.webhooks_paused():
+        run_coroutine(
+            gateway.charge_saved_card(
+                credentials,
+                amount=5_500,
+                currency="usd",
+                stripe_customer_id=customer.stripe_customer_id,
+                payment_method_id=card.stripe_payment_method_id,
+                description="",
+                metadata=intents.metadata(payment),
+                idempotency_key=payment.idempotency_key,
+            )
+        )
+        merchant_page.wait_for_timeout(1500)  # the webhook would have come by now
     assert statuses(session, customer) == [BookingStatus.UNPAID]
 
     merchant_page.goto(f"/customers/{customer.id}")
+    transactions = merchant_page.get_by_role("region", name="Transactions")
+    expect(transactions).to_contain_text("Unknown")
+    transactions.get_by_role("button", name="Check status").click()
 
     expect(booking_row(merchant_page, booking.reference)).to_contain_text("Charged in Full")
     session.expire_all()

@@ -70,6 +70,7 @@ def link_for(session: Session, customer: Customer, amount: int) -> tuple[Payment
         message="",
         user_id=None,
     )
+    session.commit()
     email = session.exec(
         select(EmailMessage).where(EmailMessage.dedupe_key == f"payment-link:{link.id}:send:1")
     ).one()
@@ -223,7 +224,8 @@ def test_expired_revoked_unknown_and_malformed_links_look_the_same(
     expired.expires_at = expired.created_at
     session.commit()
     revoked, revoked_url = link_for(session, customer, 1_000)
-    links.revoke_link(session, None, link_id=revoked.id, customer_id=customer.id, user_id=None)
+    links.revoke_link(session, link_id=revoked.id, customer_id=customer.id, user_id=None)
+    session.commit()
     unknown_url = "/pay/" + "A" * 43
 
     texts = []

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 from datetime import timedelta
 
 import pytest
-import stripe
 from sqlmodel import Session, select
 
 from mioapp.auth import create_user
+from mioapp.billing.errors import ChargeError
 from mioapp.billing.ledger import BookingStatus
 from mioapp.customers.detail import customer_detail
 from mioapp.models import (
@@ -20,17 +19,17 @@ from mioapp.models import (
     PaymentStatus,
     SavedCard,
 )
-from mioapp.payments import charges, links
-from mioapp.payments.charges import ChargeError
+from mioapp.payments import gateway, intents, links
 from mioapp.payments.gateway import StripeCredentials, build_client
-from tests.payments.conftest import charge_saved_card
+from tests.conftest import run_coroutine as run
+from tests.payments.conftest import charge_saved_card, confirm_in_browser, start_card_charge
 from tests.unit.factories import make_booking
 
 VISA = "4242424242424242"
 
 
 def _link(session: Session, customer: Customer, bookings, amount: int, days: int = 7):
-    return links.create_link(
+    link = links.create_link(
         session,
         customer_id=customer.id,
         booking_ids=[b.id for b in bookings],
@@ -39,6 +38,8 @@ def _link(session: Session, customer: Customer, bookings, amount: int, days: int
         message="See you on the water <b>soon</b>",
         user_id=None,
     )
+    session.commit()
+    return link
 
 
 def _token_from_email(session: Session) -> str:
@@ -46,28 +47,26 @@ def _token_from_email(session: Session) -> str:
     return email.text_body.split("/pay/", 1)[1].split()[0]
 
 
-def _pay(session, credentials, link, number: str = VISA, save_card: bool = False):
-    """What the pay page does: start, let Stripe.js confirm with the card, finish."""
-    started = links.start_link_payment(
-        session, credentials, link=link, save_card=save_card, client_address="203.0.113.9"
-    )
-    client = build_client(credentials)
-    method = client.v1.payment_methods.create(
-        params={
-            "type": "card",
-            "card": {"number": number, "exp_month": 12, "exp_year": 2031, "cvc": "123"},
-        }
-    )
-    with contextlib.suppress(stripe.CardError):  # a decline is an outcome the page reports
-        client.v1.payment_intents.confirm(
-            started.payment.stripe_payment_intent_id, params={"payment_method": method.id}
+def _start(db, credentials, link, save_card: bool = False, client: str = "203.0.113.9"):
+    return run(
+        links.start_link_payment(
+            db, credentials, link_id=link.id, save_card=save_card, client_address=client
         )
-    return links.finish_link_payment(
-        session,
-        credentials,
-        link=link,
-        payment_id=started.payment.id,
-        client_address="203.0.113.9",
+    )
+
+
+def _pay(db, credentials, link, number: str = VISA, save_card: bool = False):
+    """What the pay page does: start, let Stripe.js confirm with the card, finish."""
+    started = _start(db, credentials, link, save_card)
+    confirm_in_browser(credentials, started.payment.stripe_payment_intent_id, number)
+    return run(
+        links.finish_link_payment(
+            db,
+            credentials,
+            link_id=link.id,
+            payment_id=started.payment.id,
+            client_address="203.0.113.9",
+        )
     )
 
 
@@ -103,15 +102,16 @@ def test_malformed_and_unknown_tokens_find_nothing(session: Session, token: str)
 
 
 def test_link_pays_bookings_once_and_sends_each_email_once(
-    session: Session, credentials: StripeCredentials, customer: Customer, merchant
+    session: Session, db, credentials: StripeCredentials, customer: Customer, merchant
 ) -> None:
     bookings = [make_booking(session, customer, total=6_000) for _ in range(2)]
     session.commit()
     link = _link(session, customer, bookings, 12_000)
     links.mark_opened(session, link)
+    session.commit()
     assert link.status == PaymentLinkStatus.OPENED
 
-    payment = _pay(session, credentials, link, save_card=True)
+    payment = _pay(db, credentials, link, save_card=True)
 
     assert payment.status == PaymentStatus.SUCCEEDED
     session.refresh(link)
@@ -122,8 +122,8 @@ def test_link_pays_bookings_once_and_sends_each_email_once(
     [saved] = session.exec(select(SavedCard).where(SavedCard.customer_id == customer.id)).all()
     assert saved.last4 == "4242"
     # Replays of the success (webhook, reload) send nothing more.
-    intent = charges.gateway.retrieve_intent(credentials, payment.stripe_payment_intent_id)
-    charges.apply_payment_intent(session, intent)
+    intent = run(gateway.retrieve_intent(credentials, payment.stripe_payment_intent_id))
+    run(db.run(lambda s: intents.apply_payment_intent(s, intent)))
     kinds = sorted(e.kind for e in session.exec(select(EmailMessage)).all())
     assert kinds == ["merchant_payment", "payment_link", "receipt"]
     receipt = session.exec(select(EmailMessage).where(EmailMessage.kind == "receipt")).one()
@@ -135,19 +135,17 @@ def test_link_pays_bookings_once_and_sends_each_email_once(
     view = links.pay_view(session, link)
     assert view.state == "paid" and view.payment.id == payment.id
     with pytest.raises(ChargeError):
-        links.start_link_payment(
-            session, credentials, link=link, save_card=False, client_address="1.2.3.4"
-        )
+        _start(db, credentials, link)
 
 
 def test_partial_link_leaves_partially_paid(
-    session: Session, credentials: StripeCredentials, customer: Customer
+    session: Session, db, credentials: StripeCredentials, customer: Customer
 ) -> None:
     booking = make_booking(session, customer, total=20_000)
     session.commit()
     link = _link(session, customer, [booking], 5_000)
 
-    assert _pay(session, credentials, link).status == PaymentStatus.SUCCEEDED
+    assert _pay(db, credentials, link).status == PaymentStatus.SUCCEEDED
 
     session.expire_all()
     [line] = customer_detail(session, customer.id).bookings
@@ -155,22 +153,46 @@ def test_partial_link_leaves_partially_paid(
 
 
 def test_amount_follows_the_live_balance(
-    session: Session, credentials: StripeCredentials, customer: Customer, card: SavedCard
+    session: Session, db, credentials: StripeCredentials, customer: Customer, card: SavedCard
 ) -> None:
     booking = make_booking(session, customer, total=10_000)
     session.commit()
     link = _link(session, customer, [booking], 10_000)
 
-    charge_saved_card(session, credentials, customer, card, [booking], 4_000)
+    charge_saved_card(db, credentials, customer, card, [booking], 4_000)
+    session.expire_all()
     view = links.pay_view(session, link)
     assert (view.state, view.amount) == ("payable", 6_000)
 
-    charge_saved_card(session, credentials, customer, card, [booking], 6_000)
+    charge_saved_card(db, credentials, customer, card, [booking], 6_000)
+    session.expire_all()
     assert links.pay_view(session, link).state == "settled"
 
 
+def test_a_hold_by_another_attempt_is_in_progress_never_already_paid(
+    session: Session, db, credentials: StripeCredentials, customer: Customer
+) -> None:
+    """A new-card attempt in another tab holds the balance: the pay page says a payment is in
+    progress and when the hold runs out, and once it has run out the link is payable again."""
+    booking = make_booking(session, customer, total=48_000)
+    session.commit()
+    link = _link(session, customer, [booking], 48_000)
+    started = start_card_charge(db, credentials, customer, [booking])
+
+    session.expire_all()
+    view = links.pay_view(session, link)
+    assert (view.state, view.amount) == ("in_progress", 48_000)
+    assert view.released_at == started.payment.hold_until
+    with pytest.raises(ChargeError):
+        _start(db, credentials, link)
+
+    later = started.payment.hold_until + timedelta(seconds=1)
+    session.expire_all()
+    assert (links.pay_view(session, link, now=later).state, view.amount) == ("payable", 48_000)
+
+
 def test_expired_and_revoked_links_cannot_be_paid(
-    session: Session, credentials: StripeCredentials, customer: Customer
+    session: Session, db, credentials: StripeCredentials, customer: Customer
 ) -> None:
     booking = make_booking(session, customer)
     session.commit()
@@ -178,34 +200,26 @@ def test_expired_and_revoked_links_cannot_be_paid(
     expired.expires_at -= timedelta(days=8)
     session.commit()
     revoked = _link(session, customer, [booking], 1_000)
-    links.revoke_link(
-        session, credentials, link_id=revoked.id, customer_id=customer.id, user_id=None
-    )
+    run(links.revoke(db, credentials, link_id=revoked.id, customer_id=customer.id, user_id=None))
 
+    session.expire_all()
     for link in (expired, revoked):
         assert links.pay_view(session, link) is None
         with pytest.raises(ChargeError):
-            links.start_link_payment(
-                session, credentials, link=link, save_card=False, client_address="1.2.3.4"
-            )
+            _start(db, credentials, link)
     assert links.effective_status(expired) == PaymentLinkStatus.EXPIRED
     with pytest.raises(ChargeError):
         links.resend_link(session, link_id=revoked.id, customer_id=customer.id, user_id=None)
 
 
 def test_reloads_and_tabs_reuse_one_intent(
-    session: Session, credentials: StripeCredentials, customer: Customer
+    session: Session, db, credentials: StripeCredentials, customer: Customer
 ) -> None:
     booking = make_booking(session, customer, total=7_000)
     session.commit()
     link = _link(session, customer, [booking], 7_000)
 
-    first, second = (
-        links.start_link_payment(
-            session, credentials, link=link, save_card=False, client_address="1.2.3.4"
-        )
-        for _ in range(2)
-    )
+    first, second = (_start(db, credentials, link) for _ in range(2))
 
     assert first.payment.id == second.payment.id
     assert first.client_secret == second.client_secret
@@ -222,8 +236,10 @@ def test_resend_and_copy_give_new_urls_that_all_work(session: Session, customer:
     first = _token_from_email(session)
 
     links.resend_link(session, link_id=link.id, customer_id=customer.id, user_id=None)
+    session.commit()
     resent = _token_from_email(session)
     copied = links.copy_url(session, link_id=link.id, customer_id=customer.id).rsplit("/", 1)[1]
+    session.commit()
 
     assert len({first, resent, copied}) == 3
     assert all(links.find_link(session, t).id == link.id for t in (first, resent, copied))
@@ -231,19 +247,17 @@ def test_resend_and_copy_give_new_urls_that_all_work(session: Session, customer:
 
 
 def test_failed_attempts_are_limited(
-    session: Session, credentials: StripeCredentials, customer: Customer
+    session: Session, db, credentials: StripeCredentials, customer: Customer
 ) -> None:
     booking = make_booking(session, customer, total=3_000)
     session.commit()
     link = _link(session, customer, [booking], 3_000)
 
     for _ in range(links.FAILED_ATTEMPTS_PER_HOUR):
-        assert _pay(session, credentials, link, "4000000000000002").status == PaymentStatus.FAILED
+        assert _pay(db, credentials, link, "4000000000000002").status == PaymentStatus.FAILED
 
     with pytest.raises(ChargeError, match="Too many failed attempts"):
-        links.start_link_payment(
-            session, credentials, link=link, save_card=False, client_address="198.51.100.1"
-        )
+        _start(db, credentials, link, client="198.51.100.1")
 
 
 def test_link_needs_a_valid_expiry_and_amount(session: Session, customer: Customer) -> None:

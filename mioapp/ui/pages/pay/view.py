@@ -6,7 +6,7 @@ import reflex as rx
 
 from mioapp.ui.components.forms import checkbox_field, notice
 from mioapp.ui.components.stripe_card import stripe_card_field
-from mioapp.ui.pages.pay.state import PayState
+from mioapp.ui.pages.pay.state import PayLineRow, PayPageState, PayState
 
 
 def _frame(*children: rx.Component) -> rx.Component:
@@ -54,19 +54,19 @@ def _panel(*children: rx.Component) -> rx.Component:
 
 
 def _bookings() -> rx.Component:
-    def line(b: rx.Var[dict[str, str]]) -> rx.Component:
+    def line(b: rx.Var[PayLineRow]) -> rx.Component:
         return rx.hstack(
             rx.vstack(
-                rx.text(b["tour"], weight="medium", size="2"),
+                rx.text(b.tour, weight="medium", size="2"),
                 rx.text(
-                    b["date"] + " · " + b["participants"] + " guests",
+                    b.date + " · " + b.participants.to_string() + " guests",
                     size="1",
                     color=rx.color("gray", 10),
                 ),
                 spacing="0",
             ),
             rx.spacer(),
-            rx.text(b["amount"], size="2", font_variant_numeric="tabular-nums"),
+            rx.text(b.amount, size="2", font_variant_numeric="tabular-nums"),
             width="100%",
             align="center",
             padding_y="8px",
@@ -103,13 +103,30 @@ def _pay_form() -> rx.Component:
             width="100%",
         ),
         _bookings(),
-        rx.cond(
-            PayState.settled,
-            notice(
-                "These bookings are already paid. Nothing more is due.",
-                "circle-check",
-                "green",
-                role="status",
+        rx.match(
+            PayState.view,
+            (
+                PayPageState.SETTLED,
+                notice(
+                    "These bookings are already paid. Nothing more is due.",
+                    "circle-check",
+                    "green",
+                    role="status",
+                ),
+            ),
+            (
+                PayPageState.IN_PROGRESS,
+                notice(
+                    rx.cond(
+                        PayState.released_at != "",
+                        "A payment for these bookings is in progress. If it is not finished, "
+                        "you can pay here after " + PayState.released_at + ".",
+                        "A payment for these bookings is in progress. Check back in a few minutes.",
+                    ),
+                    "hourglass",
+                    "amber",
+                    role="status",
+                ),
             ),
             rx.vstack(
                 rx.text("Card", size="2", weight="medium"),
@@ -153,10 +170,11 @@ def _pay_form() -> rx.Component:
 
 def pay_page() -> rx.Component:
     return _frame(
-        rx.cond(
-            PayState.loaded,
-            rx.cond(PayState.valid, _pay_form(), _invalid()),
-            rx.spinner(size="3"),
+        rx.match(
+            PayState.view,
+            (PayPageState.LOADING, rx.spinner(size="3")),
+            (PayPageState.INVALID, _invalid()),
+            _pay_form(),
         )
     )
 
@@ -176,14 +194,12 @@ def _receipt() -> rx.Component:
             color=rx.color("gray", 11),
         ),
         rx.data_list.root(
-            rx.data_list.item(rx.data_list.label("Amount paid"), rx.data_list.value(r["amount"])),
-            rx.data_list.item(
-                rx.data_list.label("Receipt number"), rx.data_list.value(r["number"])
-            ),
-            rx.data_list.item(rx.data_list.label("Date"), rx.data_list.value(r["date"])),
+            rx.data_list.item(rx.data_list.label("Amount paid"), rx.data_list.value(r.amount)),
+            rx.data_list.item(rx.data_list.label("Receipt number"), rx.data_list.value(r.number)),
+            rx.data_list.item(rx.data_list.label("Date"), rx.data_list.value(r.date)),
             rx.cond(
-                r["card"] != "",
-                rx.data_list.item(rx.data_list.label("Card"), rx.data_list.value(r["card"])),
+                r.card != "",
+                rx.data_list.item(rx.data_list.label("Card"), rx.data_list.value(r.card)),
             ),
         ),
         _bookings(),
@@ -192,9 +208,10 @@ def _receipt() -> rx.Component:
 
 def receipt_page() -> rx.Component:
     return _frame(
-        rx.cond(
-            PayState.loaded,
-            rx.cond(PayState.valid, _receipt(), _invalid()),
-            rx.spinner(size="3"),
+        rx.match(
+            PayState.view,
+            (PayPageState.LOADING, rx.spinner(size="3")),
+            (PayPageState.PAID, _receipt()),
+            _invalid(),
         )
     )
