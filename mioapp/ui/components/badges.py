@@ -29,6 +29,7 @@ STATUS_COLORS = {
     "partially_refunded": "blue",
     "queued": "amber",
     "sent": "green",
+    "unconfirmed": "orange",
 }
 
 
