@@ -110,5 +110,5 @@ def with_secret(part: str, secret: str) -> str:
 
 
 def masked(part: str) -> str:
-    """A stored part as a preview shows it: `https://…/pay/••••••`."""
+    """A stored part as a preview shows it: the slot as dots (`https://host/pay/••••••`)."""
     return part.replace(SECRET_SLOT, MASK)
