@@ -67,6 +67,8 @@ class EmailStatus(StrEnum):
     QUEUED = "queued"
     SENT = "sent"
     FAILED = "failed"
+    # Given up after the server received the whole message but never confirmed it.
+    UNCONFIRMED = "unconfirmed"
 
 
 class MerchantUser(SQLModel, table=True):
@@ -300,7 +302,12 @@ class EmailMessage(SQLModel, table=True):
     html_body: str = Field(sa_type=sa.Text)
     customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
     status: EmailStatus = Field(default=EmailStatus.QUEUED, sa_type=_enum(EmailStatus), index=True)
+    # The value the bodies hold a slot for (a pay URL's token), encrypted with SECRET_KEY;
+    # erased once the email is sent or given up on.
+    secret_encrypted: str | None = Field(default=None, sa_type=sa.Text)
     attempts: int = 0
+    # Attempts whose reply was lost after the server had the whole message.
+    unconfirmed_attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     next_attempt_at: datetime = Field(default_factory=utcnow)
     last_error: str | None = Field(default=None, max_length=1000)
     created_at: datetime = Field(default_factory=utcnow)

@@ -1,7 +1,7 @@
 """Payment.hold_until (abandoned attempts release their hold); refunds made here, row first
 
 Revision ID: bcfd12ad04d0
-Revises: 021627dbf459
+Revises: 7d0c77b37a2b
 Create Date: 2026-11-30 09:34:59.418440
 
 """
@@ -14,7 +14,7 @@ import sqlmodel
 
 # revision identifiers, used by Alembic.
 revision: str = "bcfd12ad04d0"
-down_revision: Union[str, Sequence[str], None] = "021627dbf459"
+down_revision: Union[str, Sequence[str], None] = "7d0c77b37a2b"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -112,7 +112,10 @@ def _email_context(session: Session, link: PaymentLink, token: str) -> dict:
 
 
 def _send(session: Session, link: PaymentLink) -> None:
-    """A fresh URL by email; each send has its own key, so a resend is a new email."""
+    """A fresh URL by email; each send has its own key, so a resend is a new email.
+
+    The token is the email's secret: the outbox stores the email without it.
+    """
     token = _new_token(session, link)
     link.send_count += 1
     link.last_sent_at = utcnow()
@@ -124,6 +127,7 @@ def _send(session: Session, link: PaymentLink) -> None:
         to_address=customer.email,
         context=_email_context(session, link, token),
         customer_id=customer.id,
+        secret=token,
     )
 
 
@@ -172,6 +176,7 @@ def create_link(
         to_address=customer.email,
         context=_email_context(session, link, first_token),
         customer_id=customer_id,
+        secret=first_token,
     )
     session.add(
         AuditEntry(

@@ -32,6 +32,7 @@ class EmailDelivery(StrEnum):
     QUEUED = "queued"
     SENT = "sent"
     FAILED = "failed"
+    UNCONFIRMED = "unconfirmed"
 
 
 def payment_display_status(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from devtools.stack import (
 )
 from mioapp.live_tour import DEMO_EMAIL, DEMO_PASSWORD
 from mioapp.payments.gateway import StripeCredentials
+from mioapp.settings import get_settings
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 # A payment round trip (server, Stripe, browser, server, redirect) can take a few seconds
@@ -55,8 +57,14 @@ def stack(
     """One app for the browser tests, on a free port, with its own emulator and demo data.
 
     It uses the suite's database (`TEST_DATABASE_URL` or a fresh SQLite file), which the
-    `engine` fixture has just migrated, so the app seeds it on start.
+    `engine` fixture has just migrated, so the app seeds it on start. It shares one
+    SECRET_KEY with this process, so the app can send the payment-link emails a test queues.
     """
+    shared_key = pytest.MonkeyPatch()
+    shared_key.setenv("SECRET_KEY", secrets.token_urlsafe(32))
+    get_settings.cache_clear()
+    request.addfinalizer(get_settings.cache_clear)
+    request.addfinalizer(shared_key.undo)
     app = LocalStack(
         port=free_port(),
         data_dir=tmp_path_factory.mktemp("app-data"),

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
 from datetime import timedelta
 
 import pytest
-from sqlmodel import Session, select
+import sqlalchemy as sa
+from sqlmodel import Session, SQLModel, select
 
+from devtools.mailserver import LocalMailServer
+from mioapp import crypto
 from mioapp.auth import create_user
 from mioapp.billing.errors import ChargeError
 from mioapp.billing.ledger import BookingStatus
@@ -14,18 +19,24 @@ from mioapp.customers.detail import customer_detail
 from mioapp.models import (
     Customer,
     EmailMessage,
+    EmailStatus,
     PaymentLinkStatus,
     PaymentLinkToken,
     PaymentStatus,
     SavedCard,
 )
+from mioapp.notifications.sender import build_mime, send_due
 from mioapp.payments import gateway, intents, links
 from mioapp.payments.gateway import StripeCredentials, build_client
+from mioapp.settings import get_settings
 from tests.conftest import run_coroutine as run
 from tests.payments.conftest import charge_saved_card, confirm_in_browser, start_card_charge
 from tests.unit.factories import make_booking
 
 VISA = "4242424242424242"
+MAIL_FROM = "Lagoon Adventures <payments@lagoon-adventures.test>"
+PAY_TOKEN = re.compile(r"/pay/([A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])")
+URL_SAFE_RUN = re.compile(r"[A-Za-z0-9_-]{43,}")
 
 
 def _link(session: Session, customer: Customer, bookings, amount: int, days: int = 7):
@@ -43,8 +54,31 @@ def _link(session: Session, customer: Customer, bookings, amount: int, days: int
 
 
 def _token_from_email(session: Session) -> str:
+    """The token of the newest payment-link email, as the customer will receive it."""
     email = session.exec(select(EmailMessage).where(EmailMessage.kind == "payment_link")).all()[-1]
-    return email.text_body.split("/pay/", 1)[1].split()[0]
+    text = build_mime(email, MAIL_FROM).get_body(("plain",)).get_content()
+    return text.split("/pay/", 1)[1].split()[0]
+
+
+def _holds_text(column: sa.Column) -> bool:
+    """String and Text columns, also behind a TypeDecorator (SQLModel's AutoString)."""
+    return isinstance(getattr(column.type, "impl_instance", column.type), sa.String)
+
+
+def _stored_strings(session: Session) -> list[str]:
+    """Every text value in every table, as stored and, where it is one, decrypted."""
+    values: list[str] = []
+    for table in SQLModel.metadata.sorted_tables:
+        columns = [c for c in table.columns if _holds_text(c)]
+        if columns:
+            for row in session.execute(sa.select(*columns)):
+                values.extend(value for value in row if value)
+    key = get_settings().secret_key_value()
+    decrypted = []
+    for value in values:
+        with contextlib.suppress(crypto.DecryptionError):
+            decrypted.append(crypto.decrypt(value, secret_key=key))
+    return values + decrypted
 
 
 def _start(db, credentials, link, save_card: bool = False, client: str = "203.0.113.9"):
@@ -92,8 +126,43 @@ def test_link_stores_only_the_token_hash_and_emails_the_url(
     assert links.find_link(session, token).id == link.id
     email = session.exec(select(EmailMessage)).one()
     assert email.to_address == customer.email
-    assert f"/pay/{token}" in email.html_body and "Complete Payment" in email.html_body
-    assert "&lt;b&gt;soon&lt;/b&gt;" in email.html_body, "the message is escaped"
+    html = build_mime(email, MAIL_FROM).get_body(("html",)).get_content()
+    assert f"/pay/{token}" in html and "Complete Payment" in html
+    assert "&lt;b&gt;soon&lt;/b&gt;" in html, "the message is escaped"
+
+
+def test_sent_link_emails_leave_nothing_in_the_database_that_opens_the_link(
+    session: Session, customer: Customer, mailbox: LocalMailServer
+) -> None:
+    booking = make_booking(session, customer, total=12_000)
+    session.commit()
+    link = _link(session, customer, [booking], 12_000)
+    links.resend_link(session, link_id=link.id, customer_id=customer.id, user_id=None)
+    session.commit()
+
+    assert send_due(session, smtp_url=mailbox.url, mail_from=MAIL_FROM) == 2
+
+    tokens = set()
+    for received in mailbox.messages():
+        for part in ("plain", "html"):
+            tokens.update(PAY_TOKEN.findall(received.get_body((part,)).get_content()))
+    assert len(tokens) == 2, "each email carries its own working URL"
+    assert all(links.find_link(session, token).id == link.id for token in tokens)
+    session.expire_all()
+    assert {e.status for e in session.exec(select(EmailMessage))} == {EmailStatus.SENT}
+    stored = _stored_strings(session)
+    for token in tokens:
+        assert not [value for value in stored if token in value]
+    # Nor any other token-shaped string, anywhere inside a stored value, that opens a link.
+    token_hashes = set(session.exec(select(PaymentLinkToken.token_hash)))
+    windows = {
+        chunk[start : start + 43]
+        for value in stored
+        for chunk in URL_SAFE_RUN.findall(value)
+        for start in range(len(chunk) - 42)
+    }
+    assert windows, "the scan looked at something"
+    assert [w for w in windows if links.hash_token(w) in token_hashes] == []
 
 
 @pytest.mark.parametrize("token", ["", "abc", "x" * 43, "../../etc/passwd", "A" * 500])

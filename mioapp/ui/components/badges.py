@@ -42,6 +42,7 @@ EMAIL: dict[StrEnum, tuple[str, str]] = {
     EmailStatus.QUEUED: ("Queued", "amber"),
     EmailStatus.SENT: ("Sent", "green"),
     EmailStatus.FAILED: ("Failed", "red"),
+    EmailStatus.UNCONFIRMED: ("Unconfirmed", "orange"),
 }
 
 

@@ -315,6 +315,12 @@ def _payment_links() -> rx.Component:
                         ("sent", rx.text("Delivered", size="2")),
                         ("queued", rx.text("Sending…", size="2", color=rx.color("gray", 10))),
                         ("failed", rx.text("Not sent", size="2", color=rx.color("red", 11))),
+                        (
+                            "unconfirmed",
+                            rx.text(
+                                "May have been delivered", size="2", color=rx.color("orange", 11)
+                            ),
+                        ),
                         rx.fragment(),
                     ),
                     rx.cond(

@@ -27,6 +27,8 @@ def _delivery_note(message: EmailMessage) -> str:
     failures = message.attempts
     if message.status == EmailStatus.FAILED:
         return f"Gave up after {_plural(failures, 'attempt')}"
+    if message.status == EmailStatus.UNCONFIRMED:
+        return f"Stopped after {_plural(failures, 'attempt')}: may have been delivered"
     if message.status == EmailStatus.SENT:
         return f"Sent after {_plural(failures, 'failed attempt')}" if failures else ""
     if failures:
@@ -45,6 +47,15 @@ def _row_data(message: EmailMessage) -> dict[str, str]:
         "note": _delivery_note(message),
         "error": "" if message.status == EmailStatus.SENT else (message.last_error or ""),
         "sent": when(message.sent_at) if message.sent_at else "",
+    }
+
+
+def _preview_data(message: EmailMessage) -> dict[str, str]:
+    """The row and both parts, a pay URL's token shown as dots (it is never stored)."""
+    return {
+        **_row_data(message),
+        "html": render.masked(message.html_body),
+        "text": render.masked(message.text_body),
     }
 
 
@@ -94,7 +105,7 @@ class OutboxState(MerchantState):
             message = session.get(EmailMessage, key)
             if message is None:
                 return None
-            return {**_row_data(message), "html": message.html_body, "text": message.text_body}
+            return _preview_data(message)
 
         preview = await database().run(read)
         if preview is None:
