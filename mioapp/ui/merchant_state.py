@@ -76,6 +76,7 @@ def signed_in(handler: Callable) -> Callable:
             async for update in handler(self, *args, **kwargs):
                 yield update
 
+        guarded_stream.requires_sign_in = True
         return guarded_stream
 
     @functools.wraps(handler)
@@ -85,4 +86,5 @@ def signed_in(handler: Callable) -> Callable:
         result = handler(self, *args, **kwargs)
         return await result if inspect.isawaitable(result) else result
 
+    guarded.requires_sign_in = True
     return guarded
