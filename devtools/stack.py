@@ -32,6 +32,8 @@ logger = logging.getLogger("stack")
 EMULATOR_SECRET_KEY = "sk_test_emulator_51MioCommerceLocalDemo000000000000"
 EMULATOR_PUBLISHABLE_KEY = "pk_test_emulator_51MioCommerceLocalDemo000000000000"
 EMULATOR_WEBHOOK_SECRET = "whsec_emulator_MioCommerceLocalDemo0000000000"
+# Lets the tests and benchmarks read /api/metrics of a local app (never set in production).
+METRICS_TOKEN = "local-metrics-token"
 
 
 def free_port() -> int:
@@ -157,7 +159,11 @@ class LocalStack:
         return f"http://localhost:{self.port}"
 
     def app_env(self) -> dict[str, str]:
-        extra = {"APP_BASE_URL": self.base_url, "DATA_DIR": str(self.data_dir)}
+        extra = {
+            "APP_BASE_URL": self.base_url,
+            "DATA_DIR": str(self.data_dir),
+            "METRICS_TOKEN": METRICS_TOKEN,
+        }
         if self.database_url:
             extra["DATABASE_URL"] = self.database_url
         if self.emulator is not None:

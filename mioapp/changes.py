@@ -99,9 +99,9 @@ def publish(customer_ids: Iterable[int]) -> None:
             _local_listener(ids)
         elif settings.internal_base_url:
             _post(ids, settings.internal_base_url)
-    except Exception:
+    except Exception as exc:
         # Freshness only: the pages still show the truth the next time they read.
-        logger.warning("change notice for customers %s not delivered", sorted(ids), exc_info=True)
+        logger.warning("change notice for customers %s not delivered: %r", sorted(ids), exc)
 
 
 def _redis():

@@ -75,6 +75,10 @@ class Settings(BaseSettings):
         description="From address of every email.",
     )
     session_days: int = Field(default=7, description="How long a merchant sign-in lasts.")
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token for GET /api/metrics (Prometheus text); unset, no metrics route.",
+    )
     redis_url: str | None = Field(
         default=None,
         description="redis://host:port/db: page state, jobs and change notices shared by every "

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -118,24 +120,67 @@ def _record(
     return WebhookOutcome(200, "Nothing to do.")
 
 
-async def handle(
-    payload: bytes,
-    signature: str | None,
-    *,
-    db: Database,
-    credentials_for: CredentialsFor = connection.active_credentials,
-) -> WebhookOutcome:
-    """Process one delivery of `POST /api/stripe/webhook`; `payload` is the raw body."""
-    try:
-        credentials = await db.run(credentials_for)
-        secret = credentials.webhook_secret if credentials is not None else None
-        if not secret:
-            logger.error("Stripe webhook refused: no webhook signing secret is configured")
-            return NO_SECRET
-        event = gateway.verified_event(payload, signature, secret, TOLERANCE_SECONDS)
-        if event is None:
-            logger.warning("Stripe webhook refused: missing, invalid or expired signature")
-            return REJECTED
+class WebhookReceiver:
+    """Handles `POST /api/stripe/webhook` deliveries for one process.
+
+    Two per-process shortcuts keep a flood of redeliveries cheap, and neither can apply an
+    event twice: the signing keys are read at most every CREDENTIALS_TTL seconds, and ids of
+    events this process has stored are answered as duplicates without asking the database
+    (the unique event id in the database stays the guarantee across processes).
+    """
+
+    CREDENTIALS_TTL = 5.0
+    RECENT_EVENTS = 10_000
+
+    def __init__(
+        self,
+        db: Database,
+        credentials_for: CredentialsFor = connection.active_credentials,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.db = db
+        self.credentials_for = credentials_for
+        self._clock = clock
+        self._credentials: tuple[float, StripeCredentials | None] | None = None
+        self._recent: OrderedDict[str, None] = OrderedDict()
+
+    async def _current_credentials(self) -> StripeCredentials | None:
+        now = self._clock()
+        if self._credentials is None or now - self._credentials[0] > self.CREDENTIALS_TTL:
+            self._credentials = (now, await self.db.run(self.credentials_for))
+        return self._credentials[1]
+
+    def _remember(self, event_id: str) -> None:
+        self._recent[event_id] = None
+        self._recent.move_to_end(event_id)
+        while len(self._recent) > self.RECENT_EVENTS:
+            self._recent.popitem(last=False)
+
+    async def handle(self, payload: bytes, signature: str | None) -> WebhookOutcome:
+        """Process one delivery; `payload` is the raw body."""
+        try:
+            credentials = await self._current_credentials()
+            secret = credentials.webhook_secret if credentials is not None else None
+            if not secret:
+                logger.error("Stripe webhook refused: no webhook signing secret is configured")
+                return NO_SECRET
+            event = gateway.verified_event(payload, signature, secret, TOLERANCE_SECONDS)
+            if event is None:
+                logger.warning("Stripe webhook refused: missing, invalid or expired signature")
+                return REJECTED
+            if event.id in self._recent:
+                return DUPLICATE
+            outcome = await self._process(credentials, event)
+        except OperationalError as exc:
+            # Locked database or lock timeout: the transaction is gone, so a retry is clean.
+            logger.warning("Stripe webhook deferred, database busy: %s", exc.orig)
+            return RETRY
+        if outcome.status_code < 300:
+            self._remember(event.id)
+        return outcome
+
+    async def _process(self, credentials: StripeCredentials, event: WebhookEvent) -> WebhookOutcome:
+        db = self.db
         if await db.run(lambda s: _already_stored(s, event.id)):
             return DUPLICATE
         try:
@@ -151,7 +196,3 @@ async def handle(
             message = exc.message
             return await db.run(lambda s: _record(s, event, None, error=message))
         return await db.run(lambda s: _record(s, event, effect))
-    except OperationalError as exc:
-        # Locked database or lock timeout: the transaction is gone, so a retry is clean.
-        logger.warning("Stripe webhook deferred, database busy: %s", exc.orig)
-        return RETRY

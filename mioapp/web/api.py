@@ -20,6 +20,7 @@ from mioapp.payments import webhooks
 from mioapp.payments.connection import active_credentials, connection_info
 from mioapp.settings import get_settings
 from mioapp.ui.live import watchers
+from mioapp.web import metrics
 from mioapp.web.security_headers import SecurityHeadersMiddleware
 
 logger = logging.getLogger(__name__)
@@ -43,11 +44,8 @@ async def health(request: Request) -> JSONResponse:
 
 async def stripe_webhook(request: Request) -> JSONResponse:
     payload = await request.body()
-    outcome = await webhooks.handle(
-        payload,
-        request.headers.get("Stripe-Signature"),
-        db=request.app.state.db,
-        credentials_for=request.app.state.credentials_for,
+    outcome = await request.app.state.webhooks.handle(
+        payload, request.headers.get("Stripe-Signature")
     )
     return JSONResponse({"message": outcome.message}, status_code=outcome.status_code)
 
@@ -79,6 +77,7 @@ def build_routes(
             Route("/api/health", health, methods=["GET"]),
             Route("/api/stripe/webhook", stripe_webhook, methods=["POST"]),
             Route(changes.INTERNAL_PATH, customer_changes, methods=["POST"]),
+            Route("/api/metrics", metrics.metrics, methods=["GET"]),
         ],
         # Reflex mounts itself under this app, so in production (one port) the middleware
         # also sees the static pages, /pay/<token> among them.
@@ -91,7 +90,7 @@ def build_routes(
         ],
     )
     app.state.db = db or database()
-    app.state.credentials_for = credentials_for
+    app.state.webhooks = webhooks.WebhookReceiver(app.state.db, credentials_for)
     return app
 
 

@@ -14,7 +14,11 @@ from mioapp.ui.merchant_state import MerchantState
 from mioapp.ui.pages.login.state import LoginState
 
 # Dashboard handlers that may run signed out: signing in, and leaving.
-PUBLIC = {(LoginState, "submit"), (LoginState, "redirect_if_signed_in"), (MerchantState, "sign_out")}
+PUBLIC = {
+    (LoginState, "submit"),
+    (LoginState, "redirect_if_signed_in"),
+    (MerchantState, "sign_out"),
+}
 
 
 def _app_states() -> list[type[rx.State]]:
