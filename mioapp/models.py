@@ -237,6 +237,8 @@ class PaymentLink(SQLModel, table=True):
         default=PaymentLinkStatus.SENT, sa_type=_enum(PaymentLinkStatus)
     )
     message: str = Field(default="", max_length=1000)
+    # What the payment is for; it becomes the payment's (and the PaymentIntent's) description.
+    description: str = Field(default="", max_length=500)
     expires_at: datetime
     created_by_user_id: int | None = Field(default=None, foreign_key="merchantuser.id")
     created_at: datetime = Field(default_factory=utcnow)

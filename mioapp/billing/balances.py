@@ -153,10 +153,13 @@ def plan_charge(
     customer_id: int,
     booking_ids: list[int],
     amount: int,
+    shares: dict[int, int] | None = None,
     now: datetime | None = None,
 ) -> ChargePlan:
     """Check a requested charge against the live balances; the browser's numbers are only
-    a request."""
+    a request. `shares` (booking id -> amount) puts each part on the booking the merchant
+    meant; without it the amount fills the bookings earliest tour first. Bookings that
+    receive nothing are not part of the plan."""
     if not booking_ids:
         raise ChargeError("Choose at least one booking to charge.", field="bookings")
     chargeable = {c.booking.id: c for c in chargeable_bookings(session, customer_id, now=now)}
@@ -177,5 +180,92 @@ def plan_charge(
     if amount > available:
         most = format_money(available, currency)
         raise ChargeError(f"The most you can charge for these bookings is {most}.", field="amount")
-    allocations = allocate(amount, [(c.booking.id, c.available) for c in chosen])
+    if shares is None:
+        allocations = allocate(amount, [(c.booking.id, c.available) for c in chosen])
+    else:
+        allocations = _checked_shares(chosen, shares, amount, currency)
     return ChargePlan(customer_id, currency, amount, allocations)
+
+
+def _checked_shares(
+    chosen: list[ChargeableBooking], shares: dict[int, int], amount: int, currency: str
+) -> list[tuple[int, int]]:
+    by_id = {c.booking.id: c for c in chosen}
+    if any(booking_id not in by_id for booking_id in shares):
+        raise ChargeError("A share is for a booking that is not chosen.", field="shares")
+    allocations = []
+    for c in chosen:
+        share = shares.get(c.booking.id, 0)
+        if share < 0:
+            raise ChargeError("A booking's share cannot be negative.", field="shares")
+        if share > c.available:
+            most = format_money(c.available, currency)
+            raise ChargeError(
+                f"{c.booking.reference} can take at most {most}.", field=f"share-{c.booking.id}"
+            )
+        if share:
+            allocations.append((c.booking.id, share))
+    total = sum(share for _, share in allocations)
+    if total != amount:
+        raise ChargeError(
+            f"The bookings' shares add up to {format_money(total, currency)}, not "
+            f"{format_money(amount, currency)}.",
+            field="shares",
+        )
+    return allocations
+
+
+def default_shares(
+    chargeable: list[ChargeableBooking], booking_ids: list[int], amount: int
+) -> dict[int, int]:
+    """How `amount` fills the chosen bookings, earliest tour first: the modal's starting
+    point, which the merchant may change booking by booking."""
+    chosen = [(c.booking.id, c.available) for c in chargeable if c.booking.id in booking_ids]
+    room = sum(available for _, available in chosen)
+    return dict(allocate(min(amount, room), chosen)) if amount > 0 and room else {}
+
+
+@dataclass(frozen=True)
+class BookingShare:
+    """One booking's part of a payment, as the customer reads it on the pay page, the link
+    email and the receipt: what it costs, what was paid before, this payment, what remains."""
+
+    booking: Booking
+    total: int
+    paid_before: int
+    amount: int
+
+    @property
+    def remaining(self) -> int:
+        return max(self.total - self.paid_before - self.amount, 0)
+
+    @property
+    def is_deposit(self) -> bool:
+        return self.remaining > 0
+
+
+def booking_shares(
+    session: Session, allocations: list[tuple[int, int]], *, counted_payment: int | None = None
+) -> list[BookingShare]:
+    """The breakdown of a payment's `allocations` (booking id, amount), earliest tour first.
+    `counted_payment`: a succeeded payment already in the ledger, whose part is this payment,
+    not "paid before"."""
+    if not allocations:
+        return []
+    parts = dict(allocations)
+    bookings = session.exec(
+        select(Booking)
+        .where(col(Booking.id).in_(list(parts)))
+        .order_by(col(Booking.starts_at), col(Booking.id))
+    ).all()
+    money = booking_money(session, bookings)
+    counted = counted_payment is not None
+    return [
+        BookingShare(
+            booking=b,
+            total=b.total_amount,
+            paid_before=money[b.id].net_paid - (parts[b.id] if counted else 0),
+            amount=parts[b.id],
+        )
+        for b in bookings
+    ]

@@ -2,17 +2,17 @@
 
 Contexts carry raw values: amounts as integer minor units with one `currency` per email,
 datetimes as aware UTC datetimes; the templates format them (`money`, `datetime` filters).
-`business_name` defaults to the setting. Each booking item (a dict or any object) has
-`tour_name`, `starts_at`, `participants` and `amount` (the part of this email's amount
-applied to it).
+`business_name` defaults to the setting. `bookings` comes from `booking_lines`: each has
+`reference`, `tour_name`, `starts_at`, `participants`, `total`, `paid_before`, `amount`
+(this email's part), `remaining` and `is_deposit`.
 
 - `payment_link`: customer_name, bookings, amount, currency, pay_url, expires_at;
-  optional message.
+  optional message, description.
 - `receipt`: customer_name, bookings, amount, currency, receipt_number, paid_at;
-  optional card_brand, card_last4.
+  optional card_brand, card_last4, description.
 - `merchant_payment`: customer_name, customer_email, bookings, amount, currency,
   receipt_number, paid_at, method (e.g. "Payment link"); optional card_brand, card_last4,
-  customer_url.
+  customer_url, description.
 
 A secret in the context (the token of a `pay_url`) is not part of the stored email: the
 rendered parts carry `SECRET_SLOT` in its place, `with_secret` puts it back for sending
@@ -22,12 +22,13 @@ and `masked` shows the slot as dots in a preview.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from mioapp.billing.balances import BookingShare
 from mioapp.billing.money import format_money
 from mioapp.formatting import brand_name, email_datetime
 from mioapp.settings import get_settings
@@ -38,9 +39,14 @@ MERCHANT_PAYMENT = "merchant_payment"
 
 # Optional keys per kind; every other key a template uses is required (StrictUndefined).
 _DEFAULTS: dict[str, dict[str, Any]] = {
-    PAYMENT_LINK: {"message": ""},
-    RECEIPT: {"card_brand": None, "card_last4": None},
-    MERCHANT_PAYMENT: {"card_brand": None, "card_last4": None, "customer_url": None},
+    PAYMENT_LINK: {"message": "", "description": ""},
+    RECEIPT: {"card_brand": None, "card_last4": None, "description": ""},
+    MERCHANT_PAYMENT: {
+        "card_brand": None,
+        "card_last4": None,
+        "customer_url": None,
+        "description": "",
+    },
 }
 KINDS = frozenset(_DEFAULTS)
 
@@ -51,6 +57,24 @@ _SECRET = re.compile(r"[A-Za-z0-9_-]{20,}")
 
 # Unquoted family names: a quote inside a style attribute would be escaped by autoescape.
 FONT_STACK = "-apple-system,BlinkMacSystemFont,Segoe UI,Roboto,Helvetica Neue,Arial,sans-serif"
+
+
+def booking_lines(shares: Iterable[BookingShare]) -> list[dict[str, Any]]:
+    """The `bookings` of an email context from a payment's breakdown by booking."""
+    return [
+        {
+            "reference": share.booking.reference,
+            "tour_name": share.booking.tour_name,
+            "starts_at": share.booking.starts_at,
+            "participants": share.booking.participants,
+            "total": share.total,
+            "paid_before": share.paid_before,
+            "amount": share.amount,
+            "remaining": share.remaining,
+            "is_deposit": share.is_deposit,
+        }
+        for share in shares
+    ]
 
 
 @dataclass(frozen=True)

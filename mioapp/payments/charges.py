@@ -59,6 +59,8 @@ class ChargeRequest:
     user_id: int | None = None
     # The merchant saw the "same amount in the last ten minutes" warning and went ahead.
     confirm_duplicate: bool = False
+    # Booking id -> its part of `amount`, when the merchant chose them (see plan_charge).
+    shares: dict[int, int] | None = None
     metadata: dict[str, str] = field(default_factory=dict)
 
 
@@ -112,6 +114,7 @@ def open_payment(
         customer_id=request.customer_id,
         booking_ids=request.booking_ids,
         amount=request.amount,
+        shares=request.shares,
     )
     if (
         check_duplicate

@@ -18,9 +18,15 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, func, select
 
 from mioapp.auth import hash_token
-from mioapp.billing.balances import booking_money, held_amounts, holding, plan_charge
+from mioapp.billing.balances import (
+    BookingShare,
+    booking_money,
+    booking_shares,
+    held_amounts,
+    holding,
+    plan_charge,
+)
 from mioapp.billing.errors import ChargeError
-from mioapp.billing.ledger import allocate
 from mioapp.billing.money import format_money
 from mioapp.db import Database, lock_row
 from mioapp.models import (
@@ -40,7 +46,7 @@ from mioapp.models import (
     utcnow,
 )
 from mioapp.notifications.outbox import queue_email
-from mioapp.notifications.render import PAYMENT_LINK
+from mioapp.notifications.render import PAYMENT_LINK, booking_lines
 from mioapp.payments import gateway
 from mioapp.payments.charges import CARD_HOLD, CardIntent, ChargeRequest, start_card_charge
 from mioapp.payments.gateway import GatewayError, StripeCredentials
@@ -83,31 +89,28 @@ def _link_bookings(session: Session, link: PaymentLink) -> list[Booking]:
     )
 
 
-def _email_context(session: Session, link: PaymentLink, token: str) -> dict:
-    planned = dict(
+def _planned(session: Session, link: PaymentLink) -> dict[int, int]:
+    """Booking id -> the part of the link's amount the merchant put on it."""
+    return dict(
         session.exec(
             select(PaymentLinkBooking.booking_id, PaymentLinkBooking.amount).where(
                 PaymentLinkBooking.payment_link_id == link.id
             )
         ).all()
     )
+
+
+def _email_context(session: Session, link: PaymentLink, token: str) -> dict:
     customer = session.get(Customer, link.customer_id)
     return {
         "customer_name": customer.name,
-        "bookings": [
-            {
-                "tour_name": b.tour_name,
-                "starts_at": b.starts_at,
-                "participants": b.participants,
-                "amount": planned.get(b.id, 0),
-            }
-            for b in _link_bookings(session, link)
-        ],
+        "bookings": booking_lines(booking_shares(session, list(_planned(session, link).items()))),
         "amount": link.amount,
         "currency": link.currency,
         "pay_url": pay_url(token),
         "expires_at": link.expires_at,
         "message": link.message,
+        "description": link.description,
     }
 
 
@@ -140,15 +143,20 @@ def create_link(
     expires_in_days: int,
     message: str,
     user_id: int | None,
+    shares: dict[int, int] | None = None,
+    description: str = "",
 ) -> PaymentLink:
-    """Create the link and queue its email in one transaction."""
+    """Create the link and queue its email (the caller commits both or neither). `shares`
+    puts each part of the amount on the booking the merchant meant (see plan_charge)."""
     if not 1 <= expires_in_days <= MAX_EXPIRY_DAYS:
         raise ChargeError(f"Choose an expiry between 1 and {MAX_EXPIRY_DAYS} days.", field="expiry")
     message = message.strip()
     if len(message) > MAX_MESSAGE:
         raise ChargeError(f"Keep the message under {MAX_MESSAGE} characters.", field="message")
     lock_row(session, Customer, customer_id)
-    plan = plan_charge(session, customer_id=customer_id, booking_ids=booking_ids, amount=amount)
+    plan = plan_charge(
+        session, customer_id=customer_id, booking_ids=booking_ids, amount=amount, shares=shares
+    )
     first_token = secrets.token_urlsafe(TOKEN_BYTES)
     link = PaymentLink(
         customer_id=customer_id,
@@ -156,6 +164,7 @@ def create_link(
         amount=plan.amount,
         currency=plan.currency,
         message=message,
+        description=description.strip()[:500],
         expires_at=utcnow() + timedelta(days=expires_in_days),
         created_by_user_id=user_id,
     )
@@ -293,12 +302,6 @@ def succeeded_payment(session: Session, link: PaymentLink) -> Payment | None:
 
 
 @dataclass(frozen=True)
-class PayLine:
-    booking: Booking
-    amount: int
-
-
-@dataclass(frozen=True)
 class PayView:
     """What the pay page shows. `state`: "payable"; "paid" (the receipt); "settled" (the
     bookings were paid some other way); "in_progress" (another attempt holds what they owe
@@ -308,7 +311,7 @@ class PayView:
     customer: Customer
     state: str
     amount: int
-    lines: list[PayLine] = field(default_factory=list)
+    lines: list[BookingShare] = field(default_factory=list)
     payment: Payment | None = None
     released_at: datetime | None = None
 
@@ -319,27 +322,28 @@ def pay_view(session: Session, link: PaymentLink, now: datetime | None = None) -
     customer = session.get(Customer, link.customer_id)
     paid = succeeded_payment(session, link)
     if paid is not None:
-        lines = [
-            PayLine(booking=session.get(Booking, booking_id), amount=amount)
-            for booking_id, amount in _allocations(session, paid).items()
-        ]
+        parts = list(_allocations(session, paid).items())
+        lines = booking_shares(session, parts, counted_payment=paid.id)
         return PayView(link, customer, "paid", paid.amount, lines, paid)
     if effective_status(link, now) not in (PaymentLinkStatus.SENT, PaymentLinkStatus.OPENED):
         return None
-    amount, lines = _payable(session, link, now)
-    if amount:
-        return PayView(link, customer, "payable", amount, lines)
-    bookings = _link_bookings(session, link)
-    money = booking_money(session, bookings)
-    balances = [(b.id, money[b.id].balance) for b in bookings]
-    owed = min(link.amount, sum(balance for _, balance in balances))
-    if owed == 0:
+    parts = _payable(session, link, now)
+    if parts:
+        lines = booking_shares(session, parts)
+        return PayView(link, customer, "payable", sum(p for _, p in parts), lines)
+    owed = _payable(session, link, now, holds=False)
+    if not owed:
         return PayView(link, customer, "settled", 0)
     # Still owed, but another attempt holds it: say so, and when the hold runs out.
-    by_id = {b.id: b for b in bookings}
-    lines = [PayLine(by_id[i], share) for i, share in allocate(owed, balances)]
-    released_at = _release_time(session, bookings, now)
-    return PayView(link, customer, "in_progress", owed, lines, released_at=released_at)
+    bookings = _link_bookings(session, link)
+    return PayView(
+        link,
+        customer,
+        "in_progress",
+        sum(p for _, p in owed),
+        booking_shares(session, owed),
+        released_at=_release_time(session, bookings, now),
+    )
 
 
 def _release_time(session: Session, bookings: list[Booking], now: datetime) -> datetime | None:
@@ -367,21 +371,29 @@ def _allocations(session: Session, payment: Payment) -> dict[int, int]:
     )
 
 
-def _payable(session: Session, link: PaymentLink, now: datetime) -> tuple[int, list[PayLine]]:
-    """The link's amount, capped by what its bookings still owe and other attempts do not
-    hold (the link's own open attempt aside: it is this payment, not a competitor)."""
+def _payable(
+    session: Session, link: PaymentLink, now: datetime, *, holds: bool = True
+) -> list[tuple[int, int]]:
+    """What the link asks of each booking, capped by what the booking still owes and (with
+    `holds`) what other attempts do not hold: the link's own open attempt aside, it is this
+    payment, not a competitor. A booking paid some other way drops out; the others keep the
+    part the merchant put on them."""
+    planned = _planned(session, link)
     bookings = _link_bookings(session, link)
-    own = _open_payment(session, link, now=now)
     money = booking_money(session, bookings)
-    held = held_amounts(
-        session, [b.id for b in bookings], now=now, excluding_payment=own.id if own else None
-    )
-    balances = [(b.id, max(money[b.id].balance - held.get(b.id, 0), 0)) for b in bookings]
-    amount = min(link.amount, sum(balance for _, balance in balances))
-    if amount <= 0:
-        return 0, []
-    by_id = {b.id: b for b in bookings}
-    return amount, [PayLine(by_id[i], share) for i, share in allocate(amount, balances)]
+    held: dict[int, int] = {}
+    if holds:
+        own = _open_payment(session, link, now=now)
+        held = held_amounts(
+            session, list(planned), now=now, excluding_payment=own.id if own else None
+        )
+    parts = []
+    for booking in bookings:
+        room = max(money[booking.id].balance - held.get(booking.id, 0), 0)
+        part = min(planned.get(booking.id, 0), room)
+        if part:
+            parts.append((booking.id, part))
+    return parts
 
 
 def client_key(address: str) -> str:
@@ -436,7 +448,8 @@ async def start_link_payment(
         booking_ids=[line.booking.id for line in view.lines],
         amount=view.amount,
         request_key=f"link-{link_id}-{secrets.token_urlsafe(12)}",
-        description=f"{merchant} payment link",
+        description=view.link.description or f"{merchant} payment link",
+        shares={line.booking.id: line.amount for line in view.lines},
     )
     try:
         return await start_card_charge(

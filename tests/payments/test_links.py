@@ -337,3 +337,45 @@ def test_link_needs_a_valid_expiry_and_amount(session: Session, customer: Custom
             _link(session, customer, [booking], 5_000, days=days)
     with pytest.raises(ChargeError, match="most you can charge"):
         _link(session, customer, [booking], 5_001)
+
+
+def test_link_keeps_the_split_the_merchant_chose(
+    session: Session, db, credentials: StripeCredentials, customer: Customer, card: SavedCard
+) -> None:
+    """$200 over two bookings, put on the second: the pay page, the payment and the receipt
+    show that split; when the second is paid some other way, its part drops out and the
+    first is not charged more than the merchant asked."""
+    first = make_booking(session, customer, total=48_000)
+    second = make_booking(session, customer, total=30_000)
+    session.commit()
+    link = links.create_link(
+        session,
+        customer_id=customer.id,
+        booking_ids=[first.id, second.id],
+        amount=20_000,
+        expires_in_days=7,
+        message="",
+        user_id=None,
+        shares={first.id: 5_000, second.id: 15_000},
+        description="Deposits",
+    )
+    session.commit()
+
+    view = links.pay_view(session, link)
+    assert [(line.booking.id, line.amount, line.remaining) for line in view.lines] == [
+        (first.id, 5_000, 43_000),
+        (second.id, 15_000, 15_000),
+    ]
+    email = session.exec(select(EmailMessage).where(EmailMessage.kind == "payment_link")).one()
+    assert "Deposits" in email.text_body and "$430.00 still to pay" in email.text_body
+
+    charge_saved_card(db, credentials, customer, card, [second], 30_000)
+    session.expire_all()
+    view = links.pay_view(session, link)
+    assert (view.amount, [line.booking.id for line in view.lines]) == (5_000, [first.id])
+
+    payment = _pay(db, credentials, link)
+    assert payment.description == "Deposits"
+    session.expire_all()
+    receipt = session.exec(select(EmailMessage).where(EmailMessage.kind == "receipt")).all()[-1]
+    assert "$50.00" in receipt.text_body and "$430.00 still to pay" in receipt.text_body

@@ -54,10 +54,15 @@ def _queue(session: Session, key: str, to: str = "ana@example.test") -> EmailMes
             "customer_name": "Ana Lima",
             "bookings": [
                 {
+                    "reference": "BK-100001",
                     "tour_name": "Sunset Kayak Tour",
                     "starts_at": datetime(2031, 6, 14, 9, 30, tzinfo=UTC),
                     "participants": 2,
+                    "total": 12_000,
+                    "paid_before": 0,
                     "amount": 12_000,
+                    "remaining": 0,
+                    "is_deposit": False,
                 }
             ],
             "amount": 12_000,

@@ -26,18 +26,29 @@ EXPIRES = datetime(2031, 6, 21, 14, 0, tzinfo=UTC)
 
 
 def _bookings() -> list[dict]:
+    """As `render.booking_lines` makes them: one paid in full, one with a deposit."""
     return [
         {
+            "reference": "BK-100001",
             "tour_name": "Sunset Kayak Tour",
             "starts_at": datetime(2031, 6, 14, 9, 30, tzinfo=UTC),
             "participants": 2,
+            "total": 12_000,
+            "paid_before": 0,
             "amount": 12_000,
+            "remaining": 0,
+            "is_deposit": False,
         },
         {
+            "reference": "BK-100002",
             "tour_name": "Reef & Snorkel",
             "starts_at": datetime(2031, 6, 15, 16, 0, tzinfo=UTC),
             "participants": 1,
+            "total": 20_000,
+            "paid_before": 4_000,
             "amount": 5_050,
+            "remaining": 10_950,
+            "is_deposit": True,
         },
     ]
 
@@ -75,6 +86,27 @@ def test_payment_link_email_has_button_bookings_amount_and_expiry() -> None:
     assert "Reef &amp; Snorkel" in email.html
     assert "Reef & Snorkel" in email.text
     assert f"Complete Payment: {PAY_URL}" in email.text
+
+
+@pytest.mark.parametrize("kind", ["payment_link", "receipt", "merchant_payment"])
+def test_every_payment_email_says_what_remains_of_each_booking(kind: str) -> None:
+    """A $50.50 part of a $200.00 booking with $40.00 paid before is a deposit: the customer
+    reads the total, what was paid before, this payment and what remains."""
+    context = {
+        **_link_context(),
+        "customer_email": "ana@example.test",
+        "receipt_number": "MIO-000001",
+        "paid_at": EXPIRES,
+        "method": "Payment link",
+        "description": "Balance before the tour",
+    }
+    email = render_email(kind, context)
+    for part in (email.text, email.html):
+        assert "BK-100002" in part
+        assert "$200.00" in part and "$40.00" in part and "$50.50" in part
+        assert "$109.50" in part and "deposit" in part
+        assert "paid in full" in part  # the other booking
+        assert "Balance before the tour" in part
     assert "<style" not in email.html  # inline styles only: many clients drop <style>
 
 

@@ -34,10 +34,18 @@ class PayPageState(StrEnum):
 
 @dataclass
 class PayLineRow:
+    """One booking's part of the payment: what it costs, what was paid before, this part,
+    and what remains after it (a deposit when something does)."""
+
+    reference: str
     tour: str
     date: str
     participants: int
+    total: str
+    paid_before: str
     amount: str
+    remaining: str
+    deposit: bool
 
 
 @dataclass
@@ -58,6 +66,9 @@ class PayState(rx.State):
     customer_email: str = ""
     lines: list[PayLineRow] = []
     amount: str = ""
+    # The merchant's words: what the payment is for, and their personal message.
+    description: str = ""
+    message: str = ""
     # When another attempt's hold on these bookings runs out ("" if it waits on Stripe).
     released_at: str = ""
     publishable_key: str = ""
@@ -86,12 +97,18 @@ class PayState(rx.State):
         currency = view.link.currency
         self.amount = format_money(view.amount, currency)
         self.released_at = when(view.released_at) if view.released_at else ""
+        self.description, self.message = view.link.description, view.link.message
         self.lines = [
             PayLineRow(
+                reference=line.booking.reference,
                 tour=line.booking.tour_name,
                 date=when(line.booking.starts_at),
                 participants=line.booking.participants,
+                total=format_money(line.total, currency),
+                paid_before=format_money(line.paid_before, currency) if line.paid_before else "",
                 amount=format_money(line.amount, currency),
+                remaining=format_money(line.remaining, currency),
+                deposit=line.is_deposit,
             )
             for line in view.lines
         ]

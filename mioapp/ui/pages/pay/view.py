@@ -55,22 +55,39 @@ def _panel(*children: rx.Component) -> rx.Component:
 
 def _bookings() -> rx.Component:
     def line(b: rx.Var[PayLineRow]) -> rx.Component:
-        return rx.hstack(
-            rx.vstack(
-                rx.text(b.tour, weight="medium", size="2"),
-                rx.text(
-                    b.date + " · " + b.participants.to_string() + " guests",
-                    size="1",
-                    color=rx.color("gray", 10),
+        return rx.vstack(
+            rx.hstack(
+                rx.vstack(
+                    rx.text(b.tour, weight="medium", size="2"),
+                    rx.text(
+                        b.date + " · " + b.participants.to_string() + " guests · " + b.reference,
+                        size="1",
+                        color=rx.color("gray", 11),
+                    ),
+                    spacing="0",
                 ),
-                spacing="0",
+                rx.spacer(),
+                rx.text(b.amount, size="2", weight="medium", font_variant_numeric="tabular-nums"),
+                width="100%",
+                align="start",
             ),
-            rx.spacer(),
-            rx.text(b.amount, size="2", font_variant_numeric="tabular-nums"),
+            rx.text(
+                "Total " + b.total,
+                rx.cond(b.paid_before != "", " · paid before " + b.paid_before, ""),
+                " · ",
+                rx.cond(
+                    b.deposit,
+                    rx.text.strong("deposit: " + b.remaining + " still to pay later"),
+                    "paid in full with this payment",
+                ),
+                size="1",
+                color=rx.color("gray", 11),
+            ),
+            spacing="1",
             width="100%",
-            align="center",
             padding_y="8px",
             border_bottom=f"1px solid {rx.color('gray', 4)}",
+            role="listitem",
         )
 
     return rx.vstack(
@@ -79,6 +96,29 @@ def _bookings() -> rx.Component:
         width="100%",
         role="list",
         aria_label="Bookings",
+    )
+
+
+def _merchant_words() -> rx.Component:
+    """What the payment is for and the merchant's personal message, when they gave them."""
+    return rx.fragment(
+        rx.cond(
+            PayState.description != "",
+            rx.text("For: " + PayState.description, size="2", color=rx.color("gray", 12)),
+        ),
+        rx.cond(
+            PayState.message != "",
+            rx.box(
+                rx.text(
+                    PayState.message, size="2", white_space="pre-line", color=rx.color("gray", 12)
+                ),
+                border_left=f"3px solid {rx.color('indigo', 9)}",
+                background=rx.color("indigo", 2),
+                padding="10px 12px",
+                width="100%",
+                aria_label="Message from " + PayState.business_name,
+            ),
+        ),
     )
 
 
@@ -102,6 +142,7 @@ def _pay_form() -> rx.Component:
             spacing="1",
             width="100%",
         ),
+        _merchant_words(),
         _bookings(),
         rx.match(
             PayState.view,
