@@ -64,6 +64,10 @@ class Settings(BaseSettings):
         description="From address of every email.",
     )
     session_days: int = Field(default=7, description="How long a merchant sign-in lasts.")
+    redis_url: str | None = Field(
+        default=None,
+        description="redis://host:port/db; shared counters (sign-in throttle) across workers.",
+    )
 
     @property
     def resolved_database_url(self) -> str:

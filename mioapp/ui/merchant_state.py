@@ -7,28 +7,26 @@ from sqlmodel import Session
 
 from mioapp import auth
 from mioapp.models import MerchantUser
-from mioapp.settings import get_settings
 from mioapp.web import routes
-
-SESSION_COOKIE = "mio_session"
+from mioapp.web.sign_in import token_from_cookie_header
 
 
 class MerchantState(rx.State):
-    """Holds the sign-in cookie; `_signed_in` is how every handler checks who is asking."""
+    """Who is asking: `_signed_in` is how every handler checks, on the server, every time."""
 
-    session_token: str = rx.Cookie(
-        "",
-        name=SESSION_COOKIE,
-        same_site="strict",
-        max_age=get_settings().session_days * 86400,
-        secure=get_settings().app_base_url.startswith("https://"),
-    )
     merchant_name: str = ""
     merchant_email: str = ""
 
+    def _session_token(self) -> str | None:
+        """The session cookie the websocket's HTTP upgrade request carried. The cookie is
+        HttpOnly, so only the browser itself sends it; Reflex keeps the Cookie header on the
+        server (never in the state it sends to the page), and a page load after sign-in or
+        sign-out opens a new websocket with the new cookie."""
+        return token_from_cookie_header(self.router.headers.cookie)
+
     def _signed_in(self, session: Session) -> MerchantUser | None:
         """The merchant behind this browser's cookie, checked against the database every time."""
-        user = auth.user_for_token(session, self.session_token)
+        user = auth.user_for_token(session, self._session_token())
         if user is not None:
             self.merchant_name, self.merchant_email = user.name, user.email
         return user
@@ -42,11 +40,3 @@ class MerchantState(rx.State):
     def _to_sign_in(self) -> rx.event.EventSpec:
         path = self.router.url.path or routes.CUSTOMERS
         return rx.redirect(f"{routes.SIGN_IN}?next={path}")
-
-    @rx.event
-    def sign_out(self):
-        with rx.session() as session:
-            auth.sign_out(session, self.session_token)
-        self.session_token = ""
-        self.merchant_name = self.merchant_email = ""
-        return rx.redirect(routes.SIGN_IN)

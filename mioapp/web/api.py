@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 
 import reflex as rx
+from reflex.config import get_config
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
@@ -16,10 +17,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from mioapp import auth
 from mioapp.payments import webhooks
 from mioapp.payments.connection import active_credentials, connection_info
 from mioapp.settings import get_settings
 from mioapp.web.security_headers import SecurityHeadersMiddleware
+from mioapp.web.sign_in import SignInEndpoints
 
 logger = logging.getLogger(__name__)
 
@@ -60,10 +63,18 @@ def build_routes(
 ) -> Starlette:
     """The HTTP routes; tests hand in their own database sessions and Stripe keys."""
     settings = get_settings()
+    sign_in_endpoints = SignInEndpoints(
+        open_session=open_session,
+        limiter=auth.build_limiter(settings.redis_url),
+        app_base_url=settings.app_base_url,
+        session_days=settings.session_days,
+        trusted_proxy_hops=get_config().trusted_proxy_hops,
+    )
     app = Starlette(
         routes=[
             Route("/api/health", health, methods=["GET"]),
             Route("/api/stripe/webhook", stripe_webhook, methods=["POST"]),
+            *sign_in_endpoints.routes(),
         ],
         # Reflex mounts itself under this app, so in production (one port) the middleware
         # also sees the static pages, /pay/<token> among them.

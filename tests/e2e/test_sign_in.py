@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
+from mioapp.live_tour import DEMO_EMAIL, DEMO_PASSWORD
 from tests.e2e.conftest import sign_in
 
 
@@ -62,3 +64,51 @@ def test_sign_in_ignores_offsite_next(page: Page) -> None:
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Customers")).to_be_visible()
     expect(page).to_have_url(re.compile(r"^http://localhost:\d+/customers"))
+
+
+def test_the_session_cookie_is_out_of_reach_of_page_scripts(merchant_page: Page) -> None:
+    page = merchant_page
+    (cookie,) = [c for c in page.context.cookies() if c["name"] == "mio_session"]
+    assert cookie["httpOnly"] is True
+    assert cookie["sameSite"] == "Strict"
+    readable = page.evaluate("document.cookie")
+    assert cookie["value"] not in readable
+    assert "mio_session" not in readable
+    page.goto("/outbox")
+    expect(page.get_by_role("heading", name="Outbox")).to_be_visible()
+    assert cookie["value"] not in page.content()
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("invalid", "That email and password don't match an account."),
+        ("locked", "Too many failed attempts. Try again in 15 minutes."),
+        ("throttled", "Too many sign-in attempts from your network. Try again in 15 minutes."),
+        ("missing", "Enter your email and password."),
+    ],
+)
+def test_each_refusal_of_the_sign_in_post_reads_as_its_message(
+    page: Page, code: str, message: str
+) -> None:
+    page.goto(f"/login?error={code}&next=/outbox")
+    expect(page.get_by_role("alert")).to_have_text(message)
+
+
+def test_an_unknown_error_code_shows_nothing(page: Page) -> None:
+    page.goto("/login?error=<b>hi</b>")
+    expect(page.get_by_role("heading", name="Sign in to your dashboard")).to_be_visible()
+    expect(page.get_by_role("alert")).to_have_count(0)
+
+
+def test_after_a_refusal_the_form_still_returns_to_the_requested_page(page: Page) -> None:
+    page.goto("/settings/payments")
+    expect(page).to_have_url(re.compile(r"/login\?next=/settings/payments"))
+    page.get_by_label("Email").fill(DEMO_EMAIL)
+    page.get_by_label("Password").fill("not-the-password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    page.get_by_label("Email").fill(DEMO_EMAIL)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Payments")).to_be_visible()
