@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
+from devtools.stack import LocalStack
 from mioapp.live_tour import DEMO_EMAIL, DEMO_PASSWORD
 from tests.e2e.conftest import sign_in
 
@@ -52,7 +53,9 @@ def test_sign_in_returns_to_requested_page_and_sign_out_ends_session(page: Page)
     expect(page.get_by_text("Maya Okafor")).to_be_visible()
 
     page.get_by_role("button", name="Sign out").click()
-    expect(page).to_have_url(re.compile(r"/login$"))
+    # A full page load of the sign-in page (the static server adds the slash).
+    expect(page).to_have_url(re.compile(r"/login/?$"))
+    assert [c for c in page.context.cookies() if c["name"] == "mio_session"] == []
     page.goto("/customers")
     expect(page).to_have_url(re.compile(r"/login\?next=/customers"))
 
@@ -112,3 +115,18 @@ def test_after_a_refusal_the_form_still_returns_to_the_requested_page(page: Page
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Payments")).to_be_visible()
+
+
+def test_the_sign_in_form_posts_without_javascript(browser: Browser, stack: LocalStack) -> None:
+    """A plain HTML form: no websocket or script stands between the merchant and the cookie."""
+    context = browser.new_context(base_url=stack.base_url, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto("/login")
+        page.get_by_label("Email").fill(DEMO_EMAIL)
+        page.get_by_label("Password").fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page).to_have_url(re.compile(r"/customers/?$"))
+        assert [c["name"] for c in context.cookies()] == ["mio_session"]
+    finally:
+        context.close()
