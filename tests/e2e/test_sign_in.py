@@ -130,3 +130,18 @@ def test_the_sign_in_form_posts_without_javascript(browser: Browser, stack: Loca
         assert [c["name"] for c in context.cookies()] == ["mio_session"]
     finally:
         context.close()
+
+
+def test_a_link_from_another_site_opens_the_dashboard_signed_in(
+    merchant_page: Page, stack: LocalStack
+) -> None:
+    """A link in an email: SameSite=Strict keeps the cookie off that cross-site page request,
+    but the page's own websocket is same-site, carries it, and the merchant is signed in."""
+    page = merchant_page
+    page.goto("about:blank")
+    page.set_content(f'<a href="{stack.base_url}/outbox">Open the outbox</a>')
+    with page.expect_request(lambda r: r.is_navigation_request() and "/outbox" in r.url) as nav:
+        page.get_by_role("link", name="Open the outbox").click()
+    assert "mio_session" not in (nav.value.all_headers().get("cookie") or "")
+    expect(page.get_by_role("heading", name="Outbox")).to_be_visible()
+    expect(page.get_by_text("Maya Okafor")).to_be_visible()
