@@ -77,8 +77,13 @@ def test_the_session_cookie_is_out_of_reach_of_page_scripts(merchant_page: Page)
     readable = page.evaluate("document.cookie")
     assert cookie["value"] not in readable
     assert "mio_session" not in readable
+    # Nor does the server echo it: the state it sends (router headers among it) leaves it out.
+    frames: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda data: frames.append(str(data))))
     page.goto("/outbox")
     expect(page.get_by_role("heading", name="Outbox")).to_be_visible()
+    assert any("merchant_name" in frame for frame in frames), "the page got its state"
+    assert not any(cookie["value"] in frame for frame in frames)
     assert cookie["value"] not in page.content()
 
 
