@@ -9,7 +9,6 @@ import uuid
 
 import pytest
 import socketio
-from reflex.state import UpdateVarsInternalState
 from sqlmodel import Session, func, select
 
 from devtools.stack import LocalStack
@@ -25,20 +24,21 @@ from mioapp.models import (
     SavedCard,
     StripeConnection,
 )
-from mioapp.ui.merchant_state import MerchantState
 from mioapp.ui.pages.charge.state import ChargeState
 from mioapp.ui.pages.customer.state import CustomerState
 from mioapp.ui.pages.customers.state import CustomerListState
 from mioapp.ui.pages.outbox.state import OutboxState
 from mioapp.ui.pages.settings.state import PaymentSettingsState
+from mioapp.web import sign_in
 
 NAMESPACE = "/_event"  # Reflex's Socket.IO namespace (and path) for state events
 
 
-def _raw_client(stack: LocalStack, origin: str) -> socketio.Client:
+def _raw_client(stack: LocalStack, origin: str, cookie: str | None = None) -> socketio.Client:
     client = socketio.Client(reconnection=False, websocket_extra_options={"origin": origin})
     client.connect(
         f"{stack.base_url}?token={uuid.uuid4()}",
+        headers={"Cookie": cookie} if cookie else {},
         socketio_path="/_event",
         transports=["websocket"],
         namespaces=[NAMESPACE],
@@ -54,15 +54,19 @@ def _call(
     payload: dict,
     path: str,
     params: dict | None = None,
+    headers: dict | None = None,
 ) -> list:
     replies: list = []
     client.on("event", replies.append, namespace=NAMESPACE)
+    router_data = {"pathname": path, "query": params or {}, "asPath": path}
+    if headers is not None:
+        router_data["headers"] = headers
     client.emit(
         "event",
         {
             "name": f"{state.get_full_name()}.{handler}",
             "payload": payload,
-            "router_data": {"pathname": path, "query": params or {}, "asPath": path},
+            "router_data": router_data,
         },
         namespace=NAMESPACE,
     )
@@ -130,19 +134,61 @@ def test_api_cors_allows_only_the_app_origin(stack: LocalStack) -> None:
     assert allowed_origin("https://evil.example") is None
 
 
-def _signed_in_client(stack: LocalStack, session: Session) -> socketio.Client:
-    """A raw Socket.IO client carrying a real merchant session cookie, as the page sends it."""
-    token = auth.sign_in(session, email=DEMO_EMAIL, password=DEMO_PASSWORD, session_days=1).token
+def _session_token(session: Session) -> str:
+    """A real merchant session token, as a thief who copied the cookie would hold it."""
+    token = auth.sign_in(
+        session,
+        email=DEMO_EMAIL,
+        password=DEMO_PASSWORD,
+        session_days=1,
+        limiter=auth.build_limiter(None),
+        client="tests",
+    ).token
     session.commit()
+    return token
+
+
+def _signed_in_client(stack: LocalStack, session: Session) -> socketio.Client:
+    """A raw Socket.IO client whose connection carries the session cookie, as a browser's does."""
+    cookie = f"{sign_in.COOKIE}={_session_token(session)}"
+    return _raw_client(stack, stack.base_url, cookie=cookie)
+
+
+def test_a_stolen_cookie_in_the_connect_headers_is_accepted(
+    stack: LocalStack, session: Session
+) -> None:
+    """The cookie is the credential: it is read from the connection, so a client that holds
+    it is the merchant (HttpOnly keeps page scripts from copying it)."""
+    first = session.exec(select(Customer).order_by(Customer.search_text)).first()
+    without = _raw_client(stack, stack.base_url)
+    try:
+        refused = _call(without, CustomerListState, "load", {}, "/customers")
+    finally:
+        without.disconnect()
+    client = _signed_in_client(stack, session)
+    try:
+        accepted = _call(client, CustomerListState, "load", {}, "/customers")
+    finally:
+        client.disconnect()
+    assert "/login" in json.dumps(refused)
+    assert first.name not in json.dumps(refused)
+    assert first.name in json.dumps(accepted)
+    assert "/login" not in json.dumps(accepted)
+
+
+def test_a_cookie_forged_into_the_event_router_data_is_ignored(
+    stack: LocalStack, session: Session
+) -> None:
+    """Only the connection's own headers count, never headers an event says it has."""
+    forged = {"cookie": f"{sign_in.COOKIE}={_session_token(session)}"}
     client = _raw_client(stack, stack.base_url)
-    _call(
-        client,
-        UpdateVarsInternalState,
-        "update_vars_internal",
-        {"vars": {f"{MerchantState.get_full_name()}.session_token": token}},
-        "/customers",
-    )
-    return client
+    try:
+        replies = _call(client, CustomerListState, "load", {}, "/customers", headers=forged)
+    finally:
+        client.disconnect()
+    first = session.exec(select(Customer).order_by(Customer.search_text)).first()
+    assert "/login" in json.dumps(replies)
+    assert first.name not in json.dumps(replies)
 
 
 def test_tampered_charge_events_are_refused(stack: LocalStack, session: Session) -> None:
