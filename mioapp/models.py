@@ -140,6 +140,10 @@ class SavedCard(SQLModel, table=True):
     exp_month: int
     exp_year: int
     is_default: bool = False
+    # Set when a charge was declined because the card is dead (expired, lost, stolen): the
+    # dashboard warns before anyone charges it again.
+    declined_code: str | None = Field(default=None, max_length=100)
+    declined_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
 
