@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
 import urllib.request
-import uuid
 
 import pytest
 import socketio
 from sqlmodel import Session, func, select
 
+from devtools import reflex_client
 from devtools.stack import LocalStack
 from mioapp import auth
 from mioapp.billing.balances import chargeable_bookings
@@ -31,47 +30,12 @@ from mioapp.ui.pages.outbox.state import OutboxState
 from mioapp.ui.pages.settings.state import PaymentSettingsState
 from mioapp.web import sign_in
 
-NAMESPACE = "/_event"  # Reflex's Socket.IO namespace (and path) for state events
+
+def _raw_client(stack: LocalStack, origin: str, cookie: str | None = None):
+    return reflex_client.connect(stack.base_url, origin, cookie)
 
 
-def _raw_client(stack: LocalStack, origin: str, cookie: str | None = None) -> socketio.Client:
-    client = socketio.Client(reconnection=False, websocket_extra_options={"origin": origin})
-    client.connect(
-        f"{stack.base_url}?token={uuid.uuid4()}",
-        headers={"Cookie": cookie} if cookie else {},
-        socketio_path="/_event",
-        transports=["websocket"],
-        namespaces=[NAMESPACE],
-        wait_timeout=10,
-    )
-    return client
-
-
-def _call(
-    client: socketio.Client,
-    state: type,
-    handler: str,
-    payload: dict,
-    path: str,
-    params: dict | None = None,
-    headers: dict | None = None,
-) -> list:
-    replies: list = []
-    client.on("event", replies.append, namespace=NAMESPACE)
-    router_data = {"pathname": path, "query": params or {}, "asPath": path}
-    if headers is not None:
-        router_data["headers"] = headers
-    client.emit(
-        "event",
-        {
-            "name": f"{state.get_full_name()}.{handler}",
-            "payload": payload,
-            "router_data": router_data,
-        },
-        namespace=NAMESPACE,
-    )
-    time.sleep(1.5)
-    return replies
+_call = reflex_client.call
 
 
 def test_handlers_refuse_a_client_without_a_session(stack: LocalStack, session: Session) -> None:
