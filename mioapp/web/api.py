@@ -19,9 +19,14 @@ from starlette.routing import Route
 from mioapp.payments import webhooks
 from mioapp.payments.connection import active_credentials, connection_info
 from mioapp.settings import get_settings
+from mioapp.web.body_limit import BodyLimitMiddleware
 from mioapp.web.security_headers import SecurityHeadersMiddleware
 
 logger = logging.getLogger(__name__)
+
+# Reflex's own endpoints that take bodies and bound them themselves: file uploads (which may
+# well exceed our cap) and the socket.io endpoint (REFLEX_SOCKET_MAX_HTTP_BUFFER_SIZE).
+REFLEX_BODY_PATHS = ("/_upload", "/_event")
 
 
 def _health_report(open_session: Callable[[], Session]) -> tuple[bool, dict]:
@@ -66,13 +71,15 @@ def build_routes(
             Route("/api/stripe/webhook", stripe_webhook, methods=["POST"]),
         ],
         # Reflex mounts itself under this app, so in production (one port) the middleware
-        # also sees the static pages, /pay/<token> among them.
+        # also sees the static pages, /pay/<token> among them. The body cap runs inside the
+        # headers, so its 413 carries them too.
         middleware=[
             Middleware(
                 SecurityHeadersMiddleware,
                 stripe_js_url=settings.stripe_js_url,
                 app_base_url=settings.app_base_url,
-            )
+            ),
+            Middleware(BodyLimitMiddleware, exempt=REFLEX_BODY_PATHS),
         ],
     )
     app.state.open_session = open_session
