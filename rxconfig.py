@@ -30,6 +30,9 @@ config = rx.Config(
     # tokens must not sit in plain files. (A Redis URL, when configured, takes over.)
     state_manager_mode="memory",
     show_built_with_reflex=False,
+    # Each page imports only the Radix components it shows; the default also imports the
+    # whole library on every page for scripts reading window.__reflex, which we have none of.
+    frontend_lazy_bundled_libraries=True,
     disable_plugins=[SitemapPlugin],
     plugins=[
         rx.plugins.RadixThemesPlugin(

@@ -73,11 +73,21 @@ READY_PROBE = """
 
 
 @dataclass
+class Resource:
+    url: str
+    kind: str = ""
+    encoding: str = ""
+    size: int = 0
+    started: float = 0.0  # seconds, DevTools' monotonic clock
+    finished: float = 0.0
+
+
+@dataclass
 class Run:
     ready_ms: float
     requests: int
     bytes_on_wire: int
-    resources: list[tuple[str, str, int, str]] = field(default_factory=list)
+    resources: list[Resource] = field(default_factory=list)
 
 
 def make_link(database_url: str) -> str:
@@ -124,22 +134,24 @@ def open_once(browser: Browser, url: str, *, throttle: bool) -> Run:
     if throttle:
         cdp.send("Emulation.setCPUThrottlingRate", {"rate": CPU_SLOWDOWN})
         cdp.send("Network.emulateNetworkConditions", NETWORK)
-    sent: dict[str, str] = {}
-    kinds: dict[str, str] = {}
-    encodings: dict[str, str] = {}
-    received: dict[str, int] = {}
+    resources: dict[str, Resource] = {}
 
     def on_request(event: dict) -> None:
         if not event["request"]["url"].startswith("data:"):
-            sent[event["requestId"]] = event["request"]["url"]
+            resources[event["requestId"]] = Resource(
+                url=event["request"]["url"], started=event["timestamp"]
+            )
 
     def on_response(event: dict) -> None:
-        kinds[event["requestId"]] = event.get("type", "")
-        headers = {k.lower(): v for k, v in event["response"].get("headers", {}).items()}
-        encodings[event["requestId"]] = headers.get("content-encoding", "")
+        if resource := resources.get(event["requestId"]):
+            headers = {k.lower(): v for k, v in event["response"].get("headers", {}).items()}
+            resource.kind = event.get("type", "")
+            resource.encoding = headers.get("content-encoding", "")
 
     def on_finished(event: dict) -> None:
-        received[event["requestId"]] = int(event["encodedDataLength"])
+        if resource := resources.get(event["requestId"]):
+            resource.size = int(event["encodedDataLength"])
+            resource.finished = event["timestamp"]
 
     cdp.on("Network.requestWillBeSent", on_request)
     cdp.on("Network.responseReceived", on_response)
@@ -151,16 +163,12 @@ def open_once(browser: Browser, url: str, *, throttle: bool) -> Run:
     # Whatever the page still fetches after it looks ready counts too (lazy chunks, icons).
     page.wait_for_load_state("networkidle")
     page.wait_for_timeout(500)
-    resources = [
-        (sent[rid], kinds.get(rid, ""), received.get(rid, 0), encodings.get(rid, ""))
-        for rid in sent
-    ]
     context.close()
     return Run(
         ready_ms=float(ready_ms),
-        requests=len(sent),
-        bytes_on_wire=sum(received.get(rid, 0) for rid in sent),
-        resources=resources,
+        requests=len(resources),
+        bytes_on_wire=sum(r.size for r in resources.values()),
+        resources=list(resources.values()),
     )
 
 
@@ -184,9 +192,22 @@ def report(runs: list[Run], *, listing: bool) -> None:
         max(ready),
     )
     if listing:
-        for url, kind, size, encoding in runs[-1].resources:
-            path = url.split("/pay/")[0] + "/pay/<token>" if "/pay/" in url else url
-            logger.info("  %7.1f KB  %-10s %-5s %s", size / 1024, kind, encoding or "-", path)
+        last = runs[-1]
+        logger.info(
+            "Requests of the last run (ms from navigation; ready at %.0f ms):", last.ready_ms
+        )
+        origin = min(r.started for r in last.resources)
+        for r in last.resources:
+            url = r.url.split("/pay/")[0] + "/pay/<token>" if "/pay/" in r.url else r.url
+            logger.info(
+                "  %5.0f-%5.0f  %6.1f KB  %-10s %-5s %s",
+                (r.started - origin) * 1000,
+                (r.finished - origin) * 1000 if r.finished else -1,
+                r.size / 1024,
+                r.kind,
+                r.encoding or "-",
+                url,
+            )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -213,9 +234,7 @@ def main(argv: list[str] | None = None) -> None:
         with stack.running():
             url = stack.base_url + make_link(database_url)
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(
-                    executable_path=executable, args=CHROMIUM_ARGS
-                )
+                browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
                 open_once(browser, url, throttle=False)  # the server's first render, untimed
                 throttle = not args.no_throttle
                 runs = [open_once(browser, url, throttle=throttle) for _ in range(args.runs)]

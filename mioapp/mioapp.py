@@ -22,7 +22,12 @@ from mioapp.web import api, routes
 app = rx.App(
     api_transformer=api.routes,
     stylesheets=["/styles.css"],
-    # Stripe.js is not here: the card field loads it, on the pages that take a card.
+    # Stripe.js is not here: the card field loads it, on the pages that take a card. Named
+    # icons, so browsers stop asking for a missing /favicon.ico on every page.
+    head_components=[
+        rx.el.link(rel="icon", href="/favicon.ico", sizes="48x48"),
+        rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml"),
+    ],
 )
 app.register_lifespan_task(mail_worker)
 app.add_page(
