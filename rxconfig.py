@@ -4,6 +4,7 @@ import reflex as rx
 from reflex.plugins.sitemap import SitemapPlugin
 
 from mioapp.settings import PROJECT_ROOT, get_settings
+from mioapp.ui.theme import radix_themes
 
 settings = get_settings()
 settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -30,14 +31,7 @@ config = rx.Config(
     # tokens must not sit in plain files. (A Redis URL, when configured, takes over.)
     state_manager_mode="memory",
     show_built_with_reflex=False,
-    # Each page imports only the Radix components it shows; the default also imports the
-    # whole library on every page for scripts reading window.__reflex, which we have none of.
-    frontend_lazy_bundled_libraries=True,
     disable_plugins=[SitemapPlugin],
-    plugins=[
-        rx.plugins.RadixThemesPlugin(
-            theme=rx.theme(accent_color="indigo", gray_color="slate", radius="large")
-        )
-    ],
+    plugins=[radix_themes()],
     **({"bun_path": _bun[0]} if _bun else {}),
 )
