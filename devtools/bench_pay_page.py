@@ -88,6 +88,7 @@ class Run:
     requests: int
     bytes_on_wire: int
     resources: list[Resource] = field(default_factory=list)
+    frames: list[tuple[str, float, int]] = field(default_factory=list)
 
 
 def make_link(database_url: str) -> str:
@@ -153,6 +154,15 @@ def open_once(browser: Browser, url: str, *, throttle: bool) -> Run:
             resource.size = int(event["encodedDataLength"])
             resource.finished = event["timestamp"]
 
+    def on_frame(direction: str):
+        def record(event: dict) -> None:
+            frames.append((direction, event["timestamp"], len(event["response"]["payloadData"])))
+
+        return record
+
+    frames: list[tuple[str, float, int]] = []
+    cdp.on("Network.webSocketFrameSent", on_frame("sent"))
+    cdp.on("Network.webSocketFrameReceived", on_frame("received"))
     cdp.on("Network.requestWillBeSent", on_request)
     cdp.on("Network.responseReceived", on_response)
     cdp.on("Network.loadingFinished", on_finished)
@@ -169,6 +179,7 @@ def open_once(browser: Browser, url: str, *, throttle: bool) -> Run:
         requests=len(resources),
         bytes_on_wire=sum(r.size for r in resources.values()),
         resources=list(resources.values()),
+        frames=frames,
     )
 
 
@@ -207,6 +218,13 @@ def report(runs: list[Run], *, listing: bool) -> None:
                 r.kind,
                 r.encoding or "-",
                 url,
+            )
+        for direction, at, size in last.frames:
+            logger.info(
+                "  %5.0f        %6.1f KB  websocket  %s",
+                (at - origin) * 1000,
+                size / 1024,
+                direction,
             )
 
 

@@ -6,6 +6,8 @@ import logging
 from collections.abc import Callable
 
 import reflex as rx
+from reflex import constants
+from reflex.utils.prerequisites import get_web_dir
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
@@ -20,6 +22,7 @@ from mioapp.payments import webhooks
 from mioapp.payments.connection import active_credentials, connection_info
 from mioapp.settings import get_settings
 from mioapp.web.body_limit import BodyLimitMiddleware
+from mioapp.web.preload import PayPagePreloadMiddleware
 from mioapp.web.security_headers import SecurityHeadersMiddleware
 
 logger = logging.getLogger(__name__)
@@ -80,6 +83,11 @@ def build_routes(
                 app_base_url=settings.app_base_url,
             ),
             Middleware(BodyLimitMiddleware, exempt=REFLEX_BODY_PATHS),
+            Middleware(
+                PayPagePreloadMiddleware,
+                stripe_js_url=settings.stripe_js_url,
+                static_dir=get_web_dir() / constants.Dirs.STATIC,
+            ),
         ],
     )
     app.state.open_session = open_session
