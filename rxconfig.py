@@ -4,7 +4,7 @@ import reflex as rx
 from reflex.plugins.sitemap import SitemapPlugin
 
 from mioapp.settings import PROJECT_ROOT, get_settings
-from mioapp.ui.theme import radix_themes
+from mioapp.ui.build_plugin import frontend_build_plugin
 
 settings = get_settings()
 settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -35,6 +35,6 @@ config = rx.Config(
     # smaller than gzip on our scripts and styles), gzip for the rest.
     frontend_compression_formats=["brotli", "gzip"],
     disable_plugins=[SitemapPlugin],
-    plugins=[radix_themes()],
+    plugins=[frontend_build_plugin()],
     **({"bun_path": _bun[0]} if _bun else {}),
 )
