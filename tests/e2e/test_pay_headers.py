@@ -147,7 +147,9 @@ def stripe_js_ran(page: Page, *, wait: bool) -> bool:
 
 
 @pytest.mark.parametrize(
-    ("path", "takes_a_card"), zip(pay_paths(), [True, False], strict=True), ids=["pay", "success"]
+    ("path", "takes_a_card"),
+    list(list(zip(pay_paths(), [True, False], strict=True))),
+    ids=["pay", "success"],
 )
 def test_pay_pages_hydrate_under_their_policy_in_chromium(
     page: Page, path: str, takes_a_card: bool
