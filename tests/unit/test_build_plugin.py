@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+from typing import get_args
+
 import pytest
 from reflex_base.compiler.templates import vite_config_template
+from reflex_components_radix.themes.base import LiteralAccentColor, LiteralGrayColor
 
-from mioapp.ui.build_plugin import VENDOR_GROUP, frontend_build_plugin, one_vendor_chunk
+import mioapp.ui
+from mioapp.ui.build_plugin import (
+    COLOR_SCALES,
+    VENDOR_GROUP,
+    frontend_build_plugin,
+    one_vendor_chunk,
+)
+
+RADIX_COLORS = {*get_args(LiteralAccentColor), *get_args(LiteralGrayColor)} - {"auto"}
 
 
 def reflex_vite_config() -> str:
@@ -33,9 +46,33 @@ def test_a_config_without_chunk_groups_is_left_alone_with_a_warning(
 
 
 def test_radix_themes_is_not_bundled_for_dynamic_components() -> None:
-    plugin = frontend_build_plugin()
-    assert plugin.get_frontend_dependencies() == ()
-    assert plugin.get_stylesheet_paths() == ("@radix-ui/themes/styles.css",)
+    assert frontend_build_plugin().get_frontend_dependencies() == ()
+
+
+def test_the_style_sheet_has_the_color_scales_the_ui_names_and_no_others() -> None:
+    sheets = frontend_build_plugin().get_stylesheet_paths()
+    assert "@radix-ui/themes/styles.css" not in sheets, "not all 31 scales"
+    assert sheets[0] == "@radix-ui/themes/tokens/base.css"
+    assert sheets[-2:] == ("@radix-ui/themes/components.css", "@radix-ui/themes/utilities.css")
+    colors = {Path(s).stem for s in sheets if "/tokens/colors/" in s}
+    assert colors == set(COLOR_SCALES)
+
+
+def colors_named_in_the_ui() -> set[str]:
+    """Every Radix color name written as a string in mioapp/ui: color_scheme=, rx.color(),
+    badge maps, the theme itself."""
+    named = set()
+    for path in Path(mioapp.ui.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and node.value in RADIX_COLORS:
+                named.add(node.value)
+    return named
+
+
+def test_every_color_the_ui_names_has_its_scale_in_the_style_sheet() -> None:
+    named = colors_named_in_the_ui()
+    assert {"indigo", "slate", "red", "green"} <= named, "the scan finds the UI's colors"
+    assert named <= set(COLOR_SCALES), f"add {named - set(COLOR_SCALES)} to COLOR_SCALES"
 
 
 def test_the_plugin_asks_to_rewrite_vite_config() -> None:
