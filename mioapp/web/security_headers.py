@@ -1,4 +1,4 @@
-"""HTTP security headers: a strict Content-Security-Policy on the pay pages, basics elsewhere."""
+"""HTTP security headers: a strict CSP on the pay pages (gzipped once hashed), basics elsewhere."""
 
 from __future__ import annotations
 
@@ -155,7 +155,8 @@ def _decoded(body: bytes, encoding: str) -> bytes | None:
 
 
 class SecurityHeadersMiddleware:
-    """Pure ASGI middleware; buffers only HTML responses under /pay/, to hash their scripts."""
+    """Pure ASGI middleware; buffers only HTML responses under /pay/, to hash their scripts
+    (and then gzip them for clients that accept it)."""
 
     def __init__(self, app: ASGIApp, *, stripe_js_url: str, app_base_url: str) -> None:
         self.app = app
