@@ -105,12 +105,11 @@ def _email_context(session: Session, link: PaymentLink, token: str) -> dict:
     }
 
 
-def _send(session: Session, link: PaymentLink) -> None:
-    """A fresh URL by email; each send has its own key, so a resend is a new email.
-
-    The token is the email's secret: the outbox stores the email without it.
-    """
-    token = _new_token(session, link)
+def _send(session: Session, link: PaymentLink, token: str | None = None) -> None:
+    """A URL by email (a fresh one unless `token` is given); each send has its own key, so a
+    resend is a new email. The token is the email's secret: the outbox stores the email
+    without it."""
+    token = token or _new_token(session, link)
     link.send_count += 1
     link.last_sent_at = utcnow()
     customer = session.get(Customer, link.customer_id)
@@ -167,17 +166,7 @@ def create_link(
             PaymentLinkBooking(payment_link_id=link.id, booking_id=booking_id, amount=share)
         )
     session.flush()
-    link.send_count, link.last_sent_at = 1, utcnow()
-    customer = session.get(Customer, customer_id)
-    queue_email(
-        session,
-        dedupe_key=f"payment-link:{link.id}:send:1",
-        kind=PAYMENT_LINK,
-        to_address=customer.email,
-        context=_email_context(session, link, first_token),
-        customer_id=customer_id,
-        secret=first_token,
-    )
+    _send(session, link, first_token)
     session.add(
         AuditEntry(
             actor_user_id=user_id,
