@@ -28,6 +28,7 @@ from mioapp.billing.balances import (
 )
 from mioapp.billing.errors import ChargeError
 from mioapp.billing.money import format_money
+from mioapp.business import current_profile
 from mioapp.db import Database, lock_row
 from mioapp.models import (
     AuditEntry,
@@ -51,7 +52,6 @@ from mioapp.payments import gateway
 from mioapp.payments.charges import CARD_HOLD, CardIntent, ChargeRequest, start_card_charge
 from mioapp.payments.gateway import GatewayError, StripeCredentials
 from mioapp.payments.reconcile import settle_payment
-from mioapp.settings import get_settings
 from mioapp.web.routes import pay_url
 
 logger = logging.getLogger(__name__)
@@ -217,6 +217,22 @@ def resend_link(session: Session, *, link_id: int, customer_id: int, user_id: in
         )
     )
     session.flush()
+
+
+_EMAIL_KEY = re.compile(r"payment-link:(\d+):send:\d+")
+
+
+def link_of_email(session: Session, message: EmailMessage) -> PaymentLink | None:
+    """The link a payment-link email was sent for (its key names it), if it can still be
+    paid; None for other emails and for links paid, expired or revoked."""
+    match = _EMAIL_KEY.fullmatch(message.dedupe_key)
+    link = session.get(PaymentLink, int(match[1])) if match else None
+    if link is None or effective_status(link) not in (
+        PaymentLinkStatus.SENT,
+        PaymentLinkStatus.OPENED,
+    ):
+        return None
+    return link
 
 
 def copy_url(session: Session, *, link_id: int, customer_id: int) -> str:
@@ -424,14 +440,14 @@ async def start_link_payment(
 ) -> CardIntent:
     """The PaymentIntent the page confirms: the open one when it still fits (reloads and a
     second tab pay the same intent, so only one can succeed), else a new one."""
-    merchant = get_settings().business_name
 
-    def check(session: Session) -> tuple[PayView | None, Payment | None, bool]:
+    def check(session: Session) -> tuple[PayView | None, Payment | None, bool, str]:
         link = session.get(PaymentLink, link_id)
         limited = _too_many_failures(session, link, client_key(client_address))
-        return pay_view(session, link, now), _open_payment(session, link, now=now), limited
+        view, own = pay_view(session, link, now), _open_payment(session, link, now=now)
+        return view, own, limited, current_profile(session).name
 
-    view, own, limited = await db.run(check)
+    view, own, limited, merchant = await db.run(check)
     if limited:
         raise ChargeError(f"Too many failed attempts. Try again in an hour or contact {merchant}.")
     if view is None or view.state != "payable":
