@@ -216,7 +216,11 @@ def forget_cached_profile() -> None:
 
 def current_profile(session: Session) -> BusinessProfile:
     """The business's profile: this process's cached copy while fresh, else read with
-    `session` (at most once per PROFILE_TTL)."""
+    `session` (at most once per PROFILE_TTL). A transaction that saved the profile sees its
+    own save, which reaches the cache only if it commits."""
+    pending = session.info.get(_SAVED)
+    if pending is not None:
+        return pending
     profile = _fresh()
     if profile is None:
         profile = load_profile(session)
