@@ -345,6 +345,9 @@ def _business_form() -> rx.Component:
             ),
             on_submit=S.save_business,
             reset_on_submit=False,
+            # The server checks every field and says what is wrong next to it; the
+            # browser's own bubbles would show one field at a time, in its words.
+            no_validate=True,
             # A new version of the saved values starts the inputs again from them; a refused
             # save keeps the version, so nothing typed is lost.
             key=S.form_version,
