@@ -3,7 +3,7 @@
 Contexts carry raw values: amounts as integer minor units with one `currency` per email,
 datetimes as aware UTC datetimes; the templates format them for the business profile given
 to `render_email` (`money` in its locale, `datetime` in its time zone, the zone named).
-The profile also gives `business_name` and the contact details every email ends with
+The profile also gives `business_name` and the contact details customer emails end with
 (`business_email`, `business_phone`). `bookings` comes from `booking_lines`: each has
 `reference`, `tour_name`, `starts_at`, `participants`, `total`, `paid_before`, `amount`
 (this email's part), `remaining` and `is_deposit`.
