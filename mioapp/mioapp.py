@@ -3,7 +3,6 @@
 import reflex as rx
 
 from mioapp.notifications.worker import mail_worker
-from mioapp.settings import get_settings
 from mioapp.ui.live import change_notices
 from mioapp.ui.pages.charge.state import ChargeState
 from mioapp.ui.pages.customer.state import CustomerState
@@ -12,13 +11,14 @@ from mioapp.ui.pages.customers.state import CustomerListState
 from mioapp.ui.pages.customers.view import customers_page
 from mioapp.ui.pages.login.state import LoginState
 from mioapp.ui.pages.login.view import login_page
+from mioapp.ui.pages.not_found.view import not_found_page
 from mioapp.ui.pages.outbox.state import OutboxState
 from mioapp.ui.pages.outbox.view import outbox_page
 from mioapp.ui.pages.pay.receipt import receipt_page
 from mioapp.ui.pages.pay.state import PayState
 from mioapp.ui.pages.pay.view import pay_page
-from mioapp.ui.pages.settings.state import PaymentSettingsState
-from mioapp.ui.pages.settings.view import settings_page
+from mioapp.ui.pages.settings.state import BusinessSettingsState, PaymentSettingsState
+from mioapp.ui.pages.settings.view import business_settings_page, settings_page
 from mioapp.web import api, routes
 
 app = rx.App(
@@ -54,7 +54,7 @@ app.add_page(
 app.add_page(
     customer_page,
     route=routes.CUSTOMER,
-    title="Customer · MioCommerce",
+    title=CustomerState.page_title,
     on_load=[CustomerState.load_customer, ChargeState.close_on_navigation],
 )
 app.add_page(
@@ -70,14 +70,22 @@ app.add_page(
     on_load=PaymentSettingsState.load_settings,
 )
 app.add_page(
+    business_settings_page,
+    route=routes.BUSINESS_SETTINGS,
+    title="Business settings · MioCommerce",
+    on_load=BusinessSettingsState.load_business,
+)
+# The business is named from its profile, which Settings can change after the build.
+app.add_page(
     pay_page,
     route=routes.PAY,
-    title=f"Pay {get_settings().business_name}",
+    title=PayState.pay_title,
     on_load=PayState.load_pay,
 )
 app.add_page(
     receipt_page,
     route=routes.PAY_SUCCESS,
-    title=f"Payment received · {get_settings().business_name}",
+    title=PayState.receipt_title,
     on_load=PayState.load_receipt,
 )
+app.add_page(not_found_page, route=routes.NOT_FOUND, title="Page not found · MioCommerce")

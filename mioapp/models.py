@@ -337,6 +337,21 @@ class StripeConnection(SQLModel, table=True):
     connected_by_user_id: int | None = Field(default=None, foreign_key="merchantuser.id")
 
 
+class Business(SQLModel, table=True):
+    """The business as Settings saved it: how customers reach it, the zone and locale its
+    dates and amounts are shown in. One row today; none means the settings' defaults."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    contact_email: str = Field(max_length=254)
+    contact_phone: str = Field(default="", max_length=40)
+    reply_to: str = Field(default="", max_length=254)
+    time_zone: str = Field(max_length=64)
+    locale: str = Field(max_length=32)
+    updated_at: datetime = Field(default_factory=utcnow)
+    updated_by_user_id: int | None = Field(default=None, foreign_key="merchantuser.id")
+
+
 # One writer per status: `payments.intents.set_status` for Payment.status and
 # `payments.refunds.set_refund_status` for Refund.status open this gate; any other
 # assignment (a page, the demo seed, a test shortcut) raises instead of skipping the rules.

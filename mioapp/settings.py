@@ -7,8 +7,10 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from mioapp.formatting import parse_locale, parse_time_zone
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,6 +40,21 @@ class Settings(BaseSettings):
     )
     business_name: str = Field(
         default="Lagoon Adventures", description="Merchant name shown to customers."
+    )
+    business_email: str = Field(
+        default="hello@lagoon-adventures.test",
+        description="Contact email shown to customers (pay page, receipts, emails).",
+    )
+    business_phone: str = Field(default="", description="Contact phone shown to customers.")
+    business_reply_to: str = Field(
+        default="", description="Reply-To of customer emails; empty means BUSINESS_EMAIL."
+    )
+    business_time_zone: str = Field(
+        default="UTC",
+        description="IANA time zone every date is shown in (America/New_York, Europe/Lisbon).",
+    )
+    business_locale: str = Field(
+        default="en_US", description="Locale of dates, amounts and typed amounts (en_US, de_DE)."
     )
     stripe_secret_key: SecretStr | None = Field(
         default=None, description="Pre-connects Stripe (sk_test_/sk_live_); else use Settings."
@@ -90,6 +107,17 @@ class Settings(BaseSettings):
         "(e.g. http://127.0.0.1:3000); unset, open pages refresh only for changes made "
         "by the web process itself.",
     )
+
+    @field_validator("business_time_zone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        """A typo here should stop the app at start-up, not show dates in the wrong zone."""
+        return parse_time_zone(value)
+
+    @field_validator("business_locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        return parse_locale(value)
 
     @property
     def resolved_database_url(self) -> str:

@@ -12,7 +12,8 @@ from sqlmodel import Session, col, func, select
 
 from mioapp.billing.errors import ChargeError
 from mioapp.billing.ledger import BookingMoney, allocate
-from mioapp.billing.money import format_money
+from mioapp.billing.money import DEFAULT_LOCALE, format_money
+from mioapp.business import current_profile
 from mioapp.models import (
     Booking,
     Payment,
@@ -82,10 +83,10 @@ def booking_money(session: Session, bookings: Iterable[Booking]) -> dict[int, Bo
     }
 
 
-def format_totals(totals: dict[str, int]) -> str:
+def format_totals(totals: dict[str, int], locale: str = DEFAULT_LOCALE) -> str:
     """`{"usd": 24000}` -> `$240.00`; several currencies are joined; nothing -> `$0.00`-like."""
-    shown = [format_money(amount, cur) for cur, amount in sorted(totals.items()) if amount]
-    return " + ".join(shown) if shown else format_money(0, next(iter(totals), "usd"))
+    shown = [format_money(amount, cur, locale) for cur, amount in sorted(totals.items()) if amount]
+    return " + ".join(shown) if shown else format_money(0, next(iter(totals), "usd"), locale)
 
 
 def held_amounts(
@@ -172,21 +173,27 @@ def plan_charge(
     if len(currencies) > 1:
         raise ChargeError("Charge bookings in one currency at a time.", field="bookings")
     currency = currencies.pop()
+    # The refusals quote amounts as the merchant reads them everywhere else.
+    locale = current_profile(session).locale
     available = sum(c.available for c in chosen)
     if amount <= 0:
         raise ChargeError("Enter an amount greater than zero.", field="amount")
     if amount > available:
-        most = format_money(available, currency)
+        most = format_money(available, currency, locale)
         raise ChargeError(f"The most you can charge for these bookings is {most}.", field="amount")
     if shares is None:
         allocations = allocate(amount, [(c.booking.id, c.available) for c in chosen])
     else:
-        allocations = _checked_shares(chosen, shares, amount, currency)
+        allocations = _checked_shares(chosen, shares, amount, currency, locale)
     return ChargePlan(customer_id, currency, amount, allocations)
 
 
 def _checked_shares(
-    chosen: list[ChargeableBooking], shares: dict[int, int], amount: int, currency: str
+    chosen: list[ChargeableBooking],
+    shares: dict[int, int],
+    amount: int,
+    currency: str,
+    locale: str,
 ) -> list[tuple[int, int]]:
     by_id = {c.booking.id: c for c in chosen}
     if any(booking_id not in by_id for booking_id in shares):
@@ -197,7 +204,7 @@ def _checked_shares(
         if share < 0:
             raise ChargeError("A booking's share cannot be negative.", field="shares")
         if share > c.available:
-            most = format_money(c.available, currency)
+            most = format_money(c.available, currency, locale)
             raise ChargeError(
                 f"{c.booking.reference} can take at most {most}.", field=f"share-{c.booking.id}"
             )
@@ -206,8 +213,8 @@ def _checked_shares(
     total = sum(share for _, share in allocations)
     if total != amount:
         raise ChargeError(
-            f"The bookings' shares add up to {format_money(total, currency)}, not "
-            f"{format_money(amount, currency)}.",
+            f"The bookings' shares add up to {format_money(total, currency, locale)}, not "
+            f"{format_money(amount, currency, locale)}.",
             field="shares",
         )
     return allocations

@@ -45,6 +45,13 @@ def format_money(amount: int, currency: str, locale: str = DEFAULT_LOCALE) -> st
     )
 
 
+def amount_input_text(amount: int, currency: str, locale: str = DEFAULT_LOCALE) -> str:
+    """An amount as a field is filled with it: digits and the locale's decimal sign, no
+    symbol or grouping (`1234.56`, `1234,56` in de_DE); `parse_money` reads it back."""
+    text = f"{to_decimal(amount, currency):f}"
+    return text.replace(".", get_decimal_symbol(locale))
+
+
 def amount_example(currency: str, locale: str = DEFAULT_LOCALE) -> str:
     """What to type, for this currency's decimals and the locale: 120.00, 120, 120,000."""
     exponent = minor_unit_exponent(currency)

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, func, select
 
+from mioapp.business import BusinessProfile, current_profile
 from mioapp.crypto import encrypt
 from mioapp.models import EmailMessage
 from mioapp.notifications.render import render_email
@@ -33,8 +34,10 @@ def queue_email(
     context: Mapping[str, Any],
     customer_id: int | None = None,
     secret: str | None = None,
+    profile: BusinessProfile | None = None,
 ) -> EmailMessage | None:
-    """Render `kind` and add it to the outbox; None if `dedupe_key` was queued before.
+    """Render `kind` for the business `profile` (default: the current one) and add it to the
+    outbox; None if `dedupe_key` was queued before.
 
     Nothing is committed: the email lands with the caller's change or not at all. Choose the
     key from what the email announces (`receipt:payment:42`), so a redelivered webhook or a
@@ -46,7 +49,9 @@ def queue_email(
     """
     if _exists(session, dedupe_key):
         return None
-    rendered = render_email(kind, context, secret=secret)
+    rendered = render_email(
+        kind, context, profile=profile or current_profile(session), secret=secret
+    )
     message = EmailMessage(
         dedupe_key=dedupe_key,
         kind=kind,

@@ -1,8 +1,10 @@
 """Turns an email kind and its context into a subject, a plain-text part and an HTML part.
 
 Contexts carry raw values: amounts as integer minor units with one `currency` per email,
-datetimes as aware UTC datetimes; the templates format them (`money`, `datetime` filters).
-`business_name` defaults to the setting. `bookings` comes from `booking_lines`: each has
+datetimes as aware UTC datetimes; the templates format them for the business profile given
+to `render_email` (`money` in its locale, `datetime` in its time zone, the zone named).
+The profile also gives `business_name` and the contact details customer emails end with
+(`business_email`, `business_phone`). `bookings` comes from `booking_lines`: each has
 `reference`, `tour_name`, `starts_at`, `participants`, `total`, `paid_before`, `amount`
 (this email's part), `remaining` and `is_deposit`.
 
@@ -26,12 +28,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 
 from mioapp.billing.balances import BookingShare
 from mioapp.billing.money import format_money
-from mioapp.formatting import brand_name, email_datetime
-from mioapp.settings import get_settings
+from mioapp.business import BusinessProfile
+from mioapp.formatting import brand_name, when_in_zone
 
 PAYMENT_LINK = "payment_link"
 RECEIPT = "receipt"
@@ -49,6 +52,8 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
     },
 }
 KINDS = frozenset(_DEFAULTS)
+# Sent to customers: their replies go to the business (Reply-To), not to MAIL_FROM.
+CUSTOMER_KINDS = frozenset({PAYMENT_LINK, RECEIPT})
 
 SECRET_SLOT = "{mio-secret}"
 MASK = "••••••"
@@ -84,6 +89,17 @@ class RenderedEmail:
     html: str
 
 
+@pass_context
+def _money(context: Context, amount: int, currency: str) -> str:
+    return format_money(amount, currency, context["profile"].locale)
+
+
+@pass_context
+def _datetime(context: Context, value) -> str:
+    """In the business's zone, named: a customer may read the email anywhere."""
+    return when_in_zone(value, context["profile"])
+
+
 def _build_environment() -> Environment:
     environment = Environment(
         loader=PackageLoader("mioapp.notifications", "templates"),
@@ -93,9 +109,11 @@ def _build_environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    environment.filters["money"] = format_money
-    environment.filters["datetime"] = email_datetime
+    environment.filters["money"] = _money
+    environment.filters["datetime"] = _datetime
     environment.filters["brand_name"] = brand_name
+    # A tel: link dials digits and a leading plus; spaces and brackets are for reading.
+    environment.filters["tel"] = lambda phone: re.sub(r"[^0-9+]", "", phone)
     environment.globals["font"] = FONT_STACK
     return environment
 
@@ -104,9 +122,14 @@ _environment = _build_environment()
 
 
 def render_email(
-    kind: str, context: Mapping[str, Any], *, secret: str | None = None
+    kind: str,
+    context: Mapping[str, Any],
+    *,
+    profile: BusinessProfile,
+    secret: str | None = None,
 ) -> RenderedEmail:
-    """Render the three parts of `kind`; a missing required context key raises.
+    """Render the three parts of `kind` for the business `profile`; a missing required
+    context key raises.
 
     With `secret` (a value the context contains, such as a pay URL's token), every copy of
     it in the text and HTML parts is replaced by `SECRET_SLOT`.
@@ -115,7 +138,14 @@ def render_email(
         raise ValueError(f"Unknown email kind {kind!r}")
     if secret is not None and not _SECRET.fullmatch(secret):
         raise ValueError("A secret must be at least 20 URL-safe characters")
-    values = {"business_name": get_settings().business_name, **_DEFAULTS[kind], **context}
+    values = {
+        "profile": profile,
+        "business_name": profile.name,
+        "business_email": profile.email,
+        "business_phone": profile.phone,
+        **_DEFAULTS[kind],
+        **context,
+    }
     raw_subject = _environment.get_template(f"{kind}.subject.txt").render(values)
     # A header may not span lines: collapse any newline a customer name could bring in.
     subject = " ".join(raw_subject.split())

@@ -22,6 +22,7 @@ from urllib.parse import unquote, urlsplit
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from mioapp.business import current_profile
 from mioapp.crypto import DecryptionError, decrypt
 from mioapp.models import EmailMessage, EmailStatus, utcnow
 from mioapp.notifications import render
@@ -76,12 +77,18 @@ def backoff(attempts: int) -> timedelta:
 
 
 def build_mime(
-    message: EmailMessage, mail_from: str, *, secret_key: str | None = None
+    message: EmailMessage,
+    mail_from: str,
+    *,
+    secret_key: str | None = None,
+    reply_to: str | None = None,
 ) -> MimeMessage:
     """A multipart/alternative message: plain text first, HTML preferred by capable clients.
 
     The message's secret, decrypted with `secret_key` (default: the app's SECRET_KEY), goes
-    back into its slot in both parts; DecryptionError if that key can't decrypt it.
+    back into its slot in both parts; DecryptionError if that key can't decrypt it. An
+    email to a customer carries `reply_to` (the business's address), so an answer reaches
+    the business rather than the sending mailbox.
     """
     text, html = message.text_body, message.html_body
     if message.secret_encrypted is not None:
@@ -93,6 +100,8 @@ def build_mime(
     mime["From"] = mail_from
     mime["To"] = message.to_address
     mime["Subject"] = message.subject
+    if reply_to and message.kind in render.CUSTOMER_KINDS:
+        mime["Reply-To"] = reply_to
     mime["Date"] = format_datetime(message.created_at)
     # Stable per outbox row, so a retry after a lost reply is recognisable as the same email.
     digest = hashlib.sha256(message.dedupe_key.encode()).hexdigest()[:20]
@@ -277,19 +286,22 @@ def send_due(
     now: datetime | None = None,
     batch: int = 20,
     secret_key: str | None = None,
+    reply_to: str | None = None,
 ) -> int:
     """Send up to `batch` queued emails that are due; returns how many were sent.
 
     Commits `session` (claim, then each result), so give it a session of its own. Each
     message is committed as sent right after the server accepts it; a crash between the two
     means it goes out again after the claim lease: at least once, never silently dropped.
-    `secret_key` decrypts the emails' secrets (default: the app's SECRET_KEY).
+    `secret_key` decrypts the emails' secrets (default: the app's SECRET_KEY); `reply_to`
+    is where customers' replies go (default: the business profile's reply address).
     """
     now = now or utcnow()
     target = parse_smtp_url(smtp_url)
     ids = _claim(session, now, batch)
     if not ids:
         return 0
+    reply_to = reply_to or current_profile(session).reply_address
     connection = _Connection(target)
     sent = 0
     try:
@@ -298,7 +310,8 @@ def send_due(
             if message is None or message.status != EmailStatus.QUEUED:
                 continue
             try:
-                connection.send(build_mime(message, mail_from, secret_key=secret_key))
+                mime = build_mime(message, mail_from, secret_key=secret_key, reply_to=reply_to)
+                connection.send(mime)
             except (smtplib.SMTPException, OSError, ValueError, DecryptionError) as exc:
                 _record_failure(message, exc, now)
             else:

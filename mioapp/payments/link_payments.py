@@ -20,6 +20,7 @@ from mioapp.billing.balances import (
     holding,
 )
 from mioapp.billing.errors import ChargeError
+from mioapp.business import current_profile
 from mioapp.db import Database
 from mioapp.models import (
     Booking,
@@ -38,7 +39,6 @@ from mioapp.payments.charges import CARD_HOLD, CardIntent, ChargeRequest, start_
 from mioapp.payments.gateway import GatewayError, StripeCredentials
 from mioapp.payments.links import effective_status, link_bookings, open_attempt, planned_parts
 from mioapp.payments.reconcile import settle_payment
-from mioapp.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -177,14 +177,14 @@ async def start_link_payment(
 ) -> CardIntent:
     """The PaymentIntent the page confirms: the open one when it still fits (reloads and a
     second tab pay the same intent, so only one can succeed), else a new one."""
-    merchant = get_settings().business_name
 
-    def check(session: Session) -> tuple[PayView | None, Payment | None, bool]:
+    def check(session: Session) -> tuple[PayView | None, Payment | None, bool, str]:
         link = session.get(PaymentLink, link_id)
         limited = _too_many_failures(session, link, client_key(client_address))
-        return pay_view(session, link, now), open_attempt(session, link, now=now), limited
+        view, own = pay_view(session, link, now), open_attempt(session, link, now=now)
+        return view, own, limited, current_profile(session).name
 
-    view, own, limited = await db.run(check)
+    view, own, limited, merchant = await db.run(check)
     if limited:
         raise ChargeError(f"Too many failed attempts. Try again in an hour or contact {merchant}.")
     if view is None or view.state != "payable":

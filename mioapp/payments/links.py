@@ -199,6 +199,22 @@ def resend_link(session: Session, *, link_id: int, customer_id: int, user_id: in
     session.flush()
 
 
+_EMAIL_KEY = re.compile(r"payment-link:(\d+):send:\d+")
+
+
+def link_of_email(session: Session, message: EmailMessage) -> PaymentLink | None:
+    """The link a payment-link email was sent for (its key names it), if it can still be
+    paid; None for other emails and for links paid, expired or revoked."""
+    match = _EMAIL_KEY.fullmatch(message.dedupe_key)
+    link = session.get(PaymentLink, int(match[1])) if match else None
+    if link is None or effective_status(link) not in (
+        PaymentLinkStatus.SENT,
+        PaymentLinkStatus.OPENED,
+    ):
+        return None
+    return link
+
+
 def copy_url(session: Session, *, link_id: int, customer_id: int) -> str:
     """A new URL for the same link (the stored hashes cannot give the old ones back)."""
     link = _active_link(session, link_id=link_id, customer_id=customer_id)

@@ -11,6 +11,7 @@ import reflex as rx
 from sqlmodel import Session
 
 from mioapp import auth
+from mioapp.business import current_profile
 from mioapp.db import database
 from mioapp.models import MerchantUser
 from mioapp.web import routes
@@ -23,6 +24,8 @@ class MerchantState(rx.State):
 
     merchant_name: str = ""
     merchant_email: str = ""
+    # The business as its profile names it (the sidebar, the sign-in page).
+    business_name: str = ""
     # The signed-in merchant's id, set by `@signed_in` for the handler it guards.
     _user_id: int | None = None
 
@@ -38,7 +41,10 @@ class MerchantState(rx.State):
         return auth.user_for_token(session, self._session_token())
 
     async def _check_sign_in(self) -> bool:
-        user = await database().run(self._signed_in)
+        def read(session: Session) -> tuple[MerchantUser | None, str]:
+            return self._signed_in(session), current_profile(session).name
+
+        user, self.business_name = await database().run(read)
         self._user_id = user.id if user else None
         if user is not None:
             self.merchant_name, self.merchant_email = user.name, user.email

@@ -6,7 +6,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from mioapp.billing.balances import is_abandoned
-from mioapp.formatting import card_label
+from mioapp.business import BusinessProfile
+from mioapp.formatting import card_label, day
 from mioapp.models import Payment, PaymentStatus, SavedCard
 
 
@@ -92,9 +93,9 @@ _DEAD_CARD_WORDS = {
 }
 
 
-def card_decline_words(card: SavedCard) -> str:
-    """ "Declined: reported lost on Jun 14" for a card a charge found dead, else ""."""
+def card_decline_words(card: SavedCard, profile: BusinessProfile) -> str:
+    """ "Declined: reported lost on Jun 14, 2026" for a card a charge found dead, else ""."""
     if not card.declined_code or card.declined_at is None:
         return ""
     words = _DEAD_CARD_WORDS.get(card.declined_code, "declined")
-    return f"{words.capitalize()} on {card.declined_at.strftime('%b %-d, %Y')}"
+    return f"{words.capitalize()} on {day(card.declined_at, profile)}"

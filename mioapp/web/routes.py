@@ -10,8 +10,11 @@ CUSTOMERS = "/customers"
 CUSTOMER = "/customers/[customer_id]"
 OUTBOX = "/outbox"
 PAYMENT_SETTINGS = "/settings/payments"
+BUSINESS_SETTINGS = "/settings/business"
 PAY = "/pay/[token]"
 PAY_SUCCESS = "/pay/[token]/success"
+# Reflex's name for the page every unknown address gets.
+NOT_FOUND = "404"
 # Plain HTTP form posts (Starlette), not pages: they set and clear the HttpOnly session cookie.
 SIGN_IN_POST = "/api/auth/sign-in"
 SIGN_OUT_POST = "/api/auth/sign-out"

@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from mioapp.billing.balances import chargeable_bookings
 from mioapp.billing.errors import ChargeError
 from mioapp.billing.ledger import BookingStatus
+from mioapp.business import default_profile
 from mioapp.customers.detail import customer_detail
 from mioapp.db import Database
 from mioapp.models import (
@@ -494,7 +495,7 @@ def test_a_card_declined_as_lost_is_flagged_so_nobody_charges_it_unwarned(
     session.expire_all()
     flagged = session.get(SavedCard, card.id)
     assert flagged.declined_code == "lost_card" and flagged.declined_at is not None
-    assert card_decline_words(flagged).startswith("Declined: reported lost on ")
+    assert card_decline_words(flagged, default_profile()).startswith("Declined: reported lost on ")
 
 
 def test_an_unanswered_attempt_is_found_among_more_than_a_page_of_intents(

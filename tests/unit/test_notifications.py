@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from jinja2 import UndefinedError
 from sqlmodel import Session, func, select
 
+from mioapp.business import BusinessProfile
 from mioapp.models import EmailMessage, EmailStatus
 from mioapp.notifications import outbox, render
 from mioapp.notifications.outbox import queue_email
@@ -23,6 +24,18 @@ PAY_URL = "https://pay.example.test/pay/tok123?x=1&y=2"
 TOKEN = "Qm9va2luZ3MtYXJlLWZ1bi0xMjM0NTY3ODkwYWJjZGVm"
 TOKEN_URL = f"https://pay.example.test/pay/{TOKEN}"
 EXPIRES = datetime(2031, 6, 21, 14, 0, tzinfo=UTC)
+PROFILE = BusinessProfile(
+    name="Lagoon Adventures",
+    email="hello@lagoon.test",
+    phone="+1 808 555 0134",
+    reply_to="",
+    time_zone="UTC",
+    locale="en_US",
+)
+
+
+def _render(kind: str, context: dict, **kwargs) -> render.RenderedEmail:
+    return render_email(kind, context, profile=kwargs.pop("profile", PROFILE), **kwargs)
 
 
 def _bookings() -> list[dict]:
@@ -68,7 +81,7 @@ def _link_context(**overrides) -> dict:
 
 
 def test_payment_link_email_has_button_bookings_amount_and_expiry() -> None:
-    email = render_email("payment_link", _link_context())
+    email = _render("payment_link", _link_context())
 
     assert email.subject == "Payment request from Lagoon Adventures: $170.50"
     buttons = re.findall(r'<a href="([^"]+)"[^>]*>\s*Complete Payment\s*</a>', email.html)
@@ -77,12 +90,12 @@ def test_payment_link_email_has_button_bookings_amount_and_expiry() -> None:
         assert "Lagoon Adventures" in part
         assert "Hi Ana Lima," in part
         assert "Sunset Kayak Tour" in part
-        assert "Sat 14 Jun 2031, 09:30" in part
+        assert "Jun 14, 2031 · 9:30\u202fAM UTC" in part
         assert "2 participants" in part
         assert "$120.00" in part
         assert "$50.50" in part
         assert "$170.50" in part
-        assert "Sat 21 Jun 2031, 14:00" in part
+        assert "Jun 21, 2031 · 2:00\u202fPM UTC" in part
     assert "Reef &amp; Snorkel" in email.html
     assert "Reef & Snorkel" in email.text
     assert f"Complete Payment: {PAY_URL}" in email.text
@@ -100,7 +113,7 @@ def test_every_payment_email_says_what_remains_of_each_booking(kind: str) -> Non
         "method": "Payment link",
         "description": "Balance before the tour",
     }
-    email = render_email(kind, context)
+    email = _render(kind, context)
     for part in (email.text, email.html):
         assert "BK-100002" in part
         assert "$200.00" in part and "$40.00" in part and "$50.50" in part
@@ -112,7 +125,7 @@ def test_every_payment_email_says_what_remains_of_each_booking(kind: str) -> Non
 
 def test_customer_text_is_escaped_in_html_and_verbatim_in_text() -> None:
     hostile = 'See you soon <script>alert("x")</script>'
-    email = render_email("payment_link", _link_context(message=hostile, customer_name="<b>Eve</b>"))
+    email = _render("payment_link", _link_context(message=hostile, customer_name="<b>Eve</b>"))
 
     assert "<script>" not in email.html
     assert "<b>Eve</b>" not in email.html
@@ -123,14 +136,14 @@ def test_customer_text_is_escaped_in_html_and_verbatim_in_text() -> None:
 
 
 def test_personal_message_block_only_when_given() -> None:
-    assert "Message from" not in render_email("payment_link", _link_context()).text
-    with_message = render_email("payment_link", _link_context(message="Bring a hat"))
+    assert "Message from" not in _render("payment_link", _link_context()).text
+    with_message = _render("payment_link", _link_context(message="Bring a hat"))
     assert "Message from Lagoon Adventures:\nBring a hat" in with_message.text
     assert "Bring a hat" in with_message.html
 
 
 def test_subject_cannot_carry_a_header_break() -> None:
-    email = render_email(
+    email = _render(
         "merchant_payment",
         {
             "customer_name": "Ana\r\nBcc: victim@example.test",
@@ -147,7 +160,7 @@ def test_subject_cannot_carry_a_header_break() -> None:
 
 
 def test_receipt_shows_amount_number_bookings_and_card() -> None:
-    email = render_email(
+    email = _render(
         "receipt",
         {
             "customer_name": "Ana Lima",
@@ -169,7 +182,7 @@ def test_receipt_shows_amount_number_bookings_and_card() -> None:
 
 
 def test_receipt_without_card_and_zero_decimal_currency() -> None:
-    email = render_email(
+    email = _render(
         "receipt",
         {
             "customer_name": "Ana Lima",
@@ -185,7 +198,7 @@ def test_receipt_without_card_and_zero_decimal_currency() -> None:
 
 
 def test_merchant_email_says_who_paid_what_and_how() -> None:
-    email = render_email(
+    email = _render(
         "merchant_payment",
         {
             "customer_name": "Ana Lima",
@@ -212,14 +225,14 @@ def test_missing_context_key_raises_instead_of_rendering_blank() -> None:
     context = _link_context()
     del context["pay_url"]
     with pytest.raises(UndefinedError):
-        render_email("payment_link", context)
+        _render("payment_link", context)
     with pytest.raises(ValueError):
-        render_email("no_such_kind", context)
+        _render("no_such_kind", context)
 
 
 def test_a_secret_is_left_out_of_the_rendered_parts_and_goes_back_in_for_sending() -> None:
-    sent = render_email("payment_link", _link_context(pay_url=TOKEN_URL))
-    stored = render_email("payment_link", _link_context(pay_url=TOKEN_URL), secret=TOKEN)
+    sent = _render("payment_link", _link_context(pay_url=TOKEN_URL))
+    stored = _render("payment_link", _link_context(pay_url=TOKEN_URL), secret=TOKEN)
 
     assert stored.subject == sent.subject
     for stored_part, sent_part in ((stored.text, sent.text), (stored.html, sent.html)):
@@ -238,7 +251,7 @@ def test_a_secret_is_left_out_of_the_rendered_parts_and_goes_back_in_for_sending
 @pytest.mark.parametrize("secret", ["", "short", "has space in it and is long enough", "a&b" * 9])
 def test_a_secret_that_escaping_could_disguise_is_refused(secret: str) -> None:
     with pytest.raises(ValueError, match="URL-safe"):
-        render_email("payment_link", _link_context(), secret=secret)
+        _render("payment_link", _link_context(), secret=secret)
 
 
 def _queue(session: Session, key: str = "link:1:sent", **overrides) -> EmailMessage | None:
@@ -374,8 +387,8 @@ def test_outbox_preview_and_row_show_the_pay_url_masked(session: Session) -> Non
     )
     session.commit()
 
-    preview = _preview_data(message)
-    row = _row_data(message)
+    preview = _preview_data(message, PROFILE)
+    row = _row_data(message, PROFILE)
 
     assert preview["subject"] == row["subject"] == "Payment request from Lagoon Adventures: $170.50"
     assert TOKEN not in str(preview)
@@ -392,7 +405,7 @@ def test_outbox_row_says_an_unconfirmed_email_may_have_been_delivered(session: S
     message.last_error = "The server received this email but the connection was lost"
     session.commit()
 
-    row = _row_data(message)
+    row = _row_data(message, PROFILE)
 
     assert row["status"] == "unconfirmed"
     assert row["note"] == "Stopped after 2 attempts: may have been delivered"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from mioapp.business import BusinessProfile
 from mioapp.models import Payment, PaymentMethodKind, PaymentStatus, status_writer
 from mioapp.ui.pages.charge.wording import Outcome, charge_result, duplicate_question, summary
 from mioapp.ui.status import (
@@ -17,13 +19,21 @@ from mioapp.ui.status import (
 )
 
 NOW = datetime(2026, 6, 14, 9, 30, tzinfo=UTC)
+US = BusinessProfile(
+    name="Lagoon Adventures",
+    email="hello@lagoon.test",
+    phone="",
+    reply_to="",
+    time_zone="UTC",
+    locale="en_US",
+)
 
 
 def _payment(status: PaymentStatus, **fields) -> Payment:
     payment = Payment(
         customer_id=1,
         amount=24_000,
-        currency="usd",
+        currency=fields.pop("currency", "usd"),
         method_kind=fields.pop("method_kind", PaymentMethodKind.CARD_ON_FILE),
         idempotency_key="k",
         created_at=NOW,
@@ -35,9 +45,13 @@ def _payment(status: PaymentStatus, **fields) -> Payment:
 
 
 def test_a_success_closes_the_modal_with_the_amount() -> None:
-    result = charge_result(_payment(PaymentStatus.SUCCEEDED), "Ivy Chen", card_saved=False)
+    result = charge_result(
+        _payment(PaymentStatus.SUCCEEDED), "Ivy Chen", card_saved=False, locale="en_US"
+    )
     assert (result.outcome, result.toast) == (Outcome.CHARGED, "Charged Ivy Chen $240.00.")
-    saved = charge_result(_payment(PaymentStatus.SUCCEEDED), "Ivy Chen", card_saved=True)
+    saved = charge_result(
+        _payment(PaymentStatus.SUCCEEDED), "Ivy Chen", card_saved=True, locale="en_US"
+    )
     assert saved.toast == "Charged Ivy Chen $240.00. The card is saved."
 
 
@@ -61,13 +75,15 @@ def test_a_decline_speaks_to_the_merchant_with_a_next_step(code, words) -> None:
         failure_code=code,
         failure_message="Your card was declined (insufficient funds).",
     )
-    result = charge_result(payment, "Ivy", card_saved=False)
+    result = charge_result(payment, "Ivy", card_saved=False, locale="en_US")
     assert (result.outcome, result.error) == (Outcome.DECLINED, f"{words} {DECLINED_NEXT_STEP}")
     assert merchant_reason(payment) == words
 
 
 def test_authentication_offers_a_payment_link() -> None:
-    result = charge_result(_payment(PaymentStatus.REQUIRES_ACTION), "Ivy", card_saved=False)
+    result = charge_result(
+        _payment(PaymentStatus.REQUIRES_ACTION), "Ivy", card_saved=False, locale="en_US"
+    )
     assert result.outcome == Outcome.REQUIRES_ACTION
 
 
@@ -75,24 +91,38 @@ def test_authentication_offers_a_payment_link() -> None:
     "status", [PaymentStatus.UNKNOWN, PaymentStatus.PROCESSING, PaymentStatus.CREATED]
 )
 def test_an_unsettled_charge_is_pending_not_failed(status: PaymentStatus) -> None:
-    result = charge_result(_payment(status), "Ivy", card_saved=False)
+    result = charge_result(_payment(status), "Ivy", card_saved=False, locale="en_US")
     assert result.outcome == Outcome.PENDING
     assert "will update by itself" in result.toast
 
 
 def test_an_idempotency_clash_is_our_fault_not_the_card() -> None:
     payment = _payment(PaymentStatus.UNKNOWN, failure_code="idempotency_error")
-    result = charge_result(payment, "Ivy", card_saved=False)
+    result = charge_result(payment, "Ivy", card_saved=False, locale="en_US")
     assert result.outcome == Outcome.PENDING
     assert "on our side, not with the card" in result.toast
 
 
 def test_summary_and_duplicate_question() -> None:
-    assert summary("Ivy", 24_000, "usd", 2) == "You are charging Ivy $240.00 for 2 bookings"
-    assert summary("Ivy", 5_000, "jpy", 1) == "You are charging Ivy ¥5,000 for 1 booking"
-    assert duplicate_question("Ivy", 3_000, "usd", NOW) == (
-        "Ivy was charged $30.00 at Jun 14, 2026 · 9:30 AM. Charge the same amount again?"
+    assert summary("Ivy", 24_000, "usd", 2, US) == "You are charging Ivy $240.00 for 2 bookings"
+    assert summary("Ivy", 5_000, "jpy", 1, US) == "You are charging Ivy ¥5,000 for 1 booking"
+    assert duplicate_question("Ivy", 3_000, "usd", NOW, US) == (
+        "Ivy was charged $30.00 at Jun 14, 2026 · 9:30\u202fAM. Charge the same amount again?"
     )
+
+
+def test_the_modal_speaks_the_business_locale_and_time_zone() -> None:
+    berlin = replace(US, time_zone="Europe/Berlin", locale="de_DE")
+    assert summary("Ivy", 123_456, "eur", 2, berlin) == (
+        "You are charging Ivy 1.234,56\xa0€ for 2 bookings"
+    )
+    assert duplicate_question("Ivy", 3_000, "eur", NOW, berlin) == (
+        "Ivy was charged 30,00\xa0€ at 14.06.2026 · 11:30. Charge the same amount again?"
+    )
+    result = charge_result(
+        _payment(PaymentStatus.SUCCEEDED, currency="eur"), "Ivy", card_saved=False, locale="de_DE"
+    )
+    assert result.toast == "Charged Ivy 240,00\xa0€."
 
 
 @pytest.mark.parametrize(

@@ -25,11 +25,25 @@ class NativeForm(rx.el.Form):
         return super(rx.el.Form, cls).create(*children, **props)
 
 
-def text_field(label: str, name: str, *, hint: str = "", **input_props) -> rx.Component:
-    """A label, an uncontrolled input named `name` (read from the form's submit data), a hint."""
+def text_field(
+    label: str, name: str, *, hint: str = "", error: rx.Var[str] | None = None, **input_props
+) -> rx.Component:
+    """A label, an uncontrolled input named `name` (read from the form's submit data), a hint.
+
+    With `error` (a state var, "" when the value is fine), what is wrong shows under the
+    input, which is marked invalid and described by it; the typed value stays.
+    """
+    extra = []
+    if error is not None:
+        input_props.setdefault("aria_invalid", rx.cond(error != "", "true", "false"))
+        input_props.setdefault("aria_describedby", f"{name}-error")
+        extra.append(
+            rx.text(error, id=f"{name}-error", size="1", color=rx.color("red", 11), role="alert")
+        )
     return rx.vstack(
         field_label(label, name),
         rx.input(id=name, name=name, size="3", width="100%", **input_props),
+        *extra,
         rx.cond(hint != "", rx.text(hint, size="1", color=rx.color("gray", 10))),
         spacing="1",
         width="100%",

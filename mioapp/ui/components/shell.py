@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import reflex as rx
 
-from mioapp.settings import get_settings
 from mioapp.ui.components.forms import NativeForm
 from mioapp.ui.merchant_state import MerchantState
 from mioapp.web import routes
@@ -50,7 +49,7 @@ def _sidebar(active: str) -> rx.Component:
                 logo(32),
                 rx.vstack(
                     rx.text("MioCommerce", weight="bold", size="3"),
-                    rx.text(get_settings().business_name, size="1", color=rx.color("gray", 10)),
+                    rx.text(MerchantState.business_name, size="1", color=rx.color("gray", 10)),
                     spacing="0",
                 ),
                 spacing="3",

@@ -15,7 +15,8 @@ from sqlmodel import Session
 
 from mioapp.billing.balances import chargeable_bookings, plan_charge
 from mioapp.billing.errors import ChargeError
-from mioapp.billing.money import format_money, parse_money, to_decimal
+from mioapp.billing.money import DEFAULT_LOCALE, amount_input_text, format_money, parse_money
+from mioapp.business import current_profile
 from mioapp.db import database
 from mioapp.formatting import when
 from mioapp.models import PaymentStatus
@@ -44,8 +45,9 @@ class BookingOption:
     currency: str
 
 
-def _amount_text(amount: int, currency: str) -> str:
-    return f"{to_decimal(amount, currency):f}"
+def _amount_text(amount: int, currency: str, locale: str) -> str:
+    """What to put in an amount field: digits and the locale's decimal sign (`480,00`)."""
+    return amount_input_text(amount, currency, locale)
 
 
 class ShareError(ValueError):
@@ -89,6 +91,8 @@ class ChargeState(CustomerState):
     expiry_days: str = str(links.DEFAULT_EXPIRY_DAYS)
     link_message: str = ""
     _request_key: str = ""
+    # The business's locale as the form opened: amounts are typed and shown in it.
+    _locale: str = DEFAULT_LOCALE
     _payment_id: int | None = None
     # What each chargeable booking can still take, as read when the form opened or changed.
     _available: dict[int, int] = {}
@@ -134,9 +138,9 @@ class ChargeState(CustomerState):
         def read(session: Session):
             credentials = active_credentials(session)
             chargeable = chargeable_bookings(session, customer_id) if customer_id else []
-            return credentials, chargeable
+            return credentials, chargeable, current_profile(session)
 
-        credentials, chargeable = await database().run(read)
+        credentials, chargeable, profile = await database().run(read)
         await self._reload()
         if credentials is None or customer_id is None:
             return rx.toast.error("Connect Stripe in Settings before charging.")
@@ -144,13 +148,14 @@ class ChargeState(CustomerState):
             return rx.toast.info("This customer has nothing left to pay.")
         self.publishable_key = credentials.publishable_key
         self.currency = chargeable[0].booking.currency
+        self._locale = profile.locale
         self.options = [
             BookingOption(
                 id=c.booking.id,
                 reference=c.booking.reference,
                 tour=c.booking.tour_name,
-                date=when(c.booking.starts_at),
-                balance=format_money(c.available, c.booking.currency),
+                date=when(c.booking.starts_at, profile),
+                balance=format_money(c.available, c.booking.currency, profile.locale),
                 currency=c.booking.currency,
             )
             for c in chargeable
@@ -243,7 +248,7 @@ class ChargeState(CustomerState):
         except ValueError:
             total = None
         if total is not None:
-            self.amount_text = _amount_text(total, self.currency) if total else ""
+            self.amount_text = _amount_text(total, self.currency, self._locale) if total else ""
         await self._recompute()
 
     def _fill_shares(self, amount: int, *, keep_total_text: bool = False) -> None:
@@ -255,11 +260,13 @@ class ChargeState(CustomerState):
             part = min(self._available.get(booking_id, 0), remaining)
             parts[booking_id] = part
             remaining -= part
+        locale = self._locale
         self.shares = {
-            str(i): _amount_text(part, self.currency) if part else "" for i, part in parts.items()
+            str(i): _amount_text(part, self.currency, locale) if part else ""
+            for i, part in parts.items()
         }
         if not keep_total_text:
-            self.amount_text = _amount_text(amount, self.currency) if amount else ""
+            self.amount_text = _amount_text(amount, self.currency, locale) if amount else ""
 
     def _share_amounts(self) -> dict[int, int]:
         """The chosen bookings' parts in minor units (empty parts are nothing); raises
@@ -270,7 +277,7 @@ class ChargeState(CustomerState):
             if not text:
                 continue
             try:
-                parts[booking_id] = parse_money(text, self.currency)
+                parts[booking_id] = parse_money(text, self.currency, self._locale)
             except ValueError as exc:
                 raise ShareError(booking_id, str(exc)) from exc
         return parts
@@ -304,7 +311,7 @@ class ChargeState(CustomerState):
         self.card_message = str(change.get("error") or "")
 
     def _amount(self) -> int:
-        return parse_money(self.amount_text, self.currency)
+        return parse_money(self.amount_text, self.currency, self._locale)
 
     async def _recompute(self) -> None:
         """Summary line, button label and duplicate warning from the current form."""
@@ -334,21 +341,22 @@ class ChargeState(CustomerState):
                 amount=amount,
                 shares=parts,
             )
-            return charges.recent_duplicate(
+            duplicate = charges.recent_duplicate(
                 session, customer_id=customer_id, amount=amount, currency=currency
             )
+            return duplicate, current_profile(session)
 
         try:
-            duplicate = await database().run(check)
+            duplicate, profile = await database().run(check)
         except ChargeError as exc:
             self.error, self.error_field = exc.message, exc.field
             return
         name = self.customer.name
-        self.summary = wording.summary(name, amount, currency, len(parts))
-        self.charge_label = f"Charge {format_money(amount, currency)}"
+        self.summary = wording.summary(name, amount, currency, len(parts), profile)
+        self.charge_label = f"Charge {format_money(amount, currency, profile.locale)}"
         if duplicate is not None:
             self.duplicate_warning = wording.duplicate_question(
-                name, amount, currency, duplicate.created_at
+                name, amount, currency, duplicate.created_at, profile
             )
 
     # Charging --------------------------------------------------------------------------
@@ -454,7 +462,9 @@ class ChargeState(CustomerState):
             and self.save_card
             and any(c.last4 == payment.card_last4 for c in self.cards)
         )
-        result = wording.charge_result(payment, self.customer.name, card_saved=card_saved)
+        result = wording.charge_result(
+            payment, self.customer.name, card_saved=card_saved, locale=self._locale
+        )
         stripe_js_error = self.error
         self._new_attempt()
         self.outcome = result.outcome

@@ -8,6 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from mioapp.billing.money import format_money
+from mioapp.business import BusinessProfile
 from mioapp.formatting import when
 from mioapp.models import Payment, PaymentStatus
 from mioapp.ui.status import DECLINED_NEXT_STEP, merchant_reason
@@ -30,9 +31,11 @@ class ChargeResult:
     error: str = ""
 
 
-def charge_result(payment: Payment, customer_name: str, *, card_saved: bool) -> ChargeResult:
+def charge_result(
+    payment: Payment, customer_name: str, *, card_saved: bool, locale: str
+) -> ChargeResult:
     """The words for a submitted charge, from the payment as the ledger recorded it."""
-    shown = format_money(payment.amount, payment.currency)
+    shown = format_money(payment.amount, payment.currency, locale)
     if payment.status == PaymentStatus.SUCCEEDED:
         saved = " The card is saved." if card_saved else ""
         return ChargeResult(Outcome.CHARGED, toast=f"Charged {customer_name} {shown}.{saved}")
@@ -55,12 +58,18 @@ def charge_result(payment: Payment, customer_name: str, *, card_saved: bool) -> 
     return ChargeResult(Outcome.DECLINED, error=f"{reason} {DECLINED_NEXT_STEP}")
 
 
-def duplicate_question(customer_name: str, amount: int, currency: str, at: datetime) -> str:
-    shown = format_money(amount, currency)
-    return f"{customer_name} was charged {shown} at {when(at)}. Charge the same amount again?"
+def duplicate_question(
+    customer_name: str, amount: int, currency: str, at: datetime, profile: BusinessProfile
+) -> str:
+    shown = format_money(amount, currency, profile.locale)
+    return (
+        f"{customer_name} was charged {shown} at {when(at, profile)}. Charge the same amount again?"
+    )
 
 
-def summary(customer_name: str, amount: int, currency: str, booking_count: int) -> str:
+def summary(
+    customer_name: str, amount: int, currency: str, booking_count: int, profile: BusinessProfile
+) -> str:
     noun = "booking" if booking_count == 1 else "bookings"
-    shown = format_money(amount, currency)
+    shown = format_money(amount, currency, profile.locale)
     return f"You are charging {customer_name} {shown} for {booking_count} {noun}"

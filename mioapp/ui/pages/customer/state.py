@@ -12,9 +12,10 @@ from mioapp.billing.balances import format_totals, is_abandoned
 from mioapp.billing.errors import ChargeError
 from mioapp.billing.ledger import BookingStatus
 from mioapp.billing.money import format_money
+from mioapp.business import BusinessProfile, current_profile, current_profile_async
 from mioapp.customers import detail as customers
 from mioapp.db import database
-from mioapp.formatting import brand_name, when
+from mioapp.formatting import brand_name, month, when
 from mioapp.models import Payment, PaymentLinkStatus, PaymentStatus, utcnow
 from mioapp.payments import charges, links, reconcile, refunds
 from mioapp.payments.cards import is_expired
@@ -128,6 +129,13 @@ class CustomerState(MerchantState):
     stripe_connected: bool = False
     _customer_id: int | None = None
 
+    @rx.var
+    def page_title(self) -> str:
+        """The browser tab names the customer: `Ana Lima · Customers · MioCommerce`."""
+        if not self.customer.name:
+            return "Customer · MioCommerce"
+        return f"{self.customer.name} · Customers · MioCommerce"
+
     def _route_customer_id(self) -> int | None:
         raw = str(self.router.page.params.get("customer_id", ""))
         return int(raw) if raw.isdigit() and len(raw) < 10 else None
@@ -156,19 +164,20 @@ class CustomerState(MerchantState):
         def read(session: Session):
             detail = customers.customer_detail(session, customer_id) if customer_id else None
             link_rows = links.customer_links(session, customer_id) if detail else []
-            return detail, link_rows, connection_info(session).connected
+            profile = current_profile(session)
+            return detail, link_rows, connection_info(session).connected, profile
 
-        detail, link_rows, self.stripe_connected = await database().run(read)
+        detail, link_rows, self.stripe_connected, profile = await database().run(read)
         self.loaded = True
         self.found = detail is not None
         if detail is None:
             self.customer, self.bookings, self.cards = CustomerHeader(), [], []
             self.transactions, self.payment_links, self.owes = [], [], False
             return
-        self._show(detail)
-        self.payment_links = [_link_row(row) for row in link_rows]
+        self._show(detail, profile)
+        self.payment_links = [_link_row(row, profile) for row in link_rows]
 
-    def _show(self, detail: customers.CustomerDetail) -> None:
+    def _show(self, detail: customers.CustomerDetail, profile: BusinessProfile) -> None:
         c = detail.customer
         now = utcnow()
         self.customer = CustomerHeader(
@@ -177,9 +186,9 @@ class CustomerState(MerchantState):
             email=c.email,
             phone=c.phone,
             initials="".join(part[:1] for part in c.name.split()[:2]).upper(),
-            since=c.created_at.strftime("%B %Y"),
+            since=month(c.created_at, profile),
         )
-        self.outstanding = format_totals(detail.outstanding)
+        self.outstanding = format_totals(detail.outstanding, profile.locale)
         self.owes = any(detail.outstanding.values())
         payments = {p.id: p for p in detail.payments}
         per_booking: dict[int, list[BookingPaymentRow]] = {}
@@ -187,8 +196,8 @@ class CustomerState(MerchantState):
             p = payments[allocation.payment_id]
             per_booking.setdefault(allocation.booking_id, []).append(
                 BookingPaymentRow(
-                    date=when(p.created_at),
-                    amount=format_money(allocation.amount, p.currency),
+                    date=when(p.created_at, profile),
+                    amount=format_money(allocation.amount, p.currency, profile.locale),
                     method=payment_method_label(p),
                     status=payment_display_status(p, detail.refunded.get(p.id, 0), now),
                 )
@@ -198,16 +207,20 @@ class CustomerState(MerchantState):
                 id=line.booking.id,
                 reference=line.booking.reference,
                 tour=line.booking.tour_name,
-                date=when(line.booking.starts_at),
+                date=when(line.booking.starts_at, profile),
                 participants=line.booking.participants,
-                total=format_money(line.booking.total_amount, line.booking.currency),
-                paid=format_money(line.money.net_paid, line.booking.currency),
-                balance=format_money(line.money.balance, line.booking.currency),
+                total=format_money(
+                    line.booking.total_amount, line.booking.currency, profile.locale
+                ),
+                paid=format_money(line.money.net_paid, line.booking.currency, profile.locale),
+                balance=format_money(line.money.balance, line.booking.currency, profile.locale),
                 status=line.status,
                 payments=per_booking.get(line.booking.id, []),
                 overpaid=(
                     format_money(
-                        line.money.net_paid - line.booking.total_amount, line.booking.currency
+                        line.money.net_paid - line.booking.total_amount,
+                        line.booking.currency,
+                        profile.locale,
                     )
                     if line.status == BookingStatus.OVERPAID
                     else ""
@@ -223,7 +236,7 @@ class CustomerState(MerchantState):
                 expiry=f"{saved.exp_month:02d}/{saved.exp_year % 100:02d}",
                 is_default=saved.is_default,
                 expired=is_expired(saved, now),
-                declined=card_decline_words(saved),
+                declined=card_decline_words(saved, profile),
             )
             for saved in detail.cards
         ]
@@ -238,10 +251,10 @@ class CustomerState(MerchantState):
         self.transactions = [
             TransactionRow(
                 id=p.id,
-                date=when(p.created_at),
-                amount=format_money(p.amount, p.currency),
+                date=when(p.created_at, profile),
+                amount=format_money(p.amount, p.currency, profile.locale),
                 refunded=(
-                    format_money(detail.refunded[p.id], p.currency)
+                    format_money(detail.refunded[p.id], p.currency, profile.locale)
                     if detail.refunded.get(p.id)
                     else ""
                 ),
@@ -325,7 +338,7 @@ class CustomerState(MerchantState):
         except ChargeError as exc:
             return rx.toast.error(exc.message)
         await self._reload()
-        shown = format_money(refund.amount, refund.currency)
+        shown = format_money(refund.amount, refund.currency, (await current_profile_async()).locale)
         if refund.status.value == "succeeded":
             return rx.toast.success(f"Refunded {shown} to the customer's card.")
         if refund.status.value == "failed":
@@ -394,15 +407,15 @@ class CustomerState(MerchantState):
         self.copied_url = ""
 
 
-def _link_row(row: links.LinkRow) -> LinkRow:
+def _link_row(row: links.LinkRow, profile: BusinessProfile) -> LinkRow:
     email = row.email
     return LinkRow(
         id=row.link.id,
-        created=when(row.link.created_at),
-        amount=format_money(row.link.amount, row.link.currency),
+        created=when(row.link.created_at, profile),
+        amount=format_money(row.link.amount, row.link.currency, profile.locale),
         bookings=", ".join(row.references),
         status=row.status,
-        expires=when(row.link.expires_at),
+        expires=when(row.link.expires_at, profile),
         sends=row.link.send_count,
         active=row.status.value in ("sent", "opened"),
         email=EmailDelivery(email.status.value) if email else EmailDelivery.NONE,

@@ -44,7 +44,7 @@ def login_page() -> rx.Component:
                 NativeForm.create(
                     rx.vstack(
                         rx.heading("Sign in to your dashboard", size="5"),
-                        rx.text(get_settings().business_name, size="2", color=rx.color("gray", 10)),
+                        rx.text(LoginState.business_name, size="2", color=rx.color("gray", 10)),
                         text_field(
                             "Email",
                             "email",

@@ -1,14 +1,18 @@
-"""The Outbox's state: one page of emails and the preview being read."""
+"""The Outbox's state: one page of emails, the preview being read, and opening the pay page
+of a payment-link email."""
 
 from __future__ import annotations
 
 import reflex as rx
 
+from mioapp.billing.errors import ChargeError
+from mioapp.business import BusinessProfile, current_profile
 from mioapp.db import database
 from mioapp.formatting import when
 from mioapp.models import EmailMessage, EmailStatus
 from mioapp.notifications import render
 from mioapp.notifications.outbox import list_emails
+from mioapp.payments import links
 from mioapp.ui.merchant_state import MerchantState, signed_in
 
 KIND_LABELS = {
@@ -22,7 +26,7 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-def _delivery_note(message: EmailMessage) -> str:
+def _delivery_note(message: EmailMessage, profile: BusinessProfile) -> str:
     """What the attempts so far mean, next to the status badge."""
     failures = message.attempts
     if message.status == EmailStatus.FAILED:
@@ -32,30 +36,35 @@ def _delivery_note(message: EmailMessage) -> str:
     if message.status == EmailStatus.SENT:
         return f"Sent after {_plural(failures, 'failed attempt')}" if failures else ""
     if failures:
-        return f"{_plural(failures, 'failed attempt')} · next try {when(message.next_attempt_at)}"
+        next_try = when(message.next_attempt_at, profile)
+        return f"{_plural(failures, 'failed attempt')} · next try {next_try}"
     return ""
 
 
-def _row_data(message: EmailMessage) -> dict[str, str]:
+def _row_data(message: EmailMessage, profile: BusinessProfile) -> dict[str, str]:
     return {
         "id": str(message.id),
-        "created": when(message.created_at),
+        "created": when(message.created_at, profile),
         "to": message.to_address,
         "subject": message.subject,
         "kind": KIND_LABELS.get(message.kind, message.kind),
         "status": message.status.value,
-        "note": _delivery_note(message),
+        "note": _delivery_note(message, profile),
         "error": "" if message.status == EmailStatus.SENT else (message.last_error or ""),
-        "sent": when(message.sent_at) if message.sent_at else "",
+        "sent": when(message.sent_at, profile) if message.sent_at else "",
     }
 
 
-def _preview_data(message: EmailMessage) -> dict[str, str]:
-    """The row and both parts, a pay URL's token shown as dots (it is never stored)."""
+def _preview_data(
+    message: EmailMessage, profile: BusinessProfile, *, payable: bool = False
+) -> dict[str, str]:
+    """The row and both parts, a pay URL's token shown as dots (it is never stored).
+    `payable`: a payment-link email whose link can still be paid ("yes" or "")."""
     return {
-        **_row_data(message),
+        **_row_data(message, profile),
         "html": render.masked(message.html_body),
         "text": render.masked(message.text_body),
+        "payable": "yes" if payable else "",
     }
 
 
@@ -67,13 +76,17 @@ class OutboxState(MerchantState):
     loaded: bool = False
     preview_open: bool = False
     preview: dict[str, str] = {}
+    # The email being previewed: the pay page is opened for it, never for an id the browser
+    # sends.
+    _preview_id: int | None = None
 
     async def _refresh(self) -> None:
         page = self.page
 
         def read(session):
             result = list_emails(session, page=page)
-            return result, [_row_data(message) for message in result.messages]
+            profile = current_profile(session)
+            return result, [_row_data(message, profile) for message in result.messages]
 
         result, self.rows = await database().run(read)
         self.page, self.page_count, self.total = result.page, result.page_count, result.total
@@ -105,13 +118,36 @@ class OutboxState(MerchantState):
             message = session.get(EmailMessage, key)
             if message is None:
                 return None
-            return _preview_data(message)
+            payable = links.link_of_email(session, message) is not None
+            return _preview_data(message, current_profile(session), payable=payable)
 
         preview = await database().run(read)
         if preview is None:
             return rx.toast.error("That email is no longer in the outbox.")
         self.preview, self.preview_open = preview, True
+        self._preview_id = key
         return None
+
+    @rx.event
+    @signed_in
+    async def open_pay_page(self):
+        """The previewed email's pay page in a new tab, at a fresh URL: the email's own token
+        was never stored, so it cannot be shown (see `links.copy_url`)."""
+        message_id = self._preview_id
+
+        def fresh_url(session) -> str:
+            message = session.get(EmailMessage, message_id) if message_id else None
+            link = links.link_of_email(session, message) if message else None
+            if link is None:
+                raise ChargeError("This payment link can no longer be paid.")
+            return links.copy_url(session, link_id=link.id, customer_id=link.customer_id)
+
+        try:
+            url = await database().run(fresh_url)
+        except ChargeError as exc:
+            self.preview = {**self.preview, "payable": ""}
+            return rx.toast.error(exc.message)
+        return rx.redirect(url, is_external=True)
 
     @rx.event
     @signed_in

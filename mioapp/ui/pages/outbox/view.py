@@ -88,6 +88,29 @@ def _preview_dialog() -> rx.Component:
                     color=rx.color("gray", 10),
                 ),
                 rx.cond(
+                    preview["payable"] != "",
+                    rx.hstack(
+                        rx.text(
+                            "The link in this email is hidden: its address is never stored. "
+                            "Open the same payment link at a new address:",
+                            size="2",
+                            color=rx.color("gray", 11),
+                        ),
+                        rx.button(
+                            rx.icon("external-link", size=16),
+                            "Open pay page",
+                            variant="soft",
+                            size="2",
+                            on_click=OutboxState.open_pay_page,
+                        ),
+                        spacing="3",
+                        align="center",
+                        justify="between",
+                        wrap="wrap",
+                        width="100%",
+                    ),
+                ),
+                rx.cond(
                     preview["error"] != "",
                     rx.callout(
                         preview["error"],

@@ -10,14 +10,14 @@ from sqlmodel import Session
 
 from mioapp.billing.errors import ChargeError
 from mioapp.billing.money import format_money
+from mioapp.business import BusinessProfile, current_profile
 from mioapp.db import database
-from mioapp.formatting import card_label, when
+from mioapp.formatting import card_label, when, when_in_zone
 from mioapp.models import PaymentLink, PaymentStatus
 from mioapp.notifications.receipts import receipt_number
 from mioapp.payments import link_payments, links
 from mioapp.payments.connection import active_credentials
 from mioapp.payments.gateway import GatewayError
-from mioapp.settings import get_settings
 from mioapp.web import routes
 
 
@@ -61,7 +61,10 @@ class PayState(rx.State):
     amount and bookings always come from the server."""
 
     view: PayPageState = PayPageState.LOADING
-    business_name: str = get_settings().business_name
+    # How to reach the business, from its profile as each page loads.
+    business_name: str = ""
+    business_email: str = ""
+    business_phone: str = ""
     customer_name: str = ""
     customer_email: str = ""
     lines: list[PayLineRow] = []
@@ -82,6 +85,21 @@ class PayState(rx.State):
     receipt: Receipt = Receipt()
     _payment_id: int | None = None
 
+    @rx.var
+    def business_tel(self) -> str:
+        """The phone as a `tel:` link dials it: digits and a leading plus."""
+        return "tel:" + "".join(ch for ch in self.business_phone if ch.isdigit() or ch == "+")
+
+    @rx.var
+    def pay_title(self) -> str:
+        return f"Pay {self.business_name}" if self.business_name else "Pay"
+
+    @rx.var
+    def receipt_title(self) -> str:
+        if not self.business_name:
+            return "Payment received"
+        return f"Payment received · {self.business_name}"
+
     def _token(self) -> str:
         return str(self.router.page.params.get("token", ""))
 
@@ -91,23 +109,25 @@ class PayState(rx.State):
     def _invalid(self) -> None:
         self.view, self.lines, self.receipt = PayPageState.INVALID, [], Receipt()
 
-    def _show(self, view: link_payments.PayView) -> None:
+    def _show(self, view: link_payments.PayView, profile: BusinessProfile) -> None:
         self.view = PayPageState(view.state)
         self.customer_name, self.customer_email = view.customer.name, view.customer.email
-        currency = view.link.currency
-        self.amount = format_money(view.amount, currency)
-        self.released_at = when(view.released_at) if view.released_at else ""
+        currency, locale = view.link.currency, profile.locale
+        self.amount = format_money(view.amount, currency, locale)
+        self.released_at = when(view.released_at, profile) if view.released_at else ""
         self.description, self.message = view.link.description, view.link.message
         self.lines = [
             PayLineRow(
                 reference=line.booking.reference,
                 tour=line.booking.tour_name,
-                date=when(line.booking.starts_at),
+                date=when(line.booking.starts_at, profile),
                 participants=line.booking.participants,
-                total=format_money(line.total, currency),
-                paid_before=format_money(line.paid_before, currency) if line.paid_before else "",
-                amount=format_money(line.amount, currency),
-                remaining=format_money(line.remaining, currency),
+                total=format_money(line.total, currency, locale),
+                paid_before=(
+                    format_money(line.paid_before, currency, locale) if line.paid_before else ""
+                ),
+                amount=format_money(line.amount, currency, locale),
+                remaining=format_money(line.remaining, currency, locale),
                 deposit=line.is_deposit,
             )
             for line in view.lines
@@ -116,49 +136,55 @@ class PayState(rx.State):
             p = view.payment
             self.receipt = Receipt(
                 number=receipt_number(p),
-                amount=format_money(p.amount, p.currency),
-                date=when(p.succeeded_at or p.updated_at),
+                amount=format_money(p.amount, p.currency, locale),
+                # A receipt is kept and read anywhere: the zone is named.
+                date=when_in_zone(p.succeeded_at or p.updated_at, profile),
                 card=card_label(p.card_brand, p.card_last4) if p.card_last4 else "",
             )
 
     async def _view(
         self, *, mark_opened: bool = False
-    ) -> tuple[int | None, link_payments.PayView | None]:
+    ) -> tuple[int | None, link_payments.PayView | None, BusinessProfile]:
+        """The link behind the URL, what it shows, and the business (for every page, the
+        invalid-link one too: it says how to reach the business)."""
         token = self._token()
 
         def read(session: Session):
+            profile = current_profile(session)
             link = links.find_link(session, token)
             if link is None:
-                return None, None, None
+                return None, None, "", profile
             view = link_payments.pay_view(session, link)
             if mark_opened and view is not None and view.state != "paid":
                 links.mark_opened(session, link)
             credentials = active_credentials(session)
-            return link.id, view, credentials.publishable_key if credentials else ""
+            return link.id, view, credentials.publishable_key if credentials else "", profile
 
-        link_id, view, self.publishable_key = await database().run(read)
-        return link_id, view
+        link_id, view, self.publishable_key, profile = await database().run(read)
+        self.business_name = profile.name
+        self.business_email, self.business_phone = profile.email, profile.phone
+        return link_id, view, profile
 
     @rx.event
     async def load_pay(self):
         """Show the link. Nothing is created here: mail scanners open every link."""
         self.error, self.client_secret, self.in_flight = "", "", False
-        _, view = await self._view(mark_opened=True)
+        _, view, profile = await self._view(mark_opened=True)
         if view is None:
             return self._invalid()
         if view.state == "paid":
             return rx.redirect(routes.pay_success_path(self._token()), replace=True)
-        self._show(view)
+        self._show(view, profile)
         return None
 
     @rx.event
     async def load_receipt(self):
-        _, view = await self._view()
+        _, view, profile = await self._view()
         if view is None:
             return self._invalid()
         if view.state != "paid":
             return rx.redirect(routes.pay_path(self._token()), replace=True)
-        self._show(view)
+        self._show(view, profile)
         return None
 
     @rx.event
@@ -176,7 +202,7 @@ class PayState(rx.State):
             return
         self.in_flight, self.error = True, ""
         yield
-        link_id, view = await self._view()
+        link_id, view, _ = await self._view()
         credentials = await database().run(active_credentials)
         if view is None or credentials is None:
             self.in_flight = False
@@ -192,14 +218,14 @@ class PayState(rx.State):
             )
         except (ChargeError, GatewayError) as exc:
             self.in_flight = False
-            _, view = await self._view()
+            _, view, profile = await self._view()
             if view is not None and view.state == "paid":
                 # Paid meanwhile (another tab, another device): show the receipt.
                 yield rx.redirect(routes.pay_success_path(self._token()))
                 return
             self.error = exc.message
             if view is not None:
-                self._show(view)
+                self._show(view, profile)
             return
         if started.client_secret is None:
             self.in_flight = False
@@ -242,6 +268,6 @@ class PayState(rx.State):
             if payment.status == PaymentStatus.CANCELED
             else payment.failure_message or ""
         ) or "The payment did not go through. Try again or use another card."
-        _, view = await self._view()
+        _, view, profile = await self._view()
         if view is not None:
-            self._show(view)
+            self._show(view, profile)

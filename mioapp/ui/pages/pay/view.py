@@ -9,8 +9,34 @@ from mioapp.ui.components.stripe_card import stripe_card_field
 from mioapp.ui.pages.pay.state import PayLineRow, PayPageState, PayState
 
 
+def contact() -> rx.Component:
+    """How to reach the business: its email, and its phone when it has one."""
+    link_style = {"color": rx.color("indigo", 11), "underline": "always"}
+    return rx.cond(
+        PayState.business_email != "",
+        rx.text(
+            "Questions? Contact " + PayState.business_name + " at ",
+            rx.link(
+                PayState.business_email, href="mailto:" + PayState.business_email, **link_style
+            ),
+            rx.cond(
+                PayState.business_phone != "",
+                rx.fragment(
+                    " or ",
+                    rx.link(PayState.business_phone, href=PayState.business_tel, **link_style),
+                ),
+            ),
+            ".",
+            size="2",
+            color=rx.color("gray", 11),
+            text_align="center",
+        ),
+    )
+
+
 def page_frame(*children: rx.Component) -> rx.Component:
-    """A single column on a calm background: the merchant on top, one card below."""
+    """A single column on a calm background: the merchant on top, one card below, then how
+    to reach the merchant."""
     return rx.box(
         rx.vstack(
             rx.hstack(
@@ -24,8 +50,10 @@ def page_frame(*children: rx.Component) -> rx.Component:
                 rx.heading(PayState.business_name, size="4"),
                 spacing="2",
                 align="center",
+                min_height="32px",
             ),
             *children,
+            contact(),
             rx.hstack(
                 rx.icon("lock", size=12),
                 rx.text("Payments are processed securely by Stripe.", size="1"),

@@ -1,12 +1,51 @@
-"""Payment settings: connect Stripe with verified keys, see the connection, disconnect."""
+"""Settings: Payments (connect Stripe with verified keys, see the connection, disconnect)
+and Business (the profile customers see, the time zone and locale of every date)."""
 
 from __future__ import annotations
 
 import reflex as rx
+from babel import Locale
 
+from mioapp.formatting import time_zones
 from mioapp.ui.components.forms import text_field
 from mioapp.ui.components.shell import card, dashboard
-from mioapp.ui.pages.settings.state import PaymentSettingsState
+from mioapp.ui.pages.settings.state import BusinessSettingsState, PaymentSettingsState
+from mioapp.web import routes
+
+SECTIONS = [("Payments", routes.PAYMENT_SETTINGS), ("Business", routes.BUSINESS_SETTINGS)]
+# Offered as suggestions; any locale Babel knows is accepted.
+LOCALES = [
+    "en_US",
+    "en_GB",
+    "en_CA",
+    "en_AU",
+    "en_NZ",
+    "en_IE",
+    "en_ZA",
+    "es_ES",
+    "es_MX",
+    "es_AR",
+    "fr_FR",
+    "fr_CA",
+    "de_DE",
+    "de_AT",
+    "de_CH",
+    "it_IT",
+    "pt_PT",
+    "pt_BR",
+    "nl_NL",
+    "sv_SE",
+    "da_DK",
+    "nb_NO",
+    "fi_FI",
+    "pl_PL",
+    "el_GR",
+    "tr_TR",
+    "ja_JP",
+    "th_TH",
+    "id_ID",
+    "is_IS",
+]
 
 # Keys are pasted, never remembered or spell-checked by the browser.
 KEY_INPUT = {"auto_complete": "off", "spellcheck": False}
@@ -166,9 +205,36 @@ def _connect_form() -> rx.Component:
     )
 
 
+def _sections(active: str) -> rx.Component:
+    """The Settings pages, side by side: each is a route of its own."""
+    return rx.el.nav(
+        rx.hstack(
+            *[
+                rx.link(
+                    label,
+                    href=href,
+                    underline="none",
+                    weight="medium",
+                    size="2",
+                    padding="6px 14px",
+                    border_radius="9999px",
+                    color=rx.color("gray", 12) if label == active else rx.color("gray", 11),
+                    background=rx.color("accent", 4) if label == active else "transparent",
+                    _hover={"background": rx.color("gray", 4)},
+                    aria_current="page" if label == active else None,
+                )
+                for label, href in SECTIONS
+            ],
+            spacing="1",
+        ),
+        aria_label="Settings sections",
+    )
+
+
 def settings_page() -> rx.Component:
     return dashboard(
         "Settings",
+        _sections("Payments"),
         rx.vstack(
             rx.heading("Payments", size="7"),
             rx.text(
@@ -179,6 +245,132 @@ def settings_page() -> rx.Component:
         rx.cond(
             PaymentSettingsState.loaded,
             rx.cond(PaymentSettingsState.connected, _connected_card(), _connect_form()),
+            rx.center(rx.spinner(size="3"), padding="48px", width="100%"),
+        ),
+    )
+
+
+def _choices(list_id: str, options: list[tuple[str, str]]) -> rx.Component:
+    return rx.el.datalist(
+        *[rx.el.option(label, value=value) for value, label in options], id=list_id
+    )
+
+
+def _business_form() -> rx.Component:
+    S = BusinessSettingsState
+    saved, errors = S.saved, S.errors
+    return card(
+        rx.form(
+            rx.vstack(
+                rx.heading("Business profile", size="4"),
+                rx.text(
+                    "Customers see this on the pay page, receipts and emails, with a way to "
+                    "reach you. Every date is shown in the time zone, and dates and amounts "
+                    "are written the way the locale writes them.",
+                    size="2",
+                    color=rx.color("gray", 10),
+                ),
+                text_field("Business name", "name", default_value=saved.name, error=errors.name),
+                rx.grid(
+                    text_field(
+                        "Contact email",
+                        "email",
+                        type="email",
+                        default_value=saved.email,
+                        error=errors.email,
+                        auto_complete="email",
+                    ),
+                    text_field(
+                        "Contact phone (optional)",
+                        "phone",
+                        type="tel",
+                        default_value=saved.phone,
+                        error=errors.phone,
+                        placeholder="+1 808 555 0134",
+                        auto_complete="tel",
+                    ),
+                    columns=rx.breakpoints(initial="1", sm="2"),
+                    spacing="4",
+                    width="100%",
+                ),
+                text_field(
+                    "Reply-to address (optional)",
+                    "reply_to",
+                    type="email",
+                    default_value=saved.reply_to,
+                    error=errors.reply_to,
+                    hint="Where customers' replies to emails go; empty means the contact email.",
+                ),
+                rx.grid(
+                    text_field(
+                        "Time zone",
+                        "time_zone",
+                        default_value=saved.time_zone,
+                        error=errors.time_zone,
+                        hint="An IANA zone, such as America/New_York or Europe/Lisbon.",
+                        auto_complete="off",
+                        custom_attrs={"list": "time-zone-choices"},
+                    ),
+                    text_field(
+                        "Locale",
+                        "locale",
+                        default_value=saved.locale,
+                        error=errors.locale,
+                        hint="How dates and amounts are written: en_US, de_DE, pt_BR…",
+                        auto_complete="off",
+                        custom_attrs={"list": "locale-choices"},
+                    ),
+                    columns=rx.breakpoints(initial="1", sm="2"),
+                    spacing="4",
+                    width="100%",
+                ),
+                _choices(
+                    "time-zone-choices", [(zone, zone) for zone in sorted(time_zones().values())]
+                ),
+                _choices(
+                    "locale-choices",
+                    [(code, Locale.parse(code).get_display_name("en")) for code in LOCALES],
+                ),
+                rx.text(S.sample, size="2", color=rx.color("gray", 11), role="status"),
+                rx.button(
+                    rx.cond(S.saving, rx.spinner(size="2"), rx.icon("save", size=16)),
+                    "Save business profile",
+                    type="submit",
+                    size="3",
+                    disabled=S.saving,
+                ),
+                spacing="4",
+                width="100%",
+                max_width="640px",
+            ),
+            on_submit=S.save_business,
+            reset_on_submit=False,
+            # The server checks every field and says what is wrong next to it; the
+            # browser's own bubbles would show one field at a time, in its words.
+            no_validate=True,
+            # A new version of the saved values starts the inputs again from them; a refused
+            # save keeps the version, so nothing typed is lost.
+            key=S.form_version,
+        )
+    )
+
+
+def business_settings_page() -> rx.Component:
+    return dashboard(
+        "Settings",
+        _sections("Business"),
+        rx.vstack(
+            rx.heading("Business", size="7"),
+            rx.text(
+                "Who you are to your customers, and the time zone and locale of every date and "
+                "amount.",
+                color=rx.color("gray", 10),
+            ),
+            spacing="1",
+        ),
+        rx.cond(
+            BusinessSettingsState.loaded,
+            _business_form(),
             rx.center(rx.spinner(size="3"), padding="48px", width="100%"),
         ),
     )

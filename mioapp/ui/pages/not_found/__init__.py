@@ -1,0 +1,1 @@
+"""The page shown for an address the app does not have."""
