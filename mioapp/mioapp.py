@@ -1,9 +1,8 @@
-"""Builds the Reflex app: pages, the API routes and the mail worker; nothing else."""
+"""Builds the Reflex app: pages and the API routes; nothing else (background work is in jobs)."""
 
 import reflex as rx
 
 from mioapp import api
-from mioapp.notifications.worker import mail_worker
 from mioapp.pages.customer import customer_page
 from mioapp.pages.customer_state import CustomerState
 from mioapp.pages.customers import CustomerListState, customers_page
@@ -20,7 +19,6 @@ app = rx.App(
     # mounts: a plain blocking script in <head>, read from settings at compile time.
     head_components=[rx.el.script(src=get_settings().stripe_js_url)],
 )
-app.register_lifespan_task(mail_worker)
 app.add_page(
     lambda: rx.fragment(), route="/", on_load=rx.redirect("/customers"), title="MioCommerce"
 )

@@ -14,6 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, func, select
 
+from mioapp.db import run_after_commit
+from mioapp.jobs.outbox import send_outbox
 from mioapp.models import EmailMessage
 from mioapp.notifications.render import render_email
 
@@ -33,9 +35,10 @@ def queue_email(
 ) -> EmailMessage | None:
     """Render `kind` and add it to the outbox; None if `dedupe_key` was queued before.
 
-    Nothing is committed: the email lands with the caller's change or not at all. Choose the
-    key from what the email announces (`receipt:payment:42`), so a redelivered webhook or a
-    reload finds the existing row instead of mailing twice.
+    Nothing is committed: the email lands with the caller's change or not at all, and once
+    that transaction commits the job engine is nudged to send it. Choose the key from what
+    the email announces (`receipt:payment:42`), so a redelivered webhook or a reload finds
+    the existing row instead of mailing twice.
     """
     if _exists(session, dedupe_key):
         return None
@@ -57,6 +60,7 @@ def queue_email(
     except IntegrityError:
         logger.info("Email %s was already queued by a concurrent transaction", dedupe_key)
         return None
+    run_after_commit(session, send_outbox)
     return message
 
 

@@ -18,6 +18,7 @@ from devtools.stack import (
 )
 from mioapp.demo import DEMO_EMAIL, DEMO_PASSWORD
 from mioapp.payments.gateway import StripeCredentials
+from mioapp.settings import get_settings
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 # A payment round trip (server, Stripe, browser, server, redirect) can take a few seconds
@@ -36,8 +37,9 @@ RUNNING_STACK = pytest.StashKey[LocalStack]()
 
 @pytest.hookimpl(trylast=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
-    """Stop the app as soon as the last browser test is done: its mail worker and page
-    watchers would otherwise keep working on the database the next tests empty and reuse."""
+    """Stop the app and its job consumer as soon as the last browser test is done: the
+    consumer (mail) and page watchers would otherwise keep working on the database the next
+    tests empty and reuse."""
     last_browser_test = "tests/e2e/" in item.nodeid and (
         nextitem is None or "tests/e2e/" not in nextitem.nodeid
     )
@@ -48,18 +50,18 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
 @pytest.fixture(scope="session")
 def stack(
     request: pytest.FixtureRequest,
-    tmp_path_factory: pytest.TempPathFactory,
     database_url: str,
     engine: sa.Engine,
 ) -> Iterator[LocalStack]:
     """One app for the browser tests, on a free port, with its own emulator and demo data.
 
     It uses the suite's database (`TEST_DATABASE_URL` or a fresh SQLite file), which the
-    `engine` fixture has just migrated, so the app seeds it on start.
+    `engine` fixture has just migrated, so the app seeds it on start, and this process's
+    DATA_DIR, so the emails a test queues nudge the app's job consumer.
     """
     app = LocalStack(
         port=free_port(),
-        data_dir=tmp_path_factory.mktemp("app-data"),
+        data_dir=get_settings().data_dir,
         database_url=database_url,
         seed_args=["--customers", "60", "--bookings", "180"],
     )

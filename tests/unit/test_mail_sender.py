@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import smtplib
 import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage as MimeMessage
@@ -20,14 +18,10 @@ from mioapp.models import EmailMessage, EmailStatus, utcnow
 from mioapp.notifications.outbox import queue_email
 from mioapp.notifications.sender import (
     MAX_ATTEMPTS,
-    MailWorker,
     backoff,
     parse_smtp_url,
     send_due,
 )
-from mioapp.notifications.worker import mail_worker
-from mioapp.settings import get_settings
-from tests.conftest import run_coroutine
 
 MAIL_FROM = "Lagoon Adventures <payments@lagoon-adventures.test>"
 PAY_URL = "https://pay.example.test/pay/tok-abc"
@@ -190,32 +184,6 @@ def test_two_workers_at_once_send_each_email_once(
     assert all(_stored(engine, message_id).status == EmailStatus.SENT for message_id in ids)
 
 
-def test_worker_survives_errors_and_delivers(
-    session: Session, engine: sa.Engine, mailbox: LocalMailServer
-) -> None:
-    calls = {"n": 0}
-
-    def open_session() -> Session:
-        calls["n"] += 1
-        if calls["n"] == 1:
-            raise RuntimeError("database briefly unavailable")
-        return Session(engine)
-
-    _queue(session, "link:5:sent")
-    worker = MailWorker(open_session, mailbox.url, MAIL_FROM, interval=0.05)
-    worker.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not mailbox.messages() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert len(mailbox.messages()) == 1
-        assert worker.running
-    finally:
-        worker.stop()
-    assert not worker.running
-    assert calls["n"] >= 2
-
-
 def test_backoff_doubles_and_is_capped() -> None:
     assert [backoff(n).total_seconds() for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
     assert backoff(20) == timedelta(hours=1)
@@ -247,24 +215,3 @@ def test_mail_server_clear_empties_memory_and_folder(mailbox: LocalMailServer) -
     assert mailbox.messages() == []
     assert list(mailbox.store_dir.glob("*.eml")) == []
 
-
-def test_lifespan_task_sends_while_the_backend_runs_and_stops_with_it(
-    session: Session, engine: sa.Engine, mailbox: LocalMailServer, monkeypatch
-) -> None:
-    monkeypatch.setenv("SMTP_URL", mailbox.url)
-    get_settings.cache_clear()
-    message = _queue(session, "link:lifespan:sent")
-
-    async def serve() -> None:
-        async with mail_worker(open_session=lambda: Session(engine)):
-            deadline = time.monotonic() + 10
-            while not mailbox.messages() and time.monotonic() < deadline:
-                await asyncio.sleep(0.05)
-
-    try:
-        run_coroutine(serve())
-    finally:
-        get_settings.cache_clear()
-    assert [m["Subject"] for m in mailbox.messages()] == [message.subject]
-    assert _stored(engine, message.id).status == EmailStatus.SENT
-    assert not [t for t in threading.enumerate() if t.name == "mail-worker"]
