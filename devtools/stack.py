@@ -176,6 +176,25 @@ def run_step(description: str, cmd: list[str], env: dict[str, str]) -> None:
     subprocess.run(cmd, cwd=ROOT, env=env, check=True)
 
 
+def prepare_database(
+    env: dict[str, str], seed_args: list[str], emulator: EmulatorProcess | None
+) -> None:
+    """Apply the migrations, then load the demo data unless the database has it already."""
+    run_step("applying database migrations", [str(BIN / "reflex"), "db", "migrate"], env)
+    seed = [sys.executable, "-m", "mioapp.demo", "--if-empty", *seed_args]
+    if emulator is not None:
+        seed += [
+            "--connect",
+            EMULATOR_SECRET_KEY,
+            EMULATOR_PUBLISHABLE_KEY,
+            "--webhook-secret",
+            EMULATOR_WEBHOOK_SECRET,
+        ]
+    else:
+        seed.append("--no-stripe")
+    run_step("loading the Live Tour demo data (first run only)", seed, env)
+
+
 @dataclass
 class LocalStack:
     """The app with its own database, emulator, mail server, job consumer and port;
@@ -236,19 +255,7 @@ class LocalStack:
             logger.info("==> starting the local mail server")
             self.mail = start_mail_server(self.mail_port or free_port(), self.data_dir / "mail")
         env = self.app_env()
-        run_step("applying database migrations", [str(BIN / "reflex"), "db", "migrate"], env)
-        seed = [sys.executable, "-m", "mioapp.demo", "--if-empty", *self.seed_args]
-        if self.emulator is not None:
-            seed += [
-                "--connect",
-                EMULATOR_SECRET_KEY,
-                EMULATOR_PUBLISHABLE_KEY,
-                "--webhook-secret",
-                EMULATOR_WEBHOOK_SECRET,
-            ]
-        else:
-            seed.append("--no-stripe")
-        run_step("loading the Live Tour demo data (first run only)", seed, env)
+        prepare_database(env, self.seed_args, self.emulator)
         logger.info("==> starting a job consumer (email, periodic tasks)")
         self.consumer = start_consumer(env, logs / "jobs.log")
         logger.info("==> building and starting the app on %s", self.base_url)

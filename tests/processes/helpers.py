@@ -1,14 +1,22 @@
-"""Process-tree helpers for tests that start real processes (Linux /proc, no psutil)."""
+"""Helpers for tests that start real processes: the process tree (Linux /proc, no psutil),
+ports, waiting, and scratch PostgreSQL databases."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from devtools.cluster import drop_postgres_database, ensure_postgres_database
+
+LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 def _stat(pid: int) -> tuple[str, int] | None:
@@ -70,3 +78,21 @@ def kill_all(pids: set[int]) -> None:
     for pid in pids:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def scratch_postgres(prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database, dropped afterwards; its URL.
+
+    On the suite's server when it runs on PostgreSQL (TEST_DATABASE_URL), else on the local
+    one. The name is unique to this process, so parallel runs on one server never meet.
+    """
+    suite = os.environ.get("TEST_DATABASE_URL", "")
+    server = make_url(suite if suite.startswith("postgresql") else LOCAL_POSTGRES)
+    url = server.set(database=f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}")
+    rendered = url.render_as_string(hide_password=False)
+    ensure_postgres_database(rendered)
+    try:
+        yield rendered
+    finally:
+        drop_postgres_database(rendered)
