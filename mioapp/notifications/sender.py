@@ -226,4 +226,3 @@ def send_due(
     finally:
         connection.close()
     return sent
-

@@ -214,4 +214,3 @@ def test_mail_server_clear_empties_memory_and_folder(mailbox: LocalMailServer) -
     mailbox.clear()
     assert mailbox.messages() == []
     assert list(mailbox.store_dir.glob("*.eml")) == []
-
