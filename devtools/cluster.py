@@ -331,11 +331,6 @@ class Cluster:
         )
         return conf
 
-    def instance_of(self, upstream: str) -> ManagedProcess:
-        """The app instance behind an `X-Upstream` value (its last address, after retries)."""
-        port = int(upstream.split(",")[-1].strip().rsplit(":", 1)[1])
-        return self.apps[self.instance_ports.index(port)]
-
     def stop(self) -> None:
         """Stop what is running (balancer first, so no request reaches a stopping instance)."""
         processes = [self.balancer, *self.apps]
