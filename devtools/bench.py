@@ -18,8 +18,9 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, select
 
-from mioapp.customers import customer_detail, search_customers
-from mioapp.demo import seed_demo
+from devtools.demo.seed import seed_demo
+from mioapp.customers.detail import customer_detail
+from mioapp.customers.search import search_customers
 from mioapp.models import Customer
 
 

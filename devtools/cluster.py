@@ -373,7 +373,7 @@ def run(argv: list[str] | None = None) -> int:
     parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("mail.log").setLevel(logging.WARNING)
-    from mioapp.demo import DEMO_EMAIL, DEMO_PASSWORD
+    from mioapp.live_tour import DEMO_EMAIL, DEMO_PASSWORD
     from mioapp.settings import Settings
 
     settings = Settings()

@@ -181,7 +181,7 @@ def prepare_database(
 ) -> None:
     """Apply the migrations, then load the demo data unless the database has it already."""
     run_step("applying database migrations", [str(BIN / "reflex"), "db", "migrate"], env)
-    seed = [sys.executable, "-m", "mioapp.demo", "--if-empty", *seed_args]
+    seed = [sys.executable, "-m", "devtools.demo", "--if-empty", *seed_args]
     if emulator is not None:
         seed += [
             "--connect",
@@ -316,7 +316,7 @@ def run(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     # aiosmtpd logs every SMTP command at INFO; the mail server's one line a message is enough.
     logging.getLogger("mail.log").setLevel(logging.WARNING)
-    from mioapp.demo import DEMO_EMAIL, DEMO_PASSWORD
+    from mioapp.live_tour import DEMO_EMAIL, DEMO_PASSWORD
     from mioapp.settings import Settings
 
     port = int(os.environ.get("PORT", "3000"))

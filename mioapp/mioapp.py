@@ -2,15 +2,20 @@
 
 import reflex as rx
 
-from mioapp import api
-from mioapp.pages.customer import customer_page
-from mioapp.pages.customer_state import CustomerState
-from mioapp.pages.customers import CustomerListState, customers_page
-from mioapp.pages.login import LoginState, login_page
-from mioapp.pages.outbox import OutboxState, outbox_page
-from mioapp.pages.pay import PayState, pay_page, receipt_page
-from mioapp.pages.settings import PaymentSettingsState, settings_page
 from mioapp.settings import get_settings
+from mioapp.ui.pages.customer.state import CustomerState
+from mioapp.ui.pages.customer.view import customer_page
+from mioapp.ui.pages.customers.state import CustomerListState
+from mioapp.ui.pages.customers.view import customers_page
+from mioapp.ui.pages.login.state import LoginState
+from mioapp.ui.pages.login.view import login_page
+from mioapp.ui.pages.outbox.state import OutboxState
+from mioapp.ui.pages.outbox.view import outbox_page
+from mioapp.ui.pages.pay.state import PayState
+from mioapp.ui.pages.pay.view import pay_page, receipt_page
+from mioapp.ui.pages.settings.state import PaymentSettingsState
+from mioapp.ui.pages.settings.view import settings_page
+from mioapp.web import api, routes
 
 app = rx.App(
     api_transformer=api.routes,
@@ -20,47 +25,50 @@ app = rx.App(
     head_components=[rx.el.script(src=get_settings().stripe_js_url)],
 )
 app.add_page(
-    lambda: rx.fragment(), route="/", on_load=rx.redirect("/customers"), title="MioCommerce"
+    lambda: rx.fragment(),
+    route=routes.HOME,
+    on_load=rx.redirect(routes.CUSTOMERS),
+    title="MioCommerce",
 )
 app.add_page(
     login_page,
-    route="/login",
+    route=routes.SIGN_IN,
     title="Sign in · MioCommerce",
     on_load=LoginState.redirect_if_signed_in,
 )
 app.add_page(
     customers_page,
-    route="/customers",
+    route=routes.CUSTOMERS,
     title="Customers · MioCommerce",
     on_load=CustomerListState.load,
 )
 app.add_page(
     customer_page,
-    route="/customers/[customer_id]",
+    route=routes.CUSTOMER,
     title="Customer · MioCommerce",
     on_load=CustomerState.load_customer,
 )
 app.add_page(
     outbox_page,
-    route="/outbox",
+    route=routes.OUTBOX,
     title="Outbox · MioCommerce",
     on_load=OutboxState.load,
 )
 app.add_page(
     settings_page,
-    route="/settings/payments",
+    route=routes.PAYMENT_SETTINGS,
     title="Payment settings · MioCommerce",
     on_load=PaymentSettingsState.load_settings,
 )
 app.add_page(
     pay_page,
-    route="/pay/[token]",
+    route=routes.PAY,
     title=f"Pay {get_settings().business_name}",
     on_load=PayState.load_pay,
 )
 app.add_page(
     receipt_page,
-    route="/pay/[token]/success",
+    route=routes.PAY_SUCCESS,
     title=f"Payment received · {get_settings().business_name}",
     on_load=PayState.load_receipt,
 )

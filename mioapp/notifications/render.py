@@ -19,12 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from mioapp.money import format_money
+from mioapp.billing.money import format_money
+from mioapp.formatting import brand_name, email_datetime
 from mioapp.settings import get_settings
 
 PAYMENT_LINK = "payment_link"
@@ -42,35 +42,12 @@ KINDS = frozenset(_DEFAULTS)
 # Unquoted family names: a quote inside a style attribute would be escaped by autoescape.
 FONT_STACK = "-apple-system,BlinkMacSystemFont,Segoe UI,Roboto,Helvetica Neue,Arial,sans-serif"
 
-_BRANDS = {
-    "amex": "American Express",
-    "diners": "Diners Club",
-    "discover": "Discover",
-    "jcb": "JCB",
-    "mastercard": "Mastercard",
-    "unionpay": "UnionPay",
-    "visa": "Visa",
-}
-
 
 @dataclass(frozen=True)
 class RenderedEmail:
     subject: str
     text: str
     html: str
-
-
-def _format_datetime(value: datetime) -> str:
-    """`Sat 14 Jun 2025, 09:30` in UTC: the app has no per-merchant time zone yet."""
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC)
-    return value.strftime("%a %d %b %Y, %H:%M")
-
-
-def _brand_name(brand: str | None) -> str:
-    if not brand:
-        return "Card"
-    return _BRANDS.get(brand.lower(), brand.title())
 
 
 def _build_environment() -> Environment:
@@ -83,8 +60,8 @@ def _build_environment() -> Environment:
         keep_trailing_newline=True,
     )
     environment.filters["money"] = format_money
-    environment.filters["datetime"] = _format_datetime
-    environment.filters["brand_name"] = _brand_name
+    environment.filters["datetime"] = email_datetime
+    environment.filters["brand_name"] = brand_name
     environment.globals["font"] = FONT_STACK
     return environment
 

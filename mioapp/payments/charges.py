@@ -14,9 +14,10 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, func, select
 
-from mioapp.customers import booking_money
+from mioapp.billing.balances import booking_money
+from mioapp.billing.ledger import allocate
+from mioapp.billing.money import format_money
 from mioapp.db import lock_row
-from mioapp.ledger import allocate
 from mioapp.models import (
     AuditEntry,
     Booking,
@@ -33,8 +34,7 @@ from mioapp.models import (
     SavedCard,
     utcnow,
 )
-from mioapp.money import format_money
-from mioapp.notifications.payments import queue_payment_emails
+from mioapp.notifications.receipts import queue_payment_emails
 from mioapp.payments import gateway
 from mioapp.payments.gateway import (
     GatewayError,

@@ -11,16 +11,6 @@ logger = logging.getLogger(__name__)
 
 MAX_NETWORK_RETRIES = 2
 
-# Test card numbers the emulator accepts as raw numbers; real Stripe test mode needs the
-# matching test PaymentMethod tokens instead (raw numbers need special approval there).
-TEST_CARD_TOKENS = {
-    "4242424242424242": "pm_card_visa",
-    "5555555555554444": "pm_card_mastercard",
-    "378282246310005": "pm_card_amex",
-    "4000002500003155": "pm_card_authenticationRequiredOnSetup",
-    "4000000000000341": "pm_card_chargeCustomerFail",
-}
-
 
 @dataclass(frozen=True)
 class StripeCredentials:
@@ -68,7 +58,7 @@ def build_client(credentials: StripeCredentials) -> stripe.StripeClient:
     )
 
 
-def _translate(exc: stripe.StripeError) -> GatewayError:
+def translate_error(exc: stripe.StripeError) -> GatewayError:
     if isinstance(exc, stripe.AuthenticationError):
         return GatewayError("Stripe rejected the secret key.", code="invalid_api_key")
     if isinstance(exc, stripe.PermissionError):
@@ -101,7 +91,7 @@ def verify_credentials(credentials: StripeCredentials) -> AccountInfo:
     try:
         account = build_client(credentials).v1.accounts.retrieve_current()
     except stripe.StripeError as exc:
-        raise _translate(exc) from exc
+        raise translate_error(exc) from exc
     settings = getattr(account, "settings", None)
     dashboard = getattr(settings, "dashboard", None) if settings else None
     name = getattr(dashboard, "display_name", None) or getattr(account, "email", None) or ""
@@ -123,11 +113,11 @@ def create_customer(
             options={"idempotency_key": f"customer-{local_id}"},
         )
     except stripe.StripeError as exc:
-        raise _translate(exc) from exc
+        raise translate_error(exc) from exc
     return customer.id
 
 
-def _card_details(payment_method: stripe.PaymentMethod) -> CardDetails:
+def card_details(payment_method: stripe.PaymentMethod) -> CardDetails:
     card = payment_method.card
     if card is None:
         raise GatewayError("That payment method is not a card.", code="not_a_card")
@@ -138,110 +128,6 @@ def _card_details(payment_method: stripe.PaymentMethod) -> CardDetails:
         exp_month=card.exp_month,
         exp_year=card.exp_year,
     )
-
-
-def _test_payment_method_id(
-    client: stripe.StripeClient,
-    credentials: StripeCredentials,
-    *,
-    number: str,
-    exp_month: int,
-    exp_year: int,
-    idempotency_key: str | None = None,
-) -> str:
-    """A PaymentMethod for a Stripe test card. Only the emulator takes raw numbers; Stripe's
-    test mode takes its test PaymentMethod ids (each use makes a fresh copy)."""
-    if credentials.mode != "emulator":
-        return TEST_CARD_TOKENS[number]
-    card = {"number": number, "exp_month": exp_month, "exp_year": exp_year, "cvc": "123"}
-    return client.v1.payment_methods.create(
-        params={"type": "card", "card": card},
-        options={"idempotency_key": idempotency_key} if idempotency_key else None,
-    ).id
-
-
-def attach_test_card(
-    credentials: StripeCredentials,
-    *,
-    stripe_customer_id: str,
-    number: str,
-    exp_month: int,
-    exp_year: int,
-) -> CardDetails:
-    """Save a Stripe test card on a customer (demo data only; refuses live keys)."""
-    if credentials.mode == "live":
-        raise GatewayError("Test cards cannot be saved with live keys.", code="live_mode")
-    client = build_client(credentials)
-    try:
-        pm_id = _test_payment_method_id(
-            client, credentials, number=number, exp_month=exp_month, exp_year=exp_year
-        )
-        attached = client.v1.payment_methods.attach(pm_id, params={"customer": stripe_customer_id})
-    except stripe.StripeError as exc:
-        raise _translate(exc) from exc
-    return _card_details(attached)
-
-
-def list_customer_cards(
-    credentials: StripeCredentials, stripe_customer_id: str
-) -> list[CardDetails]:
-    try:
-        methods = build_client(credentials).v1.payment_methods.list(
-            params={"customer": stripe_customer_id, "type": "card", "limit": 100}
-        )
-    except stripe.StripeError as exc:
-        raise _translate(exc) from exc
-    return [_card_details(pm) for pm in methods.data]
-
-
-@dataclass(frozen=True)
-class DemoPayment:
-    payment_intent_id: str
-    card_brand: str
-    card_last4: str
-
-
-def create_demo_payment(
-    credentials: StripeCredentials,
-    *,
-    amount: int,
-    currency: str,
-    stripe_customer_id: str,
-    idempotency_key: str,
-    metadata: dict[str, str],
-) -> DemoPayment:
-    """A succeeded test-card PaymentIntent for the demo's payment history (refuses live keys)."""
-    if credentials.mode == "live":
-        raise GatewayError("Demo payments cannot be made with live keys.", code="live_mode")
-    client = build_client(credentials)
-    try:
-        # Keyed too, so a retried seed reuses the card and the intent's key still matches.
-        pm_id = _test_payment_method_id(
-            client,
-            credentials,
-            number="4242424242424242",
-            exp_month=12,
-            exp_year=2030,
-            idempotency_key=f"{idempotency_key}-card",
-        )
-        intent = client.v1.payment_intents.create(
-            params={
-                "amount": amount,
-                "currency": currency,
-                "customer": stripe_customer_id,
-                "payment_method": pm_id,
-                "payment_method_types": ["card"],
-                "confirm": True,
-                "metadata": metadata,
-            },
-            options={"idempotency_key": idempotency_key},
-        )
-        card = client.v1.payment_methods.retrieve(intent.payment_method).card
-    except stripe.StripeError as exc:
-        raise _translate(exc) from exc
-    if intent.status != "succeeded":
-        raise GatewayError(f"Demo payment ended as {intent.status}.", code=intent.status)
-    return DemoPayment(payment_intent_id=intent.id, card_brand=card.brand, card_last4=card.last4)
 
 
 @dataclass(frozen=True)
@@ -366,7 +252,7 @@ def charge_saved_card(
         snapshot = _intent_from_error(exc)
         if snapshot is not None:
             return snapshot
-        raise _translate(exc) from exc
+        raise translate_error(exc) from exc
 
 
 def create_card_intent(
@@ -397,7 +283,7 @@ def create_card_intent(
             params=params, options={"idempotency_key": idempotency_key}
         )
     except stripe.StripeError as exc:
-        raise _translate(exc) from exc
+        raise translate_error(exc) from exc
     return intent_from_dict(intent.to_dict()), intent.client_secret
 
 
@@ -407,21 +293,21 @@ def retrieve_intent(credentials: StripeCredentials, intent_id: str) -> IntentSna
         intent = client.v1.payment_intents.retrieve(intent_id)
         return _with_card(client, intent_from_dict(intent.to_dict()))
     except stripe.StripeError as exc:
-        raise _translate(exc) from exc
+        raise translate_error(exc) from exc
 
 
 def intent_client_secret(credentials: StripeCredentials, intent_id: str) -> str:
     try:
         return build_client(credentials).v1.payment_intents.retrieve(intent_id).client_secret
     except stripe.StripeError as exc:
-        raise _translate(exc) from exc
+        raise translate_error(exc) from exc
 
 
 def cancel_intent(credentials: StripeCredentials, intent_id: str) -> IntentSnapshot:
     try:
         intent = build_client(credentials).v1.payment_intents.cancel(intent_id)
     except stripe.StripeError as exc:
-        raise _translate(exc) from exc
+        raise translate_error(exc) from exc
     return intent_from_dict(intent.to_dict())
 
 
@@ -440,7 +326,7 @@ def find_intent(
             if (data.get("metadata") or {}).get(metadata_key) == value:
                 return _with_card(client, intent_from_dict(data))
     except stripe.StripeError as exc:
-        raise _translate(exc) from exc
+        raise translate_error(exc) from exc
     return None
 
 
@@ -450,7 +336,7 @@ def list_refunds(credentials: StripeCredentials, payment_intent_id: str) -> list
             params={"payment_intent": payment_intent_id, "limit": 100}
         )
     except stripe.StripeError as exc:
-        raise _translate(exc) from exc
+        raise translate_error(exc) from exc
     return [
         RefundSnapshot(
             id=r.id, amount=r.amount, currency=r.currency, status=r.status, reason=r.reason or ""

@@ -17,8 +17,9 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, func, select
 
 from mioapp.auth import hash_token
+from mioapp.billing.ledger import allocate
+from mioapp.billing.money import format_money
 from mioapp.db import lock_row
-from mioapp.ledger import allocate
 from mioapp.models import (
     AuditEntry,
     Booking,
@@ -35,13 +36,13 @@ from mioapp.models import (
     PaymentStatus,
     utcnow,
 )
-from mioapp.money import format_money
 from mioapp.notifications.outbox import queue_email
 from mioapp.notifications.render import PAYMENT_LINK
 from mioapp.payments import charges, gateway
 from mioapp.payments.charges import CardIntent, ChargeError
 from mioapp.payments.gateway import GatewayError, StripeCredentials
 from mioapp.settings import get_settings
+from mioapp.web.routes import pay_url
 
 logger = logging.getLogger(__name__)
 
@@ -51,10 +52,6 @@ DEFAULT_EXPIRY_DAYS = 7
 MAX_EXPIRY_DAYS = 60
 MAX_MESSAGE = 1000
 FAILED_ATTEMPTS_PER_HOUR = 5
-
-
-def pay_url(token: str) -> str:
-    return f"{get_settings().app_base_url.rstrip('/')}/pay/{token}"
 
 
 def effective_status(link: PaymentLink, now: datetime | None = None) -> PaymentLinkStatus:

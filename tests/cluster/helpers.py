@@ -9,7 +9,7 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 
 from devtools.cluster import UPSTREAM_HEADER
-from mioapp.demo import DEMO_EMAIL, DEMO_PASSWORD
+from mioapp.live_tour import DEMO_EMAIL, DEMO_PASSWORD
 
 # Pages load through nginx from instances under load; a reconnect after an instance died
 # takes socket.io a few seconds. Generous, since a timeout here only makes a failure slower.

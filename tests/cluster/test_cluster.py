@@ -14,8 +14,8 @@ from playwright.sync_api import expect
 from sqlmodel import Session, select
 
 from devtools.cluster import UPSTREAM_HEADER, Cluster
-from mioapp.demo import DEMO_EMAIL
-from mioapp.ledger import BookingStatus
+from mioapp.billing.ledger import BookingStatus
+from mioapp.live_tour import DEMO_EMAIL
 from mioapp.models import Payment, PaymentStatus
 from mioapp.payments.gateway import StripeCredentials
 from tests.cluster.helpers import PATIENCE, SocketWatch, sign_in, upstream_port

@@ -16,7 +16,7 @@ from devtools.stack import (
     LocalStack,
     free_port,
 )
-from mioapp.demo import DEMO_EMAIL, DEMO_PASSWORD
+from mioapp.live_tour import DEMO_EMAIL, DEMO_PASSWORD
 from mioapp.payments.gateway import StripeCredentials
 from mioapp.settings import get_settings
 

@@ -7,8 +7,9 @@ from datetime import timedelta
 from playwright.sync_api import Locator, Page, expect
 from sqlmodel import Session
 
-from mioapp.customers import customer_detail
-from mioapp.ledger import BookingStatus
+from devtools.demo import stripe_data
+from mioapp.billing.ledger import BookingStatus
+from mioapp.customers.detail import customer_detail
 from mioapp.models import Booking, Customer, utcnow
 from mioapp.payments import charges, gateway
 from mioapp.payments.gateway import StripeCredentials, build_client
@@ -42,7 +43,7 @@ def new_customer(
             )
         )
     if card:
-        details = gateway.attach_test_card(
+        details = stripe_data.attach_test_card(
             credentials,
             stripe_customer_id=customer.stripe_customer_id,
             number=card,

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlmodel import Session, select
 
-from mioapp.ledger import BookingStatus
+from mioapp.billing.ledger import BookingStatus
 from mioapp.models import (
     Booking,
     Payment,

@@ -7,9 +7,9 @@ import re
 from playwright.sync_api import Page, expect
 from sqlmodel import Session, select
 
-from mioapp.customers import customer_detail
+from mioapp.billing.money import format_money
+from mioapp.customers.detail import customer_detail
 from mioapp.models import Booking, Customer, SavedCard
-from mioapp.money import format_money
 
 
 def _customer_with_mixed_statuses(session: Session) -> Customer:

@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page, expect
 from sqlmodel import Session, select
 
 from devtools.stack import LocalStack
-from mioapp.ledger import BookingStatus
+from mioapp.billing.ledger import BookingStatus
 from mioapp.models import (
     Booking,
     Customer,

@@ -14,7 +14,7 @@ from sqlmodel import Session, func, select
 
 from devtools.stack import LocalStack
 from mioapp import auth
-from mioapp.demo import DEMO_EMAIL, DEMO_PASSWORD
+from mioapp.live_tour import DEMO_EMAIL, DEMO_PASSWORD
 from mioapp.models import (
     AuditEntry,
     Booking,
@@ -24,13 +24,13 @@ from mioapp.models import (
     SavedCard,
     StripeConnection,
 )
-from mioapp.pages.charge import ChargeState
-from mioapp.pages.customer_state import CustomerState
-from mioapp.pages.customers import CustomerListState
-from mioapp.pages.outbox import OutboxState
-from mioapp.pages.settings import PaymentSettingsState
 from mioapp.payments import charges
-from mioapp.state import MerchantState
+from mioapp.ui.merchant_state import MerchantState
+from mioapp.ui.pages.charge.state import ChargeState
+from mioapp.ui.pages.customer.state import CustomerState
+from mioapp.ui.pages.customers.state import CustomerListState
+from mioapp.ui.pages.outbox.state import OutboxState
+from mioapp.ui.pages.settings.state import PaymentSettingsState
 
 NAMESPACE = "/_event"  # Reflex's Socket.IO namespace (and path) for state events
 

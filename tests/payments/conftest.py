@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 import pytest
 from sqlmodel import Session
 
+from devtools.demo import stripe_data
 from devtools.stripe_emulator.launcher import EmulatorProcess, free_port, start_emulator
 from mioapp.models import Booking, Customer, Payment, SavedCard
 from mioapp.payments import charges, gateway
@@ -63,7 +64,7 @@ def save_test_card(
     session: Session, credentials: StripeCredentials, customer: Customer, number: str = VISA
 ) -> SavedCard:
     """One of Stripe's test card numbers attached to the customer and saved, committed."""
-    details = gateway.attach_test_card(
+    details = stripe_data.attach_test_card(
         credentials,
         stripe_customer_id=customer.stripe_customer_id,
         number=number,

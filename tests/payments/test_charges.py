@@ -6,8 +6,8 @@ import pytest
 import stripe
 from sqlmodel import Session, select
 
-from mioapp.customers import customer_detail
-from mioapp.ledger import BookingStatus
+from mioapp.billing.ledger import BookingStatus
+from mioapp.customers.detail import customer_detail
 from mioapp.models import Customer, Payment, PaymentAllocation, PaymentStatus, SavedCard
 from mioapp.payments import charges, gateway
 from mioapp.payments.charges import ChargeError

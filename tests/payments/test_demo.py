@@ -7,10 +7,11 @@ from collections import Counter
 import stripe
 from sqlmodel import Session, select
 
+from devtools.demo.seed import seed_demo
 from mioapp.auth import verify_password
-from mioapp.customers import customer_detail
-from mioapp.demo import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
-from mioapp.ledger import BookingStatus
+from mioapp.billing.ledger import BookingStatus
+from mioapp.customers.detail import customer_detail
+from mioapp.live_tour import DEMO_EMAIL, DEMO_PASSWORD
 from mioapp.models import Booking, Customer, MerchantUser, Payment, PaymentStatus, SavedCard
 from mioapp.payments.gateway import StripeCredentials, build_client
 

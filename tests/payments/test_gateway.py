@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 import stripe
 
+from devtools.demo import stripe_data
 from mioapp.payments import gateway
 from mioapp.payments.gateway import GatewayError, StripeCredentials
 
@@ -82,7 +83,7 @@ def test_attach_test_card_saves_it_on_the_customer(credentials: StripeCredential
     customer = gateway.create_customer(
         credentials, name="Ana Lima", email="ana@example.com", phone="", local_id=1
     )
-    card = gateway.attach_test_card(
+    card = stripe_data.attach_test_card(
         credentials,
         stripe_customer_id=customer,
         number="5555555555554444",
@@ -95,17 +96,17 @@ def test_attach_test_card_saves_it_on_the_customer(credentials: StripeCredential
         4,
         2031,
     )
-    assert gateway.list_customer_cards(credentials, customer) == [card]
+    assert stripe_data.list_customer_cards(credentials, customer) == [card]
 
 
 def test_test_cards_and_demo_payments_refuse_live_keys(credentials: StripeCredentials) -> None:
     live = StripeCredentials(secret_key="sk_live_x", publishable_key="pk_live_x")
     with pytest.raises(GatewayError, match="live keys"):
-        gateway.attach_test_card(
+        stripe_data.attach_test_card(
             live, stripe_customer_id="cus_x", number="4242424242424242", exp_month=1, exp_year=2030
         )
     with pytest.raises(GatewayError, match="live keys"):
-        gateway.create_demo_payment(
+        stripe_data.create_demo_payment(
             live,
             amount=100,
             currency="usd",
@@ -126,8 +127,8 @@ def test_demo_payment_succeeds_once_per_idempotency_key(credentials: StripeCrede
         idempotency_key="demo-BK-1",
         metadata={"mio_payment_id": "1"},
     )
-    payment = gateway.create_demo_payment(credentials, **kwargs)
-    assert gateway.create_demo_payment(credentials, **kwargs) == payment
+    payment = stripe_data.create_demo_payment(credentials, **kwargs)
+    assert stripe_data.create_demo_payment(credentials, **kwargs) == payment
     intent = _client(credentials).v1.payment_intents.retrieve(payment.payment_intent_id)
     assert (intent.status, intent.amount, intent.customer) == ("succeeded", 13_000, customer)
     assert intent.metadata["mio_payment_id"] == "1"

@@ -10,8 +10,8 @@ import stripe
 from sqlmodel import Session, select
 
 from mioapp.auth import create_user
-from mioapp.customers import customer_detail
-from mioapp.ledger import BookingStatus
+from mioapp.billing.ledger import BookingStatus
+from mioapp.customers.detail import customer_detail
 from mioapp.models import (
     Customer,
     EmailMessage,

@@ -25,10 +25,9 @@ from sqlmodel import Session, func, select
 from starlette.applications import Starlette
 
 from devtools.stripe_emulator.launcher import free_port, start_emulator
-from mioapp import api
-from mioapp.customers import customer_detail
+from mioapp.billing.ledger import BookingStatus
+from mioapp.customers.detail import customer_detail
 from mioapp.db import lock_row
-from mioapp.ledger import BookingStatus
 from mioapp.models import (
     AuditEntry,
     Customer,
@@ -42,6 +41,7 @@ from mioapp.models import (
 )
 from mioapp.payments import charges, gateway
 from mioapp.payments.gateway import IntentSnapshot, StripeCredentials, build_client
+from mioapp.web import api
 from tests.conftest import run_coroutine
 from tests.payments.conftest import (
     charge_saved_card,

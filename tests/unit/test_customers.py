@@ -7,8 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session
 
-from mioapp.customers import booking_money, customer_detail, search_customers
-from mioapp.ledger import BookingMoney, BookingStatus
+from mioapp.billing.balances import booking_money
+from mioapp.billing.ledger import BookingMoney, BookingStatus
+from mioapp.customers.detail import customer_detail
+from mioapp.customers.search import search_customers
 from mioapp.models import PaymentStatus, RefundStatus, SavedCard, utcnow
 from tests.unit.factories import make_booking, make_customer, make_payment, make_refund
 

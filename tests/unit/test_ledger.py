@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mioapp.ledger import BookingMoney, BookingStatus, allocate, derive_status
+from mioapp.billing.ledger import BookingMoney, BookingStatus, allocate, derive_status
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mioapp.money import format_money, minor_unit_exponent, parse_money
+from mioapp.billing.money import format_money, minor_unit_exponent, parse_money
 
 
 @pytest.mark.parametrize(

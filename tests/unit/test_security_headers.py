@@ -24,7 +24,7 @@ from starlette.responses import (
 from starlette.routing import Route
 from starlette.types import Message
 
-from mioapp.security_headers import (
+from mioapp.web.security_headers import (
     SecurityHeadersMiddleware,
     content_security_policy,
     inline_script_hashes,

@@ -8,8 +8,8 @@ from sqlmodel import Session
 from mioapp import auth
 from mioapp.models import MerchantUser
 from mioapp.settings import get_settings
+from mioapp.web import routes
 
-SIGN_IN_PATH = "/login"
 SESSION_COOKIE = "mio_session"
 
 
@@ -40,8 +40,8 @@ class MerchantState(rx.State):
             return user.id if user else None
 
     def _to_sign_in(self) -> rx.event.EventSpec:
-        path = self.router.url.path or "/customers"
-        return rx.redirect(f"{SIGN_IN_PATH}?next={path}")
+        path = self.router.url.path or routes.CUSTOMERS
+        return rx.redirect(f"{routes.SIGN_IN}?next={path}")
 
     @rx.event
     def sign_out(self):
@@ -49,4 +49,4 @@ class MerchantState(rx.State):
             auth.sign_out(session, self.session_token)
         self.session_token = ""
         self.merchant_name = self.merchant_email = ""
-        return rx.redirect(SIGN_IN_PATH)
+        return rx.redirect(routes.SIGN_IN)

@@ -12,8 +12,10 @@ from faker import Faker
 from sqlalchemy import insert
 from sqlmodel import Session, create_engine, select
 
+from devtools.demo import stripe_data
 from mioapp import auth
-from mioapp.ledger import allocate
+from mioapp.billing.ledger import allocate
+from mioapp.live_tour import DEMO_EMAIL, DEMO_NAME, DEMO_PASSWORD
 from mioapp.models import (
     Booking,
     Customer,
@@ -30,9 +32,6 @@ from mioapp.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
-DEMO_EMAIL = "demo@miocommerce.test"
-DEMO_PASSWORD = "LiveTour-2026"
-DEMO_NAME = "Maya Okafor"
 SEED = 20261126
 CURRENCY = "usd"
 
@@ -172,7 +171,7 @@ def _seed_stripe(
         session.add(customer)
         saved = None
         if rng.random() < 1 / 3:
-            details = gateway.attach_test_card(
+            details = stripe_data.attach_test_card(
                 credentials,
                 stripe_customer_id=customer.stripe_customer_id,
                 number=rng.choices(numbers, weights=weights)[0],
@@ -222,7 +221,7 @@ def _seed_past_payments(
             session.add(
                 PaymentAllocation(payment_id=payment.id, booking_id=booking_id, amount=share)
             )
-        intent = gateway.create_demo_payment(
+        intent = stripe_data.create_demo_payment(
             credentials,
             amount=amount,
             currency=booking.currency,
@@ -285,7 +284,3 @@ def main(argv: list[str] | None = None) -> None:
         report.saved_cards,
         report.payments,
     )
-
-
-if __name__ == "__main__":
-    main()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import reflex as rx
 
-from mioapp.components.badges import status_badge
-from mioapp.components.shell import card, dashboard, empty_state, section
-from mioapp.components.tables import data_table, money_cell
-from mioapp.pages.charge import charge_dialog
-from mioapp.pages.customer_state import CustomerState
+from mioapp.ui.components.badges import status_badge
+from mioapp.ui.components.shell import card, dashboard, empty_state, section
+from mioapp.ui.components.tables import data_table, money_cell
+from mioapp.ui.pages.charge.view import charge_dialog
+from mioapp.ui.pages.customer.state import CustomerState
 
 
 def _header() -> rx.Component:

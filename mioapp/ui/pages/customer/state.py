@@ -8,12 +8,14 @@ from datetime import timedelta
 import reflex as rx
 from sqlmodel import Session, col, select
 
-from mioapp import customers
+from mioapp.billing.balances import format_totals
+from mioapp.billing.money import format_money
+from mioapp.customers import detail as customers
+from mioapp.formatting import brand_name, card_label, when
 from mioapp.models import Payment, PaymentStatus, utcnow
-from mioapp.money import format_money
 from mioapp.payments import charges, links
 from mioapp.payments.connection import active_credentials, connection_info
-from mioapp.state import MerchantState
+from mioapp.ui.merchant_state import MerchantState
 
 # Payments whose outcome Stripe may still change, so the merchant can ask it again.
 CHECKABLE = (PaymentStatus.UNKNOWN, PaymentStatus.PROCESSING, PaymentStatus.CREATED)
@@ -26,13 +28,9 @@ WATCH_INTERVAL = 3.0
 WATCH_ROUNDS = 200
 
 
-def when(value) -> str:
-    return value.strftime("%b %-d, %Y · %-I:%M %p")
-
-
 def payment_method_label(payment: Payment) -> str:
     if payment.card_last4:
-        return f"{(payment.card_brand or 'card').capitalize()} •••• {payment.card_last4}"
+        return card_label(payment.card_brand, payment.card_last4)
     return payment.method_kind.label
 
 
@@ -171,7 +169,7 @@ class CustomerState(MerchantState):
             "since": c.created_at.strftime("%B %Y"),
             "stripe_id": c.stripe_customer_id or "",
         }
-        self.outstanding = customers.format_totals(detail.outstanding)
+        self.outstanding = format_totals(detail.outstanding)
         payments = {p.id: p for p in detail.payments}
         per_booking: dict[str, list[dict[str, str]]] = {}
         for allocation in detail.allocations:
@@ -204,7 +202,7 @@ class CustomerState(MerchantState):
         self.cards = [
             {
                 "id": str(saved.id),
-                "brand": saved.brand.capitalize(),
+                "brand": brand_name(saved.brand),
                 "last4": saved.last4,
                 "expiry": f"{saved.exp_month:02d}/{saved.exp_year % 100:02d}",
                 "default": "yes" if saved.is_default else "",

@@ -18,8 +18,8 @@ from starlette.routing import Route
 
 from mioapp.payments import webhooks
 from mioapp.payments.connection import active_credentials, connection_info
-from mioapp.security_headers import SecurityHeadersMiddleware
 from mioapp.settings import get_settings
+from mioapp.web.security_headers import SecurityHeadersMiddleware
 
 logger = logging.getLogger(__name__)
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import reflex as rx
 
 from mioapp.settings import get_settings
-from mioapp.state import MerchantState
+from mioapp.ui.merchant_state import MerchantState
+from mioapp.web import routes
 
 NAV = [
-    ("Customers", "/customers", "users"),
-    ("Outbox", "/outbox", "mail"),
-    ("Settings", "/settings/payments", "settings"),
+    ("Customers", routes.CUSTOMERS, "users"),
+    ("Outbox", routes.OUTBOX, "mail"),
+    ("Settings", routes.PAYMENT_SETTINGS, "settings"),
 ]
 
 

@@ -7,7 +7,7 @@ from sqlmodel import Session, col, select
 from mioapp.models import Booking, Customer, MerchantUser, Payment, PaymentAllocation
 from mioapp.notifications.outbox import queue_email
 from mioapp.notifications.render import MERCHANT_PAYMENT, RECEIPT
-from mioapp.settings import get_settings
+from mioapp.web import routes
 
 
 def receipt_number(payment: Payment) -> str:
@@ -49,7 +49,6 @@ def queue_payment_emails(session: Session, payment: Payment) -> None:
     """Queue both emails in the caller's transaction; keyed by payment, so a redelivered
     webhook or a reloaded page never sends them twice."""
     customer = session.get(Customer, payment.customer_id)
-    settings = get_settings()
     context = {
         "customer_name": customer.name,
         "customer_email": customer.email,
@@ -79,7 +78,7 @@ def queue_payment_emails(session: Session, payment: Payment) -> None:
             context={
                 **context,
                 "method": payment.method_kind.label,
-                "customer_url": f"{settings.app_base_url.rstrip('/')}/customers/{customer.id}",
+                "customer_url": routes.customer_url(customer.id),
             },
             customer_id=customer.id,
         )

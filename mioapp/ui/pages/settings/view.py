@@ -4,105 +4,12 @@ from __future__ import annotations
 
 import reflex as rx
 
-from mioapp.components.forms import text_field
-from mioapp.components.shell import card, dashboard
-from mioapp.payments import connection
-from mioapp.payments.gateway import GatewayError
-from mioapp.state import MerchantState
+from mioapp.ui.components.forms import text_field
+from mioapp.ui.components.shell import card, dashboard
+from mioapp.ui.pages.settings.state import PaymentSettingsState
 
 # Keys are pasted, never remembered or spell-checked by the browser.
 KEY_INPUT = {"auto_complete": "off", "spellcheck": False}
-MODE_LABELS = {"live": "Live", "test": "Test mode", "emulator": "Emulator (simulated Stripe)"}
-
-
-class PaymentSettingsState(MerchantState):
-    """Shows the connection; the keys typed in the form only ever travel browser -> server."""
-
-    loaded: bool = False
-    connected: bool = False
-    source: str = ""
-    account_id: str = ""
-    account_name: str = ""
-    mode: str = ""
-    publishable_key: str = ""
-    has_webhook_secret: bool = False
-    connected_at: str = ""
-    error: str = ""
-    saving: bool = False
-
-    def _show(self, info: connection.ConnectionInfo) -> None:
-        self.loaded = True
-        self.connected = info.connected
-        self.source = info.source
-        self.account_id = info.account_id
-        self.account_name = info.account_name
-        self.mode = MODE_LABELS.get(info.mode, info.mode)
-        self.publishable_key = info.publishable_key
-        self.has_webhook_secret = info.has_webhook_secret
-        self.connected_at = (
-            info.connected_at.strftime("%b %-d, %Y %H:%M UTC") if info.connected_at else ""
-        )
-
-    @rx.event
-    def load_settings(self):
-        if self._merchant_id() is None:
-            return self._to_sign_in()
-        self.error = ""
-        with rx.session() as session:
-            self._show(connection.connection_info(session))
-        if self.source == "environment":
-            try:
-                account = connection.environment_account()
-            except GatewayError as exc:
-                self.error = f"Stripe didn't accept the keys set in the environment: {exc.message}"
-            else:
-                self.account_id, self.account_name = account.account_id, account.display_name
-        return None
-
-    @rx.event
-    def connect_stripe(self, form: dict):
-        user_id = self._merchant_id()
-        if user_id is None:
-            return self._to_sign_in()
-        if self.saving:
-            return None
-        secret_key = str(form.get("secret_key", "")).strip()
-        publishable_key = str(form.get("publishable_key", "")).strip()
-        webhook_secret = str(form.get("webhook_secret", "")).strip()
-        if not secret_key or not publishable_key:
-            self.error = "Enter both the secret key and the publishable key."
-            return None
-        self.saving, self.error = True, ""
-        yield
-        try:
-            with rx.session() as session:
-                info = connection.connect(
-                    session,
-                    user_id=user_id,
-                    secret_key=secret_key,
-                    publishable_key=publishable_key,
-                    webhook_secret=webhook_secret or None,
-                )
-        except GatewayError as exc:
-            self.error = f"Stripe didn't accept these keys: {exc.message}"
-            return None
-        finally:
-            self.saving = False
-        self._show(info)
-        yield rx.toast.success("Stripe connected. You can now charge customers.")
-
-    @rx.event
-    def disconnect_stripe(self):
-        user_id = self._merchant_id()
-        if user_id is None:
-            return self._to_sign_in()
-        with rx.session() as session:
-            if connection.connection_info(session).source != "settings":
-                self.error = "This connection comes from environment variables; change it there."
-                return None
-            connection.disconnect(session, user_id=user_id)
-            self._show(connection.connection_info(session))
-        return rx.toast.info("Stripe disconnected. Charging is off until you connect again.")
 
 
 def _detail(label: str, value: rx.Var | str) -> rx.Component:

@@ -1,0 +1,1 @@
+"""Customers: search and the list, and what the customer page shows."""

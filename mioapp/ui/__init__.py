@@ -1,0 +1,1 @@
+"""The Reflex user interface: shared state, components and one package per page."""

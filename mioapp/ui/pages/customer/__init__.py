@@ -1,0 +1,1 @@
+"""One customer: contact details, bookings with derived status, saved cards and transactions."""

@@ -1,0 +1,1 @@
+"""The customers list with search and paging."""

@@ -1,0 +1,200 @@
+"""The public pay page `/pay/<token>` and its receipt page: no sign-in, built for phones."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from mioapp.ui.components.forms import checkbox_field, notice
+from mioapp.ui.components.stripe_card import stripe_card_field
+from mioapp.ui.pages.pay.state import PayState
+
+
+def _frame(*children: rx.Component) -> rx.Component:
+    """A single column on a calm background: the merchant on top, one card below."""
+    return rx.box(
+        rx.vstack(
+            rx.hstack(
+                rx.center(
+                    rx.icon("waves", size=18, color="white"),
+                    width="32px",
+                    height="32px",
+                    border_radius="8px",
+                    background=rx.color("indigo", 9),
+                ),
+                rx.heading(PayState.business_name, size="4"),
+                spacing="2",
+                align="center",
+            ),
+            *children,
+            rx.hstack(
+                rx.icon("lock", size=12),
+                rx.text("Payments are processed securely by Stripe.", size="1"),
+                color=rx.color("gray", 10),
+                spacing="1",
+                align="center",
+            ),
+            spacing="5",
+            align="center",
+            width="100%",
+            max_width="480px",
+            margin="0 auto",
+            padding="32px 16px",
+        ),
+        background=rx.color("gray", 2),
+        min_height="100vh",
+    )
+
+
+def _panel(*children: rx.Component) -> rx.Component:
+    return rx.card(
+        rx.vstack(*children, spacing="4", width="100%"),
+        size="3",
+        width="100%",
+    )
+
+
+def _bookings() -> rx.Component:
+    def line(b: rx.Var[dict[str, str]]) -> rx.Component:
+        return rx.hstack(
+            rx.vstack(
+                rx.text(b["tour"], weight="medium", size="2"),
+                rx.text(
+                    b["date"] + " · " + b["participants"] + " guests",
+                    size="1",
+                    color=rx.color("gray", 10),
+                ),
+                spacing="0",
+            ),
+            rx.spacer(),
+            rx.text(b["amount"], size="2", font_variant_numeric="tabular-nums"),
+            width="100%",
+            align="center",
+            padding_y="8px",
+            border_bottom=f"1px solid {rx.color('gray', 4)}",
+        )
+
+    return rx.vstack(
+        rx.foreach(PayState.lines, line),
+        spacing="0",
+        width="100%",
+        role="list",
+        aria_label="Bookings",
+    )
+
+
+def _invalid() -> rx.Component:
+    return _panel(
+        rx.center(rx.icon("link-2-off", size=32, color=rx.color("gray", 9)), width="100%"),
+        rx.heading("This payment link is no longer valid", size="5", text_align="center"),
+        rx.text(
+            "Please contact " + PayState.business_name + " for a new link.",
+            color=rx.color("gray", 11),
+            text_align="center",
+        ),
+    )
+
+
+def _pay_form() -> rx.Component:
+    return _panel(
+        rx.vstack(
+            rx.text("Payment for " + PayState.customer_name, size="2", color=rx.color("gray", 11)),
+            rx.heading(PayState.amount, size="8", aria_label="Amount due"),
+            spacing="1",
+            width="100%",
+        ),
+        _bookings(),
+        rx.cond(
+            PayState.settled,
+            notice(
+                "These bookings are already paid. Nothing more is due.",
+                "circle-check",
+                "green",
+                role="status",
+            ),
+            rx.vstack(
+                rx.text("Card", size="2", weight="medium"),
+                stripe_card_field(
+                    publishable_key=PayState.publishable_key,
+                    client_secret=PayState.client_secret,
+                    on_change=PayState.card_changed,
+                    on_result=PayState.card_confirmed,
+                ),
+                rx.cond(
+                    PayState.card_message != "",
+                    rx.text(PayState.card_message, size="1", color=rx.color("red", 11)),
+                ),
+                checkbox_field(
+                    "Save this card for future charges",
+                    PayState.save_card,
+                    PayState.set_save_card,
+                    hint="I allow "
+                    + PayState.business_name
+                    + " to keep this card with Stripe and charge it for my future bookings.",
+                    disabled=PayState.in_flight,
+                ),
+                rx.cond(
+                    PayState.error != "",
+                    notice(PayState.error, "circle-alert", "red"),
+                ),
+                rx.button(
+                    "Pay " + PayState.amount,
+                    size="4",
+                    width="100%",
+                    loading=PayState.in_flight,
+                    disabled=~PayState.card_complete | PayState.in_flight,
+                    on_click=PayState.pay,
+                ),
+                spacing="3",
+                width="100%",
+            ),
+        ),
+    )
+
+
+def pay_page() -> rx.Component:
+    return _frame(
+        rx.cond(
+            PayState.loaded,
+            rx.cond(PayState.valid, _pay_form(), _invalid()),
+            rx.spinner(size="3"),
+        )
+    )
+
+
+def _receipt() -> rx.Component:
+    r = PayState.receipt
+    return _panel(
+        rx.center(rx.icon("circle-check", size=40, color=rx.color("green", 9)), width="100%"),
+        rx.heading("Payment received", size="6", text_align="center", width="100%"),
+        rx.text(
+            "Thank you, "
+            + PayState.customer_name
+            + ". A receipt is on its way to "
+            + PayState.customer_email
+            + ".",
+            text_align="center",
+            color=rx.color("gray", 11),
+        ),
+        rx.data_list.root(
+            rx.data_list.item(rx.data_list.label("Amount paid"), rx.data_list.value(r["amount"])),
+            rx.data_list.item(
+                rx.data_list.label("Receipt number"), rx.data_list.value(r["number"])
+            ),
+            rx.data_list.item(rx.data_list.label("Date"), rx.data_list.value(r["date"])),
+            rx.cond(
+                r["card"] != "",
+                rx.data_list.item(rx.data_list.label("Card"), rx.data_list.value(r["card"])),
+            ),
+        ),
+        _bookings(),
+    )
+
+
+def receipt_page() -> rx.Component:
+    return _frame(
+        rx.cond(
+            PayState.loaded,
+            rx.cond(PayState.valid, _receipt(), _invalid()),
+            rx.spinner(size="3"),
+        )
+    )

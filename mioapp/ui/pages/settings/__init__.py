@@ -1,0 +1,1 @@
+"""Payment settings: connect Stripe with verified keys, see the connection, disconnect."""

@@ -1,0 +1,39 @@
+"""Every page's route and the URLs built from them: one place to change a path."""
+
+from __future__ import annotations
+
+from mioapp.settings import get_settings
+
+HOME = "/"
+SIGN_IN = "/login"
+CUSTOMERS = "/customers"
+CUSTOMER = "/customers/[customer_id]"
+OUTBOX = "/outbox"
+PAYMENT_SETTINGS = "/settings/payments"
+PAY = "/pay/[token]"
+PAY_SUCCESS = "/pay/[token]/success"
+
+
+def customer_path(customer_id: int | str) -> str:
+    return f"{CUSTOMERS}/{customer_id}"
+
+
+def pay_path(token: str) -> str:
+    return f"/pay/{token}"
+
+
+def pay_success_path(token: str) -> str:
+    return f"/pay/{token}/success"
+
+
+def absolute(path: str) -> str:
+    """`path` on the public origin (APP_BASE_URL), for links in emails."""
+    return f"{get_settings().app_base_url.rstrip('/')}{path}"
+
+
+def pay_url(token: str) -> str:
+    return absolute(pay_path(token))
+
+
+def customer_url(customer_id: int) -> str:
+    return absolute(customer_path(customer_id))
