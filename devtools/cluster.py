@@ -1,8 +1,8 @@
 """`make run-cluster`: MioCommerce laid out as production runs it, on this one machine.
 
 PostgreSQL and Redis (the ones at 127.0.0.1), the Stripe emulator and the local mail server,
-one frontend build, two app instances (`python -m mioapp.serve`, two Granian workers each),
-one nginx in front of them and two job consumers. `python -m devtools.cluster run` prints
+one frontend build, two app instances (`python -m mioapp.web.serve`, two Granian workers
+each), one nginx in front of them and two job consumers. `python -m devtools.cluster run` prints
 the address and stops everything on Ctrl-C or SIGTERM; tests use `Cluster` as a context
 manager (`with Cluster(...).running() as cluster:`).
 """
@@ -266,7 +266,7 @@ class Cluster:
                     [
                         sys.executable,
                         "-m",
-                        "mioapp.serve",
+                        "mioapp.web.serve",
                         "--host",
                         "127.0.0.1",
                         "--port",

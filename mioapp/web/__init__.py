@@ -1,1 +1,2 @@
-"""HTTP beside Reflex: API routes, security headers, URLs of the app's pages."""
+"""HTTP beside Reflex: API routes, security headers, URLs of the app's pages, and the
+production server entry point (serve.py)."""

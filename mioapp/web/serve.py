@@ -2,11 +2,12 @@
 
 `reflex run --env prod` compiles and builds the frontend into `.web/` every time it starts,
 so two instances of one checkout would overwrite each other's files while serving them,
-and instances on several hosts would each serve a build of their own (different bundle
-names and inline scripts). Build once instead, then start as many instances as you like:
+and instances on several hosts would each serve a build of their own (no two builds are
+alike: each bundles a timestamp) while a browser fetches a page from one and its files
+from another. Build once instead, then start as many instances as you like:
 
     reflex export --frontend-only --no-zip      # APP_BASE_URL set: it is compiled in
-    python -m mioapp.serve --port 8000          # per instance; WEB_WORKERS workers each
+    python -m mioapp.web.serve --port 8000      # per instance; WEB_WORKERS workers each
 
 It runs Reflex's own production server (Granian, workers forked from a supervisor that has
 imported the app) with the compiled frontend mounted under the app, exactly as
@@ -26,11 +27,11 @@ from reflex_base.environment import environment
 
 from mioapp.settings import get_settings
 
-logger = logging.getLogger("mioapp.serve")
+logger = logging.getLogger("mioapp.web.serve")
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m mioapp.serve", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m mioapp.web.serve", description=__doc__)
     parser.add_argument("--host", default="0.0.0.0")  # noqa: S104  (a server's address)
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args(argv)
