@@ -1,5 +1,4 @@
-"""Starts and stops a local MioCommerce: Stripe emulator, mail server, migrations, demo data,
-the app and a job consumer.
+"""Starts and stops a local MioCommerce: emulator, mail, migrations, demo data, app, jobs.
 
 `python -m devtools.stack run` is what `make run` calls; the browser tests use `LocalStack`.
 Every process runs in its own process group and is stopped for sure (TERM, then KILL).

@@ -1,5 +1,8 @@
-"""Database plumbing: engine settings for every engine, this process's engine for jobs and
-scripts, work to run once a transaction commits, and pools that never cross a fork."""
+"""Database plumbing: engine settings, this process's engine, after-commit work, fork safety.
+
+Every engine gets the SQLite pragmas; jobs and scripts share one engine per process; work
+can wait for a transaction's commit; pooled connections never cross a fork.
+"""
 
 from __future__ import annotations
 

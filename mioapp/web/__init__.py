@@ -1,2 +1,1 @@
-"""HTTP beside Reflex: API routes, security headers, URLs of the app's pages, and the
-production server entry point (serve.py)."""
+"""HTTP beside Reflex: API routes, security headers, page URLs, the production server."""

@@ -1,5 +1,7 @@
-"""Cluster-test fixtures: `make run-cluster`'s processes on free ports, with a database of
-their own on PostgreSQL and a job queue of their own on Redis."""
+"""Cluster-test fixtures: `make run-cluster`'s processes on free ports, isolated.
+
+A PostgreSQL database and a Redis job queue of their own, so nothing else meets them.
+"""
 
 from __future__ import annotations
 

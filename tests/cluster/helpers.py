@@ -1,5 +1,4 @@
-"""What the cluster tests share: signing in through the balancer, and which instance holds
-a page's websocket."""
+"""What the cluster tests share: signing in, and which instance holds a page's websocket."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""The production layout in a browser: nginx in front of two app instances sharing page state
-in Redis. Both instances serve events; one is killed mid-session and nothing is lost."""
+"""The production layout in a browser: both instances serve, one dies, nothing is lost.
+
+nginx in front of two app instances that share page state in Redis.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""Helpers for tests that start real processes: the process tree (Linux /proc, no psutil),
-ports, waiting, and scratch PostgreSQL databases."""
+"""Helpers for tests that start real processes: process trees, ports, scratch databases.
+
+The process tree is read from Linux's /proc (psutil is not installed).
+"""
 
 from __future__ import annotations
 

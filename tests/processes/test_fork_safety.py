@@ -1,5 +1,7 @@
-"""A process forked after its parent used the database gets connections of its own
-(Granian forks its web workers from a supervisor that has imported the app)."""
+"""A process forked after its parent used the database gets connections of its own.
+
+Granian forks its web workers from a supervisor that has imported the app.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""The job engine without a consumer: queue choice, nudges after commit, drain, lock, schedule,
-and a web app that leaves once-only work to the jobs."""
+"""The job engine without a consumer process, and a web app that leaves it the once-only work.
+
+Queue choice, nudges after commit, the drain, its lock, its schedule.
+"""
 
 from __future__ import annotations
 
