@@ -14,9 +14,16 @@ code that enqueues a task imports its module and calls the function.
 
 from __future__ import annotations
 
+import redis
 from huey import Huey, RedisExpireHuey, SqliteHuey
 
 from mioapp.settings import Settings, get_settings
+
+# A Redis outage may cost a commit that enqueues a nudge a few seconds (the nudge is then
+# logged as lost, and the minute's sweep sends the email), never hang it. Reads wait longer
+# than the consumer's 1 s blocking pop.
+REDIS_CONNECT_TIMEOUT = 5.0
+REDIS_READ_TIMEOUT = 10.0
 
 
 def build_huey(settings: Settings) -> Huey:
@@ -26,7 +33,12 @@ def build_huey(settings: Settings) -> Huey:
     (RedisExpireHuey is RedisHuey whose keys may expire, which lets locks carry a TTL.)
     """
     if settings.redis_url:
-        return RedisExpireHuey(settings.job_queue, results=False, url=settings.redis_url)
+        pool = redis.ConnectionPool.from_url(
+            settings.redis_url,
+            socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
+            socket_timeout=REDIS_READ_TIMEOUT,
+        )
+        return RedisExpireHuey(settings.job_queue, results=False, connection_pool=pool)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return SqliteHuey(settings.job_queue, results=False, filename=str(settings.job_store_path))
 

@@ -77,7 +77,10 @@ def test_queue_is_redis_when_redis_url_is_set(tmp_path: Path) -> None:
     queue = build_huey(settings)
     assert isinstance(queue, RedisHuey)
     assert queue.name == "b"
-    assert queue.storage.conn.connection_pool.connection_kwargs["db"] == 3
+    connection = queue.storage.conn.connection_pool.connection_kwargs
+    assert connection["db"] == 3
+    # An unreachable Redis fails a commit's nudge in seconds instead of hanging it.
+    assert connection["socket_connect_timeout"] == 5.0
     assert not (tmp_path / "jobs.db").exists()
 
 
