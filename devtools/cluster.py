@@ -62,7 +62,7 @@ worker_processes 1;
 daemon off;
 pid {root}/nginx.pid;
 error_log {logs}/nginx-error.log warn;
-{user}
+
 events {{
     worker_connections 1024;
 }}
@@ -71,13 +71,18 @@ http {{
     log_format upstream '$remote_addr [$time_local] "$request" $status '
                         'upstream=$upstream_addr time=$request_time';
     access_log {logs}/nginx-access.log upstream;
+    # Bodies stay in memory both ways, never in temporary files: started as root, nginx's
+    # workers run as `nobody`, who may not write below this folder. (The paths are still
+    # set, away from the system's /var/lib/nginx.)
     client_body_temp_path {root}/tmp/body;
     proxy_temp_path {root}/tmp/proxy;
     fastcgi_temp_path {root}/tmp/fastcgi;
     uwsgi_temp_path {root}/tmp/uwsgi;
     scgi_temp_path {root}/tmp/scgi;
+    proxy_max_temp_file_size 0;
     # Stripe's events are far below this; nothing else posts large bodies.
     client_max_body_size 1m;
+    client_body_buffer_size 1m;
 
     map $http_upgrade $connection_upgrade {{
         default upgrade;
@@ -305,15 +310,7 @@ class Cluster:
 
     def _write_nginx_conf(self) -> Path:
         root = self._nginx_root()
-        for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
-            (root / "tmp" / name).mkdir(parents=True, exist_ok=True)
-        # Started as root, nginx's workers drop to `nobody` and must still write its
-        # temporary files; as anyone else they run as that user and `user` is ignored.
-        user = ""
-        if os.geteuid() == 0:
-            user = "user nobody nogroup;"
-            for path in [root / "tmp", *(root / "tmp").iterdir()]:
-                path.chmod(0o777)
+        (root / "tmp").mkdir(parents=True, exist_ok=True)
         servers = "\n".join(
             f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=10s;"
             for port in self.instance_ports
@@ -323,7 +320,6 @@ class Cluster:
             NGINX_CONF.format(
                 root=root,
                 logs=self.logs,
-                user=user,
                 servers=servers,
                 port=self.port,
                 header=UPSTREAM_HEADER,

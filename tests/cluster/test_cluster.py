@@ -38,7 +38,7 @@ def test_pay_pages_come_through_the_app_with_their_security_headers(cluster: Clu
     assert served_by == set(cluster.instance_ports)
 
 
-def test_both_instances_handle_page_events(cluster: Cluster, new_page, session: Session) -> None:
+def test_both_instances_handle_page_events(cluster: Cluster, new_page) -> None:
     """Tabs open until each instance holds one's websocket; every tab searches and opens a
     customer, so each instance handles sign-in, search and page-load events."""
     seen: set[int] = set()
