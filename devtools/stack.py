@@ -32,6 +32,8 @@ logger = logging.getLogger("stack")
 EMULATOR_SECRET_KEY = "sk_test_emulator_51MioCommerceLocalDemo000000000000"
 EMULATOR_PUBLISHABLE_KEY = "pk_test_emulator_51MioCommerceLocalDemo000000000000"
 EMULATOR_WEBHOOK_SECRET = "whsec_emulator_MioCommerceLocalDemo0000000000"
+# Lets the tests and benchmarks read /api/metrics of a local app (never set in production).
+METRICS_TOKEN = "local-metrics-token"
 
 
 def free_port() -> int:
@@ -224,7 +226,14 @@ class LocalStack:
         return f"http://localhost:{self.port}"
 
     def app_env(self) -> dict[str, str]:
-        extra = {"APP_BASE_URL": self.base_url, "DATA_DIR": str(self.data_dir)}
+        extra = {
+            "APP_BASE_URL": self.base_url,
+            "DATA_DIR": str(self.data_dir),
+            "METRICS_TOKEN": METRICS_TOKEN,
+            # Without Redis, the consumer tells the app which customers' emails it sent, so
+            # their open pages update (mioapp.changes).
+            "INTERNAL_BASE_URL": f"http://127.0.0.1:{self.port}",
+        }
         if self.database_url:
             extra["DATABASE_URL"] = self.database_url
         if self.emulator is not None:

@@ -88,7 +88,7 @@ def _record_failure(session: Session, email: str) -> bool:
 
 
 def sign_in(session: Session, *, email: str, password: str, session_days: int) -> LoginResult:
-    """Check credentials and open a login session; commits.
+    """Check credentials and open a login session (the caller commits, failures included).
 
     Unknown emails and wrong passwords get the same message, take the same time and are
     throttled the same way, so the answers never reveal whether an account exists.
@@ -104,7 +104,7 @@ def sign_in(session: Session, *, email: str, password: str, session_days: int) -
                 actor_user_id=user.id if user else None, action="login.failed", subject=email
             )
         )
-        session.commit()
+        session.flush()
         return LoginResult(error=LOCKED_ERROR if locked else GENERIC_LOGIN_ERROR)
     session.exec(delete(LoginThrottle).where(col(LoginThrottle.email) == email))
     token = secrets.token_urlsafe(32)
@@ -116,7 +116,7 @@ def sign_in(session: Session, *, email: str, password: str, session_days: int) -
         )
     )
     session.add(AuditEntry(actor_user_id=user.id, action="login.succeeded", subject=email))
-    session.commit()
+    session.flush()
     session.refresh(user)
     return LoginResult(user=user, token=token)
 
@@ -136,4 +136,4 @@ def user_for_token(session: Session, token: str | None) -> MerchantUser | None:
 def sign_out(session: Session, token: str | None) -> None:
     if token:
         session.exec(delete(LoginSession).where(col(LoginSession.token_hash) == hash_token(token)))
-        session.commit()
+        session.flush()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -13,7 +14,9 @@ class DecryptionError(Exception):
     """The stored value was encrypted with another SECRET_KEY or was tampered with."""
 
 
+@lru_cache(maxsize=8)
 def _fernet(secret_key: str) -> Fernet:
+    # Deriving the key (HKDF) costs more than decrypting; a process uses one SECRET_KEY.
     key = HKDF(
         algorithm=hashes.SHA256(), length=32, salt=None, info=b"mioapp stored secrets v1"
     ).derive(secret_key.encode())

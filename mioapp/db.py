@@ -6,12 +6,15 @@ can wait for a transaction's commit; pooled connections never cross a fork.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import sqlite3
 import sys
 import threading
 from collections.abc import Callable
+from functools import lru_cache
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session as OrmSession
@@ -20,6 +23,7 @@ from sqlmodel import Session
 from mioapp.settings import get_settings
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _engine: sa.Engine | None = None
 _engine_lock = threading.Lock()
@@ -47,7 +51,8 @@ def create_engine(url: str) -> sa.Engine:
 
 
 def get_engine() -> sa.Engine:
-    """This process's engine on DATABASE_URL, for jobs and scripts (Reflex keeps its own)."""
+    """This process's engine on DATABASE_URL: the app's units of work, jobs and scripts
+    (Reflex keeps its own for rx.session)."""
     global _engine
     with _engine_lock:
         if _engine is None:
@@ -122,3 +127,29 @@ def lock_row(session, table: type, row_id: int) -> None:
     """
     pk = table.__table__.c.id
     session.execute(sa.update(table.__table__).where(pk == row_id).values(id=pk))
+
+
+class Database:
+    """Runs units of work, each in one transaction, on worker threads.
+
+    `await db.run(work)` calls `work(session)` inside `session.begin()` on a thread: the
+    event loop never waits on the database, the work commits when it returns and rolls back
+    everything if it raises. Objects it returns stay readable after the commit
+    (`expire_on_commit=False`), detached from the session.
+    """
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+
+    def transaction(self, work: Callable[[Session], T]) -> T:
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            return work(session)
+
+    async def run(self, work: Callable[[Session], T]) -> T:
+        return await asyncio.to_thread(self.transaction, work)
+
+
+@lru_cache
+def database() -> Database:
+    """The app's database, on this process's engine (`get_engine`)."""
+    return Database(get_engine())

@@ -1,8 +1,10 @@
-"""Builds the Reflex app: pages and the API routes; nothing else (background work is in jobs)."""
+"""Builds the Reflex app: pages, the API routes and the per-process change notices; nothing else."""
 
 import reflex as rx
 
 from mioapp.settings import get_settings
+from mioapp.ui.live import change_notices
+from mioapp.ui.pages.charge.state import ChargeState
 from mioapp.ui.pages.customer.state import CustomerState
 from mioapp.ui.pages.customer.view import customer_page
 from mioapp.ui.pages.customers.state import CustomerListState
@@ -24,6 +26,7 @@ app = rx.App(
     # mounts: a plain blocking script in <head>, read from settings at compile time.
     head_components=[rx.el.script(src=get_settings().stripe_js_url)],
 )
+app.register_lifespan_task(change_notices)
 app.add_page(
     lambda: rx.fragment(),
     route=routes.HOME,
@@ -46,7 +49,7 @@ app.add_page(
     customer_page,
     route=routes.CUSTOMER,
     title="Customer · MioCommerce",
-    on_load=CustomerState.load_customer,
+    on_load=[CustomerState.load_customer, ChargeState.close_on_navigation],
 )
 app.add_page(
     outbox_page,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -64,6 +67,8 @@ class EmailStatus(StrEnum):
     QUEUED = "queued"
     SENT = "sent"
     FAILED = "failed"
+    # Given up after the server received the whole message but never confirmed it.
+    UNCONFIRMED = "unconfirmed"
 
 
 class MerchantUser(SQLModel, table=True):
@@ -169,6 +174,9 @@ class Payment(SQLModel, table=True):
     failure_message: str | None = Field(default=None, max_length=500)
     created_by_user_id: int | None = Field(default=None, foreign_key="merchantuser.id")
     payment_link_id: int | None = Field(default=None, foreign_key="paymentlink.id")
+    # Until then a `created` attempt holds its amount against the balance; after it, the
+    # attempt is abandoned: it holds nothing and is canceled at Stripe (see billing.balances).
+    hold_until: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
     succeeded_at: datetime | None = None
@@ -196,7 +204,13 @@ class Refund(SQLModel, table=True):
     stripe_refund_id: str | None = Field(
         default=None, max_length=255, sa_column_kwargs={"unique": True}
     )
+    # Set for refunds made here (row first, like payments); None for ones made in Stripe.
+    idempotency_key: str | None = Field(
+        default=None, max_length=255, sa_column_kwargs={"unique": True}
+    )
     reason: str = Field(default="", max_length=100)
+    failure_message: str | None = Field(default=None, max_length=500)
+    created_by_user_id: int | None = Field(default=None, foreign_key="merchantuser.id")
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -223,6 +237,8 @@ class PaymentLink(SQLModel, table=True):
         default=PaymentLinkStatus.SENT, sa_type=_enum(PaymentLinkStatus)
     )
     message: str = Field(default="", max_length=1000)
+    # What the payment is for; it becomes the payment's (and the PaymentIntent's) description.
+    description: str = Field(default="", max_length=500)
     expires_at: datetime
     created_by_user_id: int | None = Field(default=None, foreign_key="merchantuser.id")
     created_at: datetime = Field(default_factory=utcnow)
@@ -288,7 +304,12 @@ class EmailMessage(SQLModel, table=True):
     html_body: str = Field(sa_type=sa.Text)
     customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
     status: EmailStatus = Field(default=EmailStatus.QUEUED, sa_type=_enum(EmailStatus), index=True)
+    # The value the bodies hold a slot for (a pay URL's token), encrypted with SECRET_KEY;
+    # erased once the email is sent or given up on.
+    secret_encrypted: str | None = Field(default=None, sa_type=sa.Text)
     attempts: int = 0
+    # Attempts whose reply was lost after the server had the whole message.
+    unconfirmed_attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     next_attempt_at: datetime = Field(default_factory=utcnow)
     last_error: str | None = Field(default=None, max_length=1000)
     created_at: datetime = Field(default_factory=utcnow)
@@ -319,3 +340,41 @@ class StripeConnection(SQLModel, table=True):
     webhook_secret_encrypted: str | None = Field(default=None, sa_type=sa.Text)
     connected_at: datetime = Field(default_factory=utcnow)
     connected_by_user_id: int | None = Field(default=None, foreign_key="merchantuser.id")
+
+
+# One writer per status: `payments.intents.set_status` for Payment.status and
+# `payments.refunds.set_refund_status` for Refund.status open this gate; any other
+# assignment (a page, the demo seed, a test shortcut) raises instead of skipping the rules.
+_status_gate: ContextVar[bool] = ContextVar("status_gate", default=False)
+
+
+class StatusWriteError(RuntimeError):
+    """A payment or refund status was assigned outside its one writer."""
+
+
+@contextmanager
+def status_writer() -> Iterator[None]:
+    """Open the gate for the one function that writes a status (and nothing else)."""
+    token = _status_gate.set(True)
+    try:
+        yield
+    finally:
+        _status_gate.reset(token)
+
+
+def _guard_status(initial: StrEnum):
+    def guard(target, value, _oldvalue, _initiator):
+        # A new row may start at its initial status; every later change goes through the
+        # writer, which knows the transitions that are allowed.
+        fresh = sa.inspect(target).transient or sa.inspect(target).pending
+        if not _status_gate.get() and not (fresh and value == initial):
+            raise StatusWriteError(
+                f"{type(target).__name__}.status changes only through its writer"
+            )
+        return value
+
+    return guard
+
+
+sa.event.listen(Payment.status, "set", _guard_status(PaymentStatus.CREATED), retval=True)
+sa.event.listen(Refund.status, "set", _guard_status(RefundStatus.PENDING), retval=True)

@@ -55,6 +55,17 @@ class Settings(BaseSettings):
     stripe_js_url: str = Field(
         default="https://js.stripe.com/v3/", description="Where the browser loads Stripe.js from."
     )
+    stripe_connect_timeout: float = Field(
+        default=5.0, description="Seconds to wait for a connection to Stripe."
+    )
+    stripe_read_timeout: float = Field(
+        default=30.0,
+        description="Seconds to wait for Stripe's answer; past it the payment is `unknown` "
+        "(never failed) until Stripe is asked again.",
+    )
+    stripe_max_network_retries: int = Field(
+        default=2, description="Retries of a failed connection, with the same idempotency key."
+    )
     smtp_url: str = Field(
         default="smtp://127.0.0.1:8025",
         description="smtp://[user:pass@]host:port (smtps:// for TLS); default: local mail server.",
@@ -64,13 +75,20 @@ class Settings(BaseSettings):
         description="From address of every email.",
     )
     session_days: int = Field(default=7, description="How long a merchant sign-in lasts.")
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token for GET /api/metrics (Prometheus text); unset, no metrics route.",
+    )
     redis_url: str | None = Field(
         default=None,
-        description=(
-            "redis://host:port/db shared by every app instance and job consumer: page state "
-            "(Reflex's Redis state manager) and the job queue. Unset: page state in memory and "
-            "the job queue in a SQLite file in DATA_DIR, for one app process on one machine."
-        ),
+        description="redis://host:port/db: page state, jobs and change notices shared by every "
+        "process and host; unset, everything stays in one process (memory and SQLite).",
+    )
+    internal_base_url: str | None = Field(
+        default=None,
+        description="Without Redis, where the job consumer tells the web app about changes "
+        "(e.g. http://127.0.0.1:3000); unset, open pages refresh only for changes made "
+        "by the web process itself.",
     )
     web_workers: int = Field(
         default=1,

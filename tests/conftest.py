@@ -19,6 +19,8 @@ from playwright.sync_api import Browser, sync_playwright
 from sqlmodel import Session, SQLModel
 
 import mioapp.models  # noqa: F401  (every table on SQLModel.metadata; mioapp.db's engine pragmas)
+from devtools.mailserver import LocalMailServer, start_mail_server
+from devtools.stripe_emulator.launcher import free_port
 
 # This process and every process the tests start (the app, job consumers) share one DATA_DIR
 # and one DATABASE_URL, never the checkout's .data: an email a test queues nudges the job
@@ -98,6 +100,21 @@ def session(engine: sa.Engine) -> Iterator[Session]:
     with Session(engine) as session:
         yield session
     _empty_all_tables(engine)
+
+
+@pytest.fixture(scope="session")
+def mail_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalMailServer]:
+    """The local SMTP server the sender tests deliver to (the browser tests have their own)."""
+    server = start_mail_server(free_port(), tmp_path_factory.mktemp("mail"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mailbox(mail_server: LocalMailServer) -> LocalMailServer:
+    """The local SMTP server, emptied: `messages()` is what this test's emails delivered."""
+    mail_server.clear()
+    return mail_server
 
 
 CHROMIUM_ARGS = [

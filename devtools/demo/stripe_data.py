@@ -5,16 +5,16 @@ They refuse live keys. Only the demo seed and the tests use them; the app never 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import stripe
 
 from mioapp.payments.gateway import (
     CardDetails,
     GatewayError,
+    IntentSnapshot,
     StripeCredentials,
     build_client,
     card_details,
+    intent_from_dict,
     translate_error,
 )
 
@@ -83,13 +83,6 @@ def list_customer_cards(
     return [card_details(pm) for pm in methods.data]
 
 
-@dataclass(frozen=True)
-class DemoPayment:
-    payment_intent_id: str
-    card_brand: str
-    card_last4: str
-
-
 def create_demo_payment(
     credentials: StripeCredentials,
     *,
@@ -98,7 +91,7 @@ def create_demo_payment(
     stripe_customer_id: str,
     idempotency_key: str,
     metadata: dict[str, str],
-) -> DemoPayment:
+) -> IntentSnapshot:
     """A succeeded test-card PaymentIntent for the demo's payment history (refuses live keys)."""
     if credentials.mode == "live":
         raise GatewayError("Demo payments cannot be made with live keys.", code="live_mode")
@@ -122,12 +115,12 @@ def create_demo_payment(
                 "payment_method_types": ["card"],
                 "confirm": True,
                 "metadata": metadata,
+                "expand": ["payment_method"],
             },
             options={"idempotency_key": idempotency_key},
         )
-        card = client.v1.payment_methods.retrieve(intent.payment_method).card
     except stripe.StripeError as exc:
         raise translate_error(exc) from exc
     if intent.status != "succeeded":
         raise GatewayError(f"Demo payment ended as {intent.status}.", code=intent.status)
-    return DemoPayment(payment_intent_id=intent.id, card_brand=card.brand, card_last4=card.last4)
+    return intent_from_dict(intent.to_dict())

@@ -24,6 +24,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Self
@@ -76,6 +77,21 @@ class EmulatorProcess:
         if self.webhook_url and self.webhook_secret:
             form = {"url": self.webhook_url, "secret": self.webhook_secret}
             self._request("POST", f"/_config/webhooks/{WEBHOOK_ID}", form)
+
+    @contextlib.contextmanager
+    def webhooks_paused(self) -> Iterator[None]:
+        """Deliver nothing to the app meanwhile (a missed webhook), then resume."""
+        self._request(
+            "POST",
+            f"/_config/webhooks/{WEBHOOK_ID}",
+            {"url": "http://127.0.0.1:9/nowhere", "secret": self.webhook_secret or "whsec_x"},
+        )
+        try:
+            yield
+        finally:
+            if self.webhook_url and self.webhook_secret:
+                form = {"url": self.webhook_url, "secret": self.webhook_secret}
+                self._request("POST", f"/_config/webhooks/{WEBHOOK_ID}", form)
 
     def stop(self) -> None:
         """SIGTERM to the process group, SIGKILL after a grace period, then wait."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from sqlmodel import Session, col, func, select
 
@@ -98,10 +97,6 @@ def customer_detail(session: Session, customer_id: int) -> CustomerDetail | None
         allocations=list(allocations),
         refunded={k: int(v) for k, v in refunded.items()},
     )
-
-
-def card_is_expired(card: SavedCard, now: datetime) -> bool:
-    return (card.exp_year, card.exp_month) < (now.year, now.month)
 
 
 def change_marker(session: Session, customer_id: int) -> tuple:

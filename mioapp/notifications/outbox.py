@@ -14,10 +14,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, func, select
 
+from mioapp.crypto import encrypt
 from mioapp.db import run_after_commit
 from mioapp.jobs.outbox import send_outbox
 from mioapp.models import EmailMessage
 from mioapp.notifications.render import render_email
+from mioapp.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -32,17 +34,22 @@ def queue_email(
     to_address: str,
     context: Mapping[str, Any],
     customer_id: int | None = None,
+    secret: str | None = None,
 ) -> EmailMessage | None:
     """Render `kind` and add it to the outbox; None if `dedupe_key` was queued before.
 
     Nothing is committed: the email lands with the caller's change or not at all, and once
     that transaction commits the job engine is nudged to send it. Choose the key from what
     the email announces (`receipt:payment:42`), so a redelivered webhook or a reload finds
-    the existing row instead of mailing twice.
+    the existing row instead of mailing twice (never from the secret).
+
+    `secret` is a value of the context that must not be readable from a copy of the
+    database (a pay URL's token): the stored parts hold a slot instead, and the secret is
+    kept encrypted with SECRET_KEY until the sender has put it into the email it sends.
     """
     if _exists(session, dedupe_key):
         return None
-    rendered = render_email(kind, context)
+    rendered = render_email(kind, context, secret=secret)
     message = EmailMessage(
         dedupe_key=dedupe_key,
         kind=kind,
@@ -50,6 +57,11 @@ def queue_email(
         subject=rendered.subject[:300],
         text_body=rendered.text,
         html_body=rendered.html,
+        secret_encrypted=(
+            encrypt(secret, secret_key=get_settings().secret_key_value())
+            if secret is not None
+            else None
+        ),
         customer_id=customer_id,
     )
     try:

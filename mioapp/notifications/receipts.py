@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from mioapp.models import Booking, Customer, MerchantUser, Payment, PaymentAllocation
+from mioapp.billing.balances import booking_shares
+from mioapp.models import Customer, MerchantUser, Payment, PaymentAllocation
 from mioapp.notifications.outbox import queue_email
-from mioapp.notifications.render import MERCHANT_PAYMENT, RECEIPT
+from mioapp.notifications.render import MERCHANT_PAYMENT, RECEIPT, booking_lines
 from mioapp.web import routes
 
 
@@ -15,23 +16,14 @@ def receipt_number(payment: Payment) -> str:
 
 
 def payment_bookings(session: Session, payment: Payment) -> list[dict]:
-    """The bookings a payment paid, with the part applied to each, earliest tour first."""
-    rows = session.exec(
-        select(Booking, PaymentAllocation.amount)
-        .join(PaymentAllocation, col(PaymentAllocation.booking_id) == Booking.id)
-        .where(PaymentAllocation.payment_id == payment.id)
-        .order_by(col(Booking.starts_at), col(Booking.id))
+    """The bookings a succeeded payment paid: each one's total, what was paid before, this
+    payment's part and what remains, earliest tour first."""
+    parts = session.exec(
+        select(PaymentAllocation.booking_id, PaymentAllocation.amount).where(
+            PaymentAllocation.payment_id == payment.id
+        )
     ).all()
-    return [
-        {
-            "reference": booking.reference,
-            "tour_name": booking.tour_name,
-            "starts_at": booking.starts_at,
-            "participants": booking.participants,
-            "amount": amount,
-        }
-        for booking, amount in rows
-    ]
+    return booking_lines(booking_shares(session, list(parts), counted_payment=payment.id))
 
 
 def _merchant_address(session: Session, payment: Payment) -> str | None:
@@ -57,6 +49,7 @@ def queue_payment_emails(session: Session, payment: Payment) -> None:
         "currency": payment.currency,
         "receipt_number": receipt_number(payment),
         "paid_at": payment.succeeded_at or payment.updated_at,
+        "description": payment.description,
         "card_brand": payment.card_brand,
         "card_last4": payment.card_last4,
     }

@@ -1,4 +1,9 @@
-"""Delivers queued outbox emails over SMTP, with retries and backoff (run by mioapp.jobs)."""
+"""Delivers queued outbox emails over SMTP, with retries and backoff (run by mioapp.jobs).
+
+A failure before the server has the whole message is retried with backoff. A connection
+lost after it (the server may have delivered it) is retried a capped number of times, with
+the same Message-ID so mail clients fold any duplicate, then left as unconfirmed.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,10 @@ from urllib.parse import unquote, urlsplit
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from mioapp.crypto import DecryptionError, decrypt
 from mioapp.models import EmailMessage, EmailStatus, utcnow
+from mioapp.notifications import render
+from mioapp.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +33,9 @@ MAX_BACKOFF = timedelta(hours=1)
 # A claimed message is due again after this, so a worker that died mid-send doesn't lose it.
 CLAIM_LEASE = timedelta(minutes=5)
 SMTP_TIMEOUT = 20.0
+# After a send whose reply was lost, the customer may have the email already: a duplicate
+# is worth risking this many times, not MAX_ATTEMPTS times.
+RETRIES_AFTER_UNCONFIRMED = 1
 
 
 @dataclass(frozen=True)
@@ -62,8 +73,20 @@ def backoff(attempts: int) -> timedelta:
     return min(BASE_BACKOFF * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
 
 
-def build_mime(message: EmailMessage, mail_from: str) -> MimeMessage:
-    """A multipart/alternative message: plain text first, HTML preferred by capable clients."""
+def build_mime(
+    message: EmailMessage, mail_from: str, *, secret_key: str | None = None
+) -> MimeMessage:
+    """A multipart/alternative message: plain text first, HTML preferred by capable clients.
+
+    The message's secret, decrypted with `secret_key` (default: the app's SECRET_KEY), goes
+    back into its slot in both parts; DecryptionError if that key can't decrypt it.
+    """
+    text, html = message.text_body, message.html_body
+    if message.secret_encrypted is not None:
+        secret = decrypt(
+            message.secret_encrypted, secret_key=secret_key or get_settings().secret_key_value()
+        )
+        text, html = render.with_secret(text, secret), render.with_secret(html, secret)
     mime = MimeMessage()
     mime["From"] = mail_from
     mime["To"] = message.to_address
@@ -73,8 +96,8 @@ def build_mime(message: EmailMessage, mail_from: str) -> MimeMessage:
     digest = hashlib.sha256(message.dedupe_key.encode()).hexdigest()[:20]
     domain = _domain(mail_from)
     mime["Message-ID"] = f"<mio.{message.id}.{digest}@{domain}>"
-    mime.set_content(message.text_body)
-    mime.add_alternative(message.html_body, subtype="html")
+    mime.set_content(text)
+    mime.add_alternative(html, subtype="html")
     return mime
 
 
@@ -97,28 +120,57 @@ def _short_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:300]
 
 
+class DeliveryUnconfirmed(smtplib.SMTPException):
+    """The server had the whole message, then the connection dropped or timed out before it
+    answered: the email may have been delivered."""
+
+
+class _SMTP(smtplib.SMTP):
+    """Notes when the end-of-data marker has gone out: from then on the server may deliver
+    the message whether or not its reply reaches us."""
+
+    handed_over = False
+
+    def send(self, s: str | bytes) -> None:
+        super().send(s)
+        # RFC 5321's end of mail data; no command line ends like this.
+        if isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):
+            self.handed_over = True
+
+
+class _SMTPSSL(_SMTP, smtplib.SMTP_SSL):
+    pass
+
+
 class _Connection:
     """One SMTP session per batch, reopened after an error so one bad send can't poison the rest."""
 
     def __init__(self, target: SmtpTarget) -> None:
         self._target = target
-        self._smtp: smtplib.SMTP | None = None
+        self._smtp: _SMTP | None = None
 
     def send(self, mime: MimeMessage) -> None:
+        """Raises DeliveryUnconfirmed when the server got the message but never answered;
+        any other error means it did not take the message."""
         if self._smtp is None:
             self._smtp = self._open()
+        self._smtp.handed_over = False
         try:
             self._smtp.send_message(mime)
-        except Exception:
+        except Exception as exc:
+            handed_over = self._smtp.handed_over
             self.close()
+            # A reply, even a refusal, is an answer; only silence leaves delivery unknown.
+            if handed_over and not isinstance(exc, smtplib.SMTPResponseException):
+                raise DeliveryUnconfirmed(_short_error(exc)) from exc
             raise
 
-    def _open(self) -> smtplib.SMTP:
+    def _open(self) -> _SMTP:
         target = self._target
         if target.tls:
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(target.host, target.port, timeout=SMTP_TIMEOUT)
+            smtp: _SMTP = _SMTPSSL(target.host, target.port, timeout=SMTP_TIMEOUT)
         else:
-            smtp = smtplib.SMTP(target.host, target.port, timeout=SMTP_TIMEOUT)
+            smtp = _SMTP(target.host, target.port, timeout=SMTP_TIMEOUT)
         try:
             if target.starttls:
                 smtp.starttls()
@@ -165,25 +217,54 @@ def _claim(session: Session, now: datetime, batch: int) -> list[int]:
 
 
 def _record_failure(message: EmailMessage, exc: BaseException, now: datetime) -> None:
+    """Count the failed attempt, then schedule a retry or stop, and say which on the message."""
     message.attempts += 1
     message.last_error = _short_error(exc)
+    if isinstance(exc, DecryptionError):
+        message.last_error = (
+            "The link in this email can't be restored: SECRET_KEY has changed since it was "
+            "queued. Send the email again."
+        )
+        _stop(message, EmailStatus.FAILED)
+        return
+    if isinstance(exc, DeliveryUnconfirmed):
+        message.unconfirmed_attempts += 1
+        left = RETRIES_AFTER_UNCONFIRMED + 1 - message.unconfirmed_attempts
+        lost = "The server received this email but the connection was lost before it confirmed"
+        if left <= 0:
+            message.last_error = (
+                f"{lost} ({message.unconfirmed_attempts} times): it may have been delivered, "
+                f"so it is not sent again. {exc}"
+            )[:1000]
+            _stop(message, EmailStatus.UNCONFIRMED)
+            return
+        message.last_error = (
+            f"{lost}: it may have been delivered; {left} more attempt(s) at most. {exc}"
+        )[:1000]
     if message.attempts >= MAX_ATTEMPTS:
-        message.status = EmailStatus.FAILED
-        logger.warning(
-            "Email %s to customer %s failed for good: %s",
-            message.id,
-            message.customer_id,
-            message.last_error,
-        )
-    else:
-        message.next_attempt_at = now + backoff(message.attempts)
-        logger.info(
-            "Email %s failed (attempt %s), retrying at %s: %s",
-            message.id,
-            message.attempts,
-            message.next_attempt_at.isoformat(),
-            message.last_error,
-        )
+        _stop(message, EmailStatus.FAILED)
+        return
+    message.next_attempt_at = now + backoff(message.attempts)
+    logger.info(
+        "Email %s failed (attempt %s), retrying at %s: %s",
+        message.id,
+        message.attempts,
+        message.next_attempt_at.isoformat(),
+        message.last_error,
+    )
+
+
+def _stop(message: EmailMessage, status: EmailStatus) -> None:
+    """No more attempts: the secret has nothing left to go into."""
+    message.status = status
+    message.secret_encrypted = None
+    logger.warning(
+        "Email %s to customer %s is %s, no more attempts: %s",
+        message.id,
+        message.customer_id,
+        status.value,
+        message.last_error,
+    )
 
 
 def send_due(
@@ -193,12 +274,14 @@ def send_due(
     mail_from: str,
     now: datetime | None = None,
     batch: int = 20,
+    secret_key: str | None = None,
 ) -> int:
     """Send up to `batch` queued emails that are due; returns how many were sent.
 
     Commits `session` (claim, then each result), so give it a session of its own. Each
     message is committed as sent right after the server accepts it; a crash between the two
     means it goes out again after the claim lease: at least once, never silently dropped.
+    `secret_key` decrypts the emails' secrets (default: the app's SECRET_KEY).
     """
     now = now or utcnow()
     target = parse_smtp_url(smtp_url)
@@ -213,13 +296,14 @@ def send_due(
             if message is None or message.status != EmailStatus.QUEUED:
                 continue
             try:
-                connection.send(build_mime(message, mail_from))
-            except (smtplib.SMTPException, OSError, ValueError) as exc:
+                connection.send(build_mime(message, mail_from, secret_key=secret_key))
+            except (smtplib.SMTPException, OSError, ValueError, DecryptionError) as exc:
                 _record_failure(message, exc, now)
             else:
                 message.status = EmailStatus.SENT
                 message.sent_at = utcnow()
                 message.last_error = None
+                message.secret_encrypted = None
                 sent += 1
             session.add(message)
             session.commit()

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlmodel import Session, delete, select
 
 from mioapp.crypto import decrypt, encrypt
+from mioapp.db import Database
 from mioapp.models import AuditEntry, StripeConnection
 from mioapp.payments.gateway import AccountInfo, StripeCredentials, verify_credentials
 from mioapp.settings import Settings, get_settings
@@ -93,14 +94,14 @@ def connection_info(session: Session, settings: Settings | None = None) -> Conne
     )
 
 
-def environment_account(settings: Settings | None = None) -> AccountInfo | None:
+async def environment_account(settings: Settings | None = None) -> AccountInfo | None:
     """The account behind environment keys, checked live with Stripe (raises GatewayError)."""
     env = _env_credentials(settings or get_settings())
-    return verify_credentials(env) if env is not None else None
+    return await verify_credentials(env) if env is not None else None
 
 
-def connect(
-    session: Session,
+async def connect(
+    db: Database,
     *,
     user_id: int,
     secret_key: str,
@@ -116,7 +117,17 @@ def connect(
         webhook_secret=(webhook_secret or "").strip() or None,
         api_base=settings.stripe_api_base,
     )
-    account = verify_credentials(credentials)
+    account = await verify_credentials(credentials)
+    return await db.run(lambda s: _store(s, credentials, account, user_id, settings))
+
+
+def _store(
+    session: Session,
+    credentials: StripeCredentials,
+    account: AccountInfo,
+    user_id: int,
+    settings: Settings,
+) -> ConnectionInfo:
     key = settings.secret_key_value()
     session.exec(delete(StripeConnection))
     session.add(
@@ -143,11 +154,11 @@ def connect(
             detail=f"mode={credentials.mode}",
         )
     )
-    session.commit()
+    session.flush()
     return connection_info(session, settings)
 
 
 def disconnect(session: Session, *, user_id: int) -> None:
     session.exec(delete(StripeConnection))
     session.add(AuditEntry(actor_user_id=user_id, action="stripe.disconnected"))
-    session.commit()
+    session.flush()

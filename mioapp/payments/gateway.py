@@ -1,15 +1,25 @@
-"""The only module importing `stripe`: builds clients, turns Stripe's answers into small types."""
+"""The only module importing `stripe`: clients, webhook signatures, small typed answers.
+
+Every call the app makes is `async` (stripe-python's HTTPX client and `*_async` methods),
+so waiting on Stripe never holds up Reflex's event loop. One client per key and event loop
+keeps connections open between calls. `build_client` (synchronous) is for dev tools only.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import json
 import logging
+import weakref
 from dataclasses import dataclass, field, replace
 
+import httpx
 import stripe
 
-logger = logging.getLogger(__name__)
+from mioapp.settings import get_settings
 
-MAX_NETWORK_RETRIES = 2
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -42,20 +52,65 @@ class CardDetails:
 
 
 class GatewayError(Exception):
-    """A Stripe call failed; `message` is fit to show a merchant."""
+    """A Stripe call failed; `message` is fit to show a merchant.
 
-    def __init__(self, message: str, *, code: str | None = None, transient: bool = False):
+    `transient`: Stripe could not be reached or did not answer in time, so the outcome of
+    a charge is unknown. `internal`: our request was wrong (e.g. an idempotency key reused
+    with other parameters): a fault on our side, never the customer's card.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        transient: bool = False,
+        internal: bool = False,
+    ):
         super().__init__(message)
         self.message = message
         self.code = code
         self.transient = transient
+        self.internal = internal
+
+
+def _base(credentials: StripeCredentials) -> dict[str, str] | None:
+    return {"api": credentials.api_base.rstrip("/")} if credentials.api_base else None
 
 
 def build_client(credentials: StripeCredentials) -> stripe.StripeClient:
-    base = {"api": credentials.api_base.rstrip("/")} if credentials.api_base else None
+    """A synchronous client, for scripts and tests; the app itself uses `_client`."""
+    settings = get_settings()
     return stripe.StripeClient(
-        credentials.secret_key, base_addresses=base, max_network_retries=MAX_NETWORK_RETRIES
+        credentials.secret_key,
+        base_addresses=_base(credentials),
+        max_network_retries=settings.stripe_max_network_retries,
     )
+
+
+# A client's HTTPX connection pool belongs to the event loop that opened it (the web
+# server's loop, or a job's own), so clients are kept per loop and per key.
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict] = weakref.WeakKeyDictionary()
+
+
+def _client(credentials: StripeCredentials) -> stripe.StripeClient:
+    per_loop = _clients.setdefault(asyncio.get_running_loop(), {})
+    key = (credentials.secret_key, credentials.api_base)
+    client = per_loop.get(key)
+    if client is None:
+        settings = get_settings()
+        timeout = httpx.Timeout(
+            settings.stripe_read_timeout, connect=settings.stripe_connect_timeout
+        )
+        client = stripe.StripeClient(
+            credentials.secret_key,
+            base_addresses=_base(credentials),
+            http_client=stripe.HTTPXClient(timeout=timeout),
+            # Retries reuse the request's idempotency key, so a retried charge is one charge.
+            max_network_retries=settings.stripe_max_network_retries,
+        )
+        per_loop[key] = client
+    return client
 
 
 def translate_error(exc: stripe.StripeError) -> GatewayError:
@@ -67,6 +122,12 @@ def translate_error(exc: stripe.StripeError) -> GatewayError:
         return GatewayError("Could not reach Stripe. Try again.", transient=True)
     if isinstance(exc, stripe.RateLimitError | stripe.APIError):
         return GatewayError("Stripe is not answering right now. Try again.", transient=True)
+    if isinstance(exc, stripe.IdempotencyError):
+        return GatewayError(
+            "Stripe refused the request: its idempotency key was already used for another request.",
+            code=exc.code or "idempotency_error",
+            internal=True,
+        )
     return GatewayError(exc.user_message or str(exc.error or exc), code=exc.code)
 
 
@@ -83,13 +144,13 @@ def check_key_formats(secret_key: str, publishable_key: str) -> None:
         )
 
 
-def verify_credentials(credentials: StripeCredentials) -> AccountInfo:
+async def verify_credentials(credentials: StripeCredentials) -> AccountInfo:
     """Prove the secret key works with a real API call and return the account it belongs to."""
     check_key_formats(credentials.secret_key, credentials.publishable_key)
     if credentials.webhook_secret and not credentials.webhook_secret.startswith("whsec_"):
         raise GatewayError("The webhook signing secret starts with whsec_.", code="format")
     try:
-        account = build_client(credentials).v1.accounts.retrieve_current()
+        account = await _client(credentials).v1.accounts.retrieve_current_async()
     except stripe.StripeError as exc:
         raise translate_error(exc) from exc
     settings = getattr(account, "settings", None)
@@ -98,23 +159,27 @@ def verify_credentials(credentials: StripeCredentials) -> AccountInfo:
     return AccountInfo(account_id=account.id, display_name=name or "")
 
 
-def create_customer(
+async def create_customer(
     credentials: StripeCredentials, *, name: str, email: str, phone: str, local_id: int
 ) -> str:
     """Create the Stripe customer for a local one; the local id makes retries harmless."""
     try:
-        customer = build_client(credentials).v1.customers.create(
+        customer = await _client(credentials).v1.customers.create_async(
             params={
                 "name": name,
                 "email": email,
                 "phone": phone or None,
                 "metadata": {"mio_customer_id": str(local_id)},
             },
-            options={"idempotency_key": f"customer-{local_id}"},
+            options={"idempotency_key": f"customer-{local_id}-{_digest(email)}"},
         )
     except stripe.StripeError as exc:
         raise translate_error(exc) from exc
     return customer.id
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def card_details(payment_method: stripe.PaymentMethod) -> CardDetails:
@@ -148,6 +213,15 @@ class IntentSnapshot:
     error_message: str | None = None
     livemode: bool = False
 
+    @property
+    def unpaid(self) -> bool:
+        """Stripe holds no money for it yet and would still take a card or a confirmation."""
+        return self.status in (
+            "requires_payment_method",
+            "requires_confirmation",
+            "requires_action",
+        )
+
 
 @dataclass(frozen=True)
 class RefundSnapshot:
@@ -156,6 +230,8 @@ class RefundSnapshot:
     currency: str
     status: str
     reason: str
+    metadata: dict[str, str] = field(default_factory=dict)
+    failure_reason: str | None = None
 
 
 def _card_from(data: dict) -> CardDetails | None:
@@ -195,12 +271,17 @@ def intent_from_dict(data: dict) -> IntentSnapshot:
     )
 
 
-def _with_card(client: stripe.StripeClient, intent: IntentSnapshot) -> IntentSnapshot:
-    """Fill in the card's brand and last4 when Stripe sent only the PaymentMethod id."""
-    if intent.card is not None or not intent.payment_method_id:
-        return intent
-    method = client.v1.payment_methods.retrieve(intent.payment_method_id)
-    return replace(intent, card=_card_from(method.to_dict()))
+def _refund_from(refund: stripe.Refund) -> RefundSnapshot:
+    data = refund.to_dict()
+    return RefundSnapshot(
+        id=data["id"],
+        amount=int(data["amount"]),
+        currency=data["currency"],
+        status=data.get("status") or "",
+        reason=data.get("reason") or "",
+        metadata={str(k): str(v) for k, v in (data.get("metadata") or {}).items()},
+        failure_reason=data.get("failure_reason"),
+    )
 
 
 def _intent_from_error(exc: stripe.StripeError) -> IntentSnapshot | None:
@@ -218,7 +299,11 @@ def _intent_from_error(exc: stripe.StripeError) -> IntentSnapshot | None:
     )
 
 
-def charge_saved_card(
+# The card's brand and last four digits come with the intent in the same call.
+_EXPAND_CARD = ["payment_method"]
+
+
+async def charge_saved_card(
     credentials: StripeCredentials,
     *,
     amount: int,
@@ -231,9 +316,8 @@ def charge_saved_card(
 ) -> IntentSnapshot:
     """Charge a saved card with the customer absent. A decline or an authentication demand
     comes back as the intent it left behind; only Stripe being unreachable raises."""
-    client = build_client(credentials)
     try:
-        intent = client.v1.payment_intents.create(
+        intent = await _client(credentials).v1.payment_intents.create_async(
             params={
                 "amount": amount,
                 "currency": currency,
@@ -244,18 +328,19 @@ def charge_saved_card(
                 "confirm": True,
                 "description": description or None,
                 "metadata": metadata,
+                "expand": _EXPAND_CARD,
             },
             options={"idempotency_key": idempotency_key},
         )
-        return _with_card(client, intent_from_dict(intent.to_dict()))
     except stripe.StripeError as exc:
         snapshot = _intent_from_error(exc)
         if snapshot is not None:
             return snapshot
         raise translate_error(exc) from exc
+    return intent_from_dict(intent.to_dict())
 
 
-def create_card_intent(
+async def create_card_intent(
     credentials: StripeCredentials,
     *,
     amount: int,
@@ -279,7 +364,7 @@ def create_card_intent(
     if save_card:
         params["setup_future_usage"] = "off_session"
     try:
-        intent = build_client(credentials).v1.payment_intents.create(
+        intent = await _client(credentials).v1.payment_intents.create_async(
             params=params, options={"idempotency_key": idempotency_key}
         )
     except stripe.StripeError as exc:
@@ -287,59 +372,129 @@ def create_card_intent(
     return intent_from_dict(intent.to_dict()), intent.client_secret
 
 
-def retrieve_intent(credentials: StripeCredentials, intent_id: str) -> IntentSnapshot:
-    client = build_client(credentials)
+async def retrieve_intent(credentials: StripeCredentials, intent_id: str) -> IntentSnapshot:
     try:
-        intent = client.v1.payment_intents.retrieve(intent_id)
-        return _with_card(client, intent_from_dict(intent.to_dict()))
-    except stripe.StripeError as exc:
-        raise translate_error(exc) from exc
-
-
-def intent_client_secret(credentials: StripeCredentials, intent_id: str) -> str:
-    try:
-        return build_client(credentials).v1.payment_intents.retrieve(intent_id).client_secret
-    except stripe.StripeError as exc:
-        raise translate_error(exc) from exc
-
-
-def cancel_intent(credentials: StripeCredentials, intent_id: str) -> IntentSnapshot:
-    try:
-        intent = build_client(credentials).v1.payment_intents.cancel(intent_id)
+        intent = await _client(credentials).v1.payment_intents.retrieve_async(
+            intent_id, params={"expand": _EXPAND_CARD}
+        )
     except stripe.StripeError as exc:
         raise translate_error(exc) from exc
     return intent_from_dict(intent.to_dict())
 
 
-def find_intent(
-    credentials: StripeCredentials, *, stripe_customer_id: str, metadata_key: str, value: str
-) -> IntentSnapshot | None:
-    """The customer's intent whose metadata names a local payment: how a payment whose
-    create call got no answer is found again."""
-    client = build_client(credentials)
+async def intent_client_secret(credentials: StripeCredentials, intent_id: str) -> str:
     try:
-        intents = client.v1.payment_intents.list(
+        intent = await _client(credentials).v1.payment_intents.retrieve_async(intent_id)
+    except stripe.StripeError as exc:
+        raise translate_error(exc) from exc
+    return intent.client_secret
+
+
+async def cancel_intent(credentials: StripeCredentials, intent_id: str) -> IntentSnapshot:
+    """Cancel an intent that took no money; one that succeeded meanwhile comes back as is."""
+    client = _client(credentials)
+    try:
+        intent = await client.v1.payment_intents.cancel_async(
+            intent_id, params={"expand": _EXPAND_CARD}
+        )
+    except stripe.InvalidRequestError as exc:
+        # "You cannot cancel this PaymentIntent because it has a status of succeeded": the
+        # customer finished just now, so report the intent as it really is.
+        if exc.code == "payment_intent_unexpected_state":
+            return await retrieve_intent(credentials, intent_id)
+        raise translate_error(exc) from exc
+    except stripe.StripeError as exc:
+        raise translate_error(exc) from exc
+    return intent_from_dict(intent.to_dict())
+
+
+async def find_intent(
+    credentials: StripeCredentials, *, stripe_customer_id: str, metadata: dict[str, str]
+) -> IntentSnapshot | None:
+    """The customer's intent whose metadata includes all of `metadata`: how a payment whose
+    create call got no answer is found again. Pages through every intent of the customer."""
+    client = _client(credentials)
+    try:
+        listing = await client.v1.payment_intents.list_async(
             params={"customer": stripe_customer_id, "limit": 100}
         )
-        for intent in intents.data:
+        async for intent in listing.auto_paging_iter():
             data = intent.to_dict()
-            if (data.get("metadata") or {}).get(metadata_key) == value:
-                return _with_card(client, intent_from_dict(data))
+            found = data.get("metadata") or {}
+            if all(found.get(key) == value for key, value in metadata.items()):
+                return await retrieve_intent(credentials, data["id"])
     except stripe.StripeError as exc:
         raise translate_error(exc) from exc
     return None
 
 
-def list_refunds(credentials: StripeCredentials, payment_intent_id: str) -> list[RefundSnapshot]:
+async def list_refunds(
+    credentials: StripeCredentials, payment_intent_id: str
+) -> list[RefundSnapshot]:
+    client = _client(credentials)
     try:
-        refunds = build_client(credentials).v1.refunds.list(
+        listing = await client.v1.refunds.list_async(
             params={"payment_intent": payment_intent_id, "limit": 100}
+        )
+        return [_refund_from(refund) async for refund in listing.auto_paging_iter()]
+    except stripe.StripeError as exc:
+        raise translate_error(exc) from exc
+
+
+async def create_refund(
+    credentials: StripeCredentials,
+    *,
+    payment_intent_id: str,
+    amount: int,
+    metadata: dict[str, str],
+    idempotency_key: str,
+) -> RefundSnapshot:
+    try:
+        refund = await _client(credentials).v1.refunds.create_async(
+            params={"payment_intent": payment_intent_id, "amount": amount, "metadata": metadata},
+            options={"idempotency_key": idempotency_key},
         )
     except stripe.StripeError as exc:
         raise translate_error(exc) from exc
-    return [
-        RefundSnapshot(
-            id=r.id, amount=r.amount, currency=r.currency, status=r.status, reason=r.reason or ""
-        )
-        for r in refunds.data
-    ]
+    return _refund_from(refund)
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """The parts of a verified event the app acts on; the object itself is re-fetched."""
+
+    id: str
+    type: str
+    livemode: bool
+    object_id: str | None
+    payment_intent_id: str | None  # charge and refund events name the intent they belong to
+
+
+def _short_str(value: object, limit: int) -> str | None:
+    return value if isinstance(value, str) and 0 < len(value) <= limit else None
+
+
+def verified_event(
+    payload: bytes, signature: str | None, secret: str, tolerance: int
+) -> WebhookEvent | None:
+    """The event if `signature` signs exactly these bytes within `tolerance` seconds."""
+    try:
+        stripe.WebhookSignature.verify_header(payload, signature, secret, tolerance)
+        data = json.loads(payload)
+    except (stripe.SignatureVerificationError, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    event_id, event_type = _short_str(data.get("id"), 255), _short_str(data.get("type"), 100)
+    if event_id is None or event_type is None:
+        return None
+    obj = (data.get("data") or {}).get("object") or {}
+    if not isinstance(obj, dict):
+        obj = {}
+    return WebhookEvent(
+        id=event_id,
+        type=event_type,
+        livemode=bool(data.get("livemode")),
+        object_id=_short_str(obj.get("id"), 255),
+        payment_intent_id=_short_str(obj.get("payment_intent"), 255),
+    )

@@ -3,7 +3,8 @@
 A link is tied to bookings and an amount. Its URLs (the emailed one, resent and copied
 ones) are 256-bit random tokens of which only the SHA-256 is stored. Opening the page
 changes nothing but the "opened" mark; a PaymentIntent is made only when the customer
-presses Pay, and reused across reloads and tabs while it is still open.
+presses Pay, and reused across reloads and tabs while it is still open. Functions taking a
+session only flush; the caller owns the transaction.
 """
 
 from __future__ import annotations
@@ -17,9 +18,17 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, func, select
 
 from mioapp.auth import hash_token
-from mioapp.billing.ledger import allocate
+from mioapp.billing.balances import (
+    BookingShare,
+    booking_money,
+    booking_shares,
+    held_amounts,
+    holding,
+    plan_charge,
+)
+from mioapp.billing.errors import ChargeError
 from mioapp.billing.money import format_money
-from mioapp.db import lock_row
+from mioapp.db import Database, lock_row
 from mioapp.models import (
     AuditEntry,
     Booking,
@@ -37,10 +46,11 @@ from mioapp.models import (
     utcnow,
 )
 from mioapp.notifications.outbox import queue_email
-from mioapp.notifications.render import PAYMENT_LINK
-from mioapp.payments import charges, gateway
-from mioapp.payments.charges import CardIntent, ChargeError
+from mioapp.notifications.render import PAYMENT_LINK, booking_lines
+from mioapp.payments import gateway
+from mioapp.payments.charges import CARD_HOLD, CardIntent, ChargeRequest, start_card_charge
 from mioapp.payments.gateway import GatewayError, StripeCredentials
+from mioapp.payments.reconcile import settle_payment
 from mioapp.settings import get_settings
 from mioapp.web.routes import pay_url
 
@@ -79,36 +89,36 @@ def _link_bookings(session: Session, link: PaymentLink) -> list[Booking]:
     )
 
 
-def _email_context(session: Session, link: PaymentLink, token: str) -> dict:
-    planned = dict(
+def _planned(session: Session, link: PaymentLink) -> dict[int, int]:
+    """Booking id -> the part of the link's amount the merchant put on it."""
+    return dict(
         session.exec(
             select(PaymentLinkBooking.booking_id, PaymentLinkBooking.amount).where(
                 PaymentLinkBooking.payment_link_id == link.id
             )
         ).all()
     )
+
+
+def _email_context(session: Session, link: PaymentLink, token: str) -> dict:
     customer = session.get(Customer, link.customer_id)
     return {
         "customer_name": customer.name,
-        "bookings": [
-            {
-                "tour_name": b.tour_name,
-                "starts_at": b.starts_at,
-                "participants": b.participants,
-                "amount": planned.get(b.id, 0),
-            }
-            for b in _link_bookings(session, link)
-        ],
+        "bookings": booking_lines(booking_shares(session, list(_planned(session, link).items()))),
         "amount": link.amount,
         "currency": link.currency,
         "pay_url": pay_url(token),
         "expires_at": link.expires_at,
         "message": link.message,
+        "description": link.description,
     }
 
 
 def _send(session: Session, link: PaymentLink) -> None:
-    """A fresh URL by email; each send has its own key, so a resend is a new email."""
+    """A fresh URL by email; each send has its own key, so a resend is a new email.
+
+    The token is the email's secret: the outbox stores the email without it.
+    """
     token = _new_token(session, link)
     link.send_count += 1
     link.last_sent_at = utcnow()
@@ -120,6 +130,7 @@ def _send(session: Session, link: PaymentLink) -> None:
         to_address=customer.email,
         context=_email_context(session, link, token),
         customer_id=customer.id,
+        secret=token,
     )
 
 
@@ -132,16 +143,19 @@ def create_link(
     expires_in_days: int,
     message: str,
     user_id: int | None,
+    shares: dict[int, int] | None = None,
+    description: str = "",
 ) -> PaymentLink:
-    """Create the link and queue its email in one transaction."""
+    """Create the link and queue its email (the caller commits both or neither). `shares`
+    puts each part of the amount on the booking the merchant meant (see plan_charge)."""
     if not 1 <= expires_in_days <= MAX_EXPIRY_DAYS:
         raise ChargeError(f"Choose an expiry between 1 and {MAX_EXPIRY_DAYS} days.", field="expiry")
     message = message.strip()
     if len(message) > MAX_MESSAGE:
         raise ChargeError(f"Keep the message under {MAX_MESSAGE} characters.", field="message")
     lock_row(session, Customer, customer_id)
-    plan = charges.plan_charge(
-        session, customer_id=customer_id, booking_ids=booking_ids, amount=amount
+    plan = plan_charge(
+        session, customer_id=customer_id, booking_ids=booking_ids, amount=amount, shares=shares
     )
     first_token = secrets.token_urlsafe(TOKEN_BYTES)
     link = PaymentLink(
@@ -150,6 +164,7 @@ def create_link(
         amount=plan.amount,
         currency=plan.currency,
         message=message,
+        description=description.strip()[:500],
         expires_at=utcnow() + timedelta(days=expires_in_days),
         created_by_user_id=user_id,
     )
@@ -170,6 +185,7 @@ def create_link(
         to_address=customer.email,
         context=_email_context(session, link, first_token),
         customer_id=customer_id,
+        secret=first_token,
     )
     session.add(
         AuditEntry(
@@ -179,8 +195,7 @@ def create_link(
             detail=format_money(plan.amount, plan.currency),
         )
     )
-    session.commit()
-    session.refresh(link)
+    session.flush()
     return link
 
 
@@ -201,26 +216,22 @@ def resend_link(session: Session, *, link_id: int, customer_id: int, user_id: in
             actor_user_id=user_id, action="payment_link.resent", subject=f"payment link {link.id}"
         )
     )
-    session.commit()
+    session.flush()
 
 
 def copy_url(session: Session, *, link_id: int, customer_id: int) -> str:
     """A new URL for the same link (the stored hashes cannot give the old ones back)."""
     link = _active_link(session, link_id=link_id, customer_id=customer_id)
     token = _new_token(session, link)
-    session.commit()
+    session.flush()
     return pay_url(token)
 
 
 def revoke_link(
-    session: Session,
-    credentials: StripeCredentials | None,
-    *,
-    link_id: int,
-    customer_id: int,
-    user_id: int | None,
-) -> None:
-    """Stop the link; an intent the customer opened but did not finish is canceled too."""
+    session: Session, *, link_id: int, customer_id: int, user_id: int | None
+) -> int | None:
+    """Stop the link; returns the id of an attempt the customer opened but did not finish,
+    which the caller then cancels at Stripe (see `revoke`)."""
     link = _active_link(session, link_id=link_id, customer_id=customer_id)
     link.status, link.revoked_at = PaymentLinkStatus.REVOKED, utcnow()
     session.add(
@@ -228,10 +239,25 @@ def revoke_link(
             actor_user_id=user_id, action="payment_link.revoked", subject=f"payment link {link.id}"
         )
     )
-    session.commit()
-    open_payment = _open_payment(session, link)
-    if open_payment is not None and credentials is not None:
-        charges.refresh_payment(session, credentials, open_payment, close_unfinished=True)
+    session.flush()
+    open_attempt = _open_payment(session, link, include_abandoned=True)
+    return open_attempt.id if open_attempt is not None else None
+
+
+async def revoke(
+    db: Database,
+    credentials: StripeCredentials | None,
+    *,
+    link_id: int,
+    customer_id: int,
+    user_id: int | None,
+) -> None:
+    """Revoke the link, then cancel its unfinished intent so its client secret is spent."""
+    open_attempt = await db.run(
+        lambda s: revoke_link(s, link_id=link_id, customer_id=customer_id, user_id=user_id)
+    )
+    if open_attempt is not None and credentials is not None:
+        await settle_payment(db, credentials, open_attempt, release=True)
 
 
 def find_link(session: Session, token: str) -> PaymentLink | None:
@@ -247,17 +273,23 @@ def find_link(session: Session, token: str) -> PaymentLink | None:
 def mark_opened(session: Session, link: PaymentLink) -> None:
     if link.status == PaymentLinkStatus.SENT and effective_status(link) == PaymentLinkStatus.SENT:
         link.status, link.opened_at = PaymentLinkStatus.OPENED, utcnow()
-        session.commit()
+        session.flush()
 
 
-def _open_payment(session: Session, link: PaymentLink) -> Payment | None:
-    """The link's attempt still waiting for a card, if any."""
-    return session.exec(
+def _open_payment(
+    session: Session, link: PaymentLink, *, include_abandoned: bool = False, now=None
+) -> Payment | None:
+    """The link's attempt still waiting for a card and holding its amount, if any (with
+    `include_abandoned`, also one whose hold has run out)."""
+    query = (
         select(Payment)
         .where(Payment.payment_link_id == link.id)
         .where(Payment.status == PaymentStatus.CREATED)
         .order_by(col(Payment.id).desc())
-    ).first()
+    )
+    if not include_abandoned:
+        query = query.where(col(Payment.hold_until) > (now or utcnow()))
+    return session.exec(query).first()
 
 
 def succeeded_payment(session: Session, link: PaymentLink) -> Payment | None:
@@ -270,38 +302,62 @@ def succeeded_payment(session: Session, link: PaymentLink) -> Payment | None:
 
 
 @dataclass(frozen=True)
-class PayLine:
-    booking: Booking
-    amount: int
-
-
-@dataclass(frozen=True)
 class PayView:
-    """What the pay page shows. `state`: "payable", "paid" (receipt) or "settled" (the
-    bookings were paid some other way)."""
+    """What the pay page shows. `state`: "payable"; "paid" (the receipt); "settled" (the
+    bookings were paid some other way); "in_progress" (another attempt holds what they owe
+    until `released_at`, None when that waits on Stripe rather than a clock)."""
 
     link: PaymentLink
     customer: Customer
     state: str
     amount: int
-    lines: list[PayLine] = field(default_factory=list)
+    lines: list[BookingShare] = field(default_factory=list)
     payment: Payment | None = None
+    released_at: datetime | None = None
 
 
-def pay_view(session: Session, link: PaymentLink) -> PayView | None:
+def pay_view(session: Session, link: PaymentLink, now: datetime | None = None) -> PayView | None:
     """None when the link can no longer be used (expired or revoked, and not paid)."""
+    now = now or utcnow()
     customer = session.get(Customer, link.customer_id)
     paid = succeeded_payment(session, link)
     if paid is not None:
-        lines = [
-            PayLine(booking=session.get(Booking, booking_id), amount=amount)
-            for booking_id, amount in _allocations(session, paid).items()
-        ]
+        parts = list(_allocations(session, paid).items())
+        lines = booking_shares(session, parts, counted_payment=paid.id)
         return PayView(link, customer, "paid", paid.amount, lines, paid)
-    if effective_status(link) not in (PaymentLinkStatus.SENT, PaymentLinkStatus.OPENED):
+    if effective_status(link, now) not in (PaymentLinkStatus.SENT, PaymentLinkStatus.OPENED):
         return None
-    amount, lines = _payable(session, link)
-    return PayView(link, customer, "payable" if amount else "settled", amount, lines)
+    parts = _payable(session, link, now)
+    if parts:
+        lines = booking_shares(session, parts)
+        return PayView(link, customer, "payable", sum(p for _, p in parts), lines)
+    owed = _payable(session, link, now, holds=False)
+    if not owed:
+        return PayView(link, customer, "settled", 0)
+    # Still owed, but another attempt holds it: say so, and when the hold runs out.
+    bookings = _link_bookings(session, link)
+    return PayView(
+        link,
+        customer,
+        "in_progress",
+        sum(p for _, p in owed),
+        booking_shares(session, owed),
+        released_at=_release_time(session, bookings, now),
+    )
+
+
+def _release_time(session: Session, bookings: list[Booking], now: datetime) -> datetime | None:
+    """When the holds on these bookings run out; None if one waits on Stripe (processing or
+    unknown attempts hold until Stripe settles them)."""
+    holders = session.exec(
+        select(Payment.status, Payment.hold_until)
+        .join(PaymentAllocation, col(PaymentAllocation.payment_id) == Payment.id)
+        .where(col(PaymentAllocation.booking_id).in_([b.id for b in bookings]))
+        .where(holding(now))
+    ).all()
+    if not holders or any(hold_until is None for _, hold_until in holders):
+        return None
+    return max(hold_until for _, hold_until in holders)
 
 
 def _allocations(session: Session, payment: Payment) -> dict[int, int]:
@@ -315,24 +371,29 @@ def _allocations(session: Session, payment: Payment) -> dict[int, int]:
     )
 
 
-def _payable(session: Session, link: PaymentLink) -> tuple[int, list[PayLine]]:
-    """The link's amount, capped by what its bookings still owe (the link's own open attempt
-    aside: it is this payment, not a competitor)."""
-    own = _open_payment(session, link)
-    own_hold = _allocations(session, own) if own is not None else {}
-    available = {
-        c.booking.id: c.available + own_hold.get(c.booking.id, 0)
-        for c in charges.chargeable_bookings(session, link.customer_id)
-    }
-    for booking_id, held in own_hold.items():
-        available.setdefault(booking_id, held)
+def _payable(
+    session: Session, link: PaymentLink, now: datetime, *, holds: bool = True
+) -> list[tuple[int, int]]:
+    """What the link asks of each booking, capped by what the booking still owes and (with
+    `holds`) what other attempts do not hold: the link's own open attempt aside, it is this
+    payment, not a competitor. A booking paid some other way drops out; the others keep the
+    part the merchant put on them."""
+    planned = _planned(session, link)
     bookings = _link_bookings(session, link)
-    balances = [(b.id, available.get(b.id, 0)) for b in bookings]
-    amount = min(link.amount, sum(balance for _, balance in balances))
-    if amount <= 0:
-        return 0, []
-    by_id = {b.id: b for b in bookings}
-    return amount, [PayLine(by_id[i], share) for i, share in allocate(amount, balances)]
+    money = booking_money(session, bookings)
+    held: dict[int, int] = {}
+    if holds:
+        own = _open_payment(session, link, now=now)
+        held = held_amounts(
+            session, list(planned), now=now, excluding_payment=own.id if own else None
+        )
+    parts = []
+    for booking in bookings:
+        room = max(money[booking.id].balance - held.get(booking.id, 0), 0)
+        part = min(planned.get(booking.id, 0), room)
+        if part:
+            parts.append((booking.id, part))
+    return parts
 
 
 def client_key(address: str) -> str:
@@ -352,64 +413,73 @@ def _too_many_failures(session: Session, link: PaymentLink, key: str) -> bool:
     return max(per_link, per_client) >= FAILED_ATTEMPTS_PER_HOUR
 
 
-def start_link_payment(
-    session: Session,
+async def start_link_payment(
+    db: Database,
     credentials: StripeCredentials,
     *,
-    link: PaymentLink,
+    link_id: int,
     save_card: bool,
     client_address: str,
+    now: datetime | None = None,
 ) -> CardIntent:
     """The PaymentIntent the page confirms: the open one when it still fits (reloads and a
     second tab pay the same intent, so only one can succeed), else a new one."""
     merchant = get_settings().business_name
-    if _too_many_failures(session, link, client_key(client_address)):
+
+    def check(session: Session) -> tuple[PayView | None, Payment | None, bool]:
+        link = session.get(PaymentLink, link_id)
+        limited = _too_many_failures(session, link, client_key(client_address))
+        return pay_view(session, link, now), _open_payment(session, link, now=now), limited
+
+    view, own, limited = await db.run(check)
+    if limited:
         raise ChargeError(f"Too many failed attempts. Try again in an hour or contact {merchant}.")
-    view = pay_view(session, link)
     if view is None or view.state != "payable":
         raise ChargeError("This link can no longer be paid.")
-    reused = _reusable_intent(session, credentials, link, view.amount, save_card)
-    if reused is not None:
-        return reused
-    view = pay_view(session, link)
-    if view is None or view.state != "payable":
-        raise ChargeError("This link can no longer be paid.")
+    if own is not None:
+        reused = await _reuse(db, credentials, own, view.amount, save_card)
+        if reused is not None:
+            return reused
+        view = await db.run(lambda s: pay_view(s, s.get(PaymentLink, link_id), now))
+        if view is None or view.state != "payable":
+            raise ChargeError("This link can no longer be paid.")
+    request = ChargeRequest(
+        customer_id=view.customer.id,
+        booking_ids=[line.booking.id for line in view.lines],
+        amount=view.amount,
+        request_key=f"link-{link_id}-{secrets.token_urlsafe(12)}",
+        description=view.link.description or f"{merchant} payment link",
+        shares={line.booking.id: line.amount for line in view.lines},
+    )
     try:
-        return charges.start_new_card_charge(
-            session,
+        return await start_card_charge(
+            db,
             credentials,
-            customer_id=link.customer_id,
-            booking_ids=[line.booking.id for line in view.lines],
-            amount=view.amount,
+            request,
             save_card=save_card,
-            description=f"{merchant} payment link",
-            user_id=None,
-            request_key=f"link-{link.id}-{secrets.token_urlsafe(12)}",
             method_kind=PaymentMethodKind.PAYMENT_LINK,
-            payment_link_id=link.id,
+            payment_link_id=link_id,
+            check_duplicate=False,
+            now=now,
         )
     except ChargeError:
         # Another tab opened an attempt a moment ago: pay that one instead.
-        reused = _reusable_intent(session, credentials, link, view.amount, save_card)
-        if reused is None:
+        own = await db.run(lambda s: _open_payment(s, s.get(PaymentLink, link_id)))
+        reused = own and await _reuse(db, credentials, own, view.amount, save_card)
+        if not reused:
             raise
         return reused
 
 
-def _reusable_intent(
-    session: Session,
-    credentials: StripeCredentials,
-    link: PaymentLink,
-    amount: int,
-    save_card: bool,
+async def _reuse(
+    db: Database, credentials: StripeCredentials, own: Payment, amount: int, save_card: bool
 ) -> CardIntent | None:
-    """The link's open intent if it still fits this attempt; an unfit one is closed."""
-    session.expire_all()
-    existing = _open_payment(session, link)
-    if existing is None or not existing.stripe_payment_intent_id:
+    """The link's open attempt if its intent still fits this attempt (its hold is renewed);
+    an unfit one is closed so a new one can be made."""
+    if not own.stripe_payment_intent_id:
         return None
     try:
-        intent = gateway.retrieve_intent(credentials, existing.stripe_payment_intent_id)
+        intent = await gateway.retrieve_intent(credentials, own.stripe_payment_intent_id)
         fits = (
             intent.status in ("requires_payment_method", "requires_confirmation")
             and intent.amount == amount
@@ -417,32 +487,48 @@ def _reusable_intent(
             and not intent.error_code
         )
         if fits:
-            return CardIntent(existing, gateway.intent_client_secret(credentials, intent.id))
+            secret = await gateway.intent_client_secret(credentials, intent.id)
+
+            def renew(session: Session) -> Payment:
+                payment = session.get(Payment, own.id)
+                payment.hold_until = utcnow() + CARD_HOLD
+                return payment
+
+            return CardIntent(await db.run(renew), secret)
     except GatewayError as exc:
         raise ChargeError(exc.message) from exc
-    charges.refresh_payment(session, credentials, existing, close_unfinished=True)
+    await settle_payment(db, credentials, own.id, release=True)
     return None
 
 
-def finish_link_payment(
-    session: Session,
+async def finish_link_payment(
+    db: Database,
     credentials: StripeCredentials,
     *,
-    link: PaymentLink,
+    link_id: int,
     payment_id: int,
     client_address: str,
 ) -> Payment:
     """After Stripe.js: ask Stripe, apply, and count a failure against the limits."""
-    payment = session.get(Payment, payment_id)
-    if payment is None or payment.payment_link_id != link.id:
-        raise ChargeError("That payment does not belong to this link.")
-    payment = charges.refresh_payment(session, credentials, payment, close_unfinished=True)
+    payment = await settle_payment_of_link(db, credentials, link_id, payment_id)
     if payment.status in (PaymentStatus.FAILED, PaymentStatus.CANCELED):
-        session.add(
-            PayAttemptFailure(payment_link_id=link.id, client_key=client_key(client_address))
-        )
-        session.commit()
+
+        def count(session: Session) -> None:
+            session.add(
+                PayAttemptFailure(payment_link_id=link_id, client_key=client_key(client_address))
+            )
+
+        await db.run(count)
     return payment
+
+
+async def settle_payment_of_link(
+    db: Database, credentials: StripeCredentials, link_id: int, payment_id: int
+) -> Payment:
+    owner = await db.run(lambda s: getattr(s.get(Payment, payment_id), "payment_link_id", None))
+    if owner != link_id:
+        raise ChargeError("That payment does not belong to this link.")
+    return await settle_payment(db, credentials, payment_id, release=True)
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,17 @@
-"""The signed-in merchant: the base state every dashboard page state inherits from."""
+"""The signed-in merchant: the base state every dashboard page state inherits from, and the
+`@signed_in` guard every dashboard event handler wears."""
 
 from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
 
 import reflex as rx
 from sqlmodel import Session
 
 from mioapp import auth
+from mioapp.db import database
 from mioapp.models import MerchantUser
 from mioapp.settings import get_settings
 from mioapp.web import routes
@@ -14,7 +20,7 @@ SESSION_COOKIE = "mio_session"
 
 
 class MerchantState(rx.State):
-    """Holds the sign-in cookie; `_signed_in` is how every handler checks who is asking."""
+    """Holds the sign-in cookie; `@signed_in` checks it against the database on every event."""
 
     session_token: str = rx.Cookie(
         "",
@@ -25,28 +31,60 @@ class MerchantState(rx.State):
     )
     merchant_name: str = ""
     merchant_email: str = ""
+    # The signed-in merchant's id, set by `@signed_in` for the handler it guards.
+    _user_id: int | None = None
 
     def _signed_in(self, session: Session) -> MerchantUser | None:
         """The merchant behind this browser's cookie, checked against the database every time."""
-        user = auth.user_for_token(session, self.session_token)
+        return auth.user_for_token(session, self.session_token)
+
+    async def _check_sign_in(self) -> bool:
+        user = await database().run(self._signed_in)
+        self._user_id = user.id if user else None
         if user is not None:
             self.merchant_name, self.merchant_email = user.name, user.email
-        return user
-
-    def _merchant_id(self) -> int | None:
-        """Id of the signed-in merchant or None; the first line of every dashboard handler."""
-        with rx.session() as session:
-            user = self._signed_in(session)
-            return user.id if user else None
+        return user is not None
 
     def _to_sign_in(self) -> rx.event.EventSpec:
         path = self.router.url.path or routes.CUSTOMERS
         return rx.redirect(f"{routes.SIGN_IN}?next={path}")
 
     @rx.event
-    def sign_out(self):
-        with rx.session() as session:
-            auth.sign_out(session, self.session_token)
+    async def sign_out(self):
+        token = self.session_token
+        await database().run(lambda s: auth.sign_out(s, token))
         self.session_token = ""
         self.merchant_name = self.merchant_email = ""
+        self._user_id = None
         return rx.redirect(routes.SIGN_IN)
+
+
+def signed_in(handler: Callable) -> Callable:
+    """Run a dashboard event handler only for a signed-in merchant, checked on the server
+    (off the event loop) before every call: any websocket client can call any handler by
+    name. Anyone else is sent to the sign-in page and the handler does not run.
+
+    The handler may be async, an async generator or plain; the guarded one is async.
+    """
+    if inspect.isasyncgenfunction(handler):
+
+        @functools.wraps(handler)
+        async def guarded_stream(self, *args, **kwargs):
+            if not await self._check_sign_in():
+                yield self._to_sign_in()
+                return
+            async for update in handler(self, *args, **kwargs):
+                yield update
+
+        guarded_stream.requires_sign_in = True
+        return guarded_stream
+
+    @functools.wraps(handler)
+    async def guarded(self, *args, **kwargs):
+        if not await self._check_sign_in():
+            return self._to_sign_in()
+        result = handler(self, *args, **kwargs)
+        return await result if inspect.isawaitable(result) else result
+
+    guarded.requires_sign_in = True
+    return guarded

@@ -2,68 +2,82 @@
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable
 
-import reflex as rx
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from mioapp import changes
+from mioapp.db import Database, database
 from mioapp.payments import webhooks
 from mioapp.payments.connection import active_credentials, connection_info
 from mioapp.settings import get_settings
+from mioapp.ui.live import watchers
+from mioapp.web import metrics
 from mioapp.web.security_headers import SecurityHeadersMiddleware
 
 logger = logging.getLogger(__name__)
 
 
-def _health_report(open_session: Callable[[], Session]) -> tuple[bool, dict]:
-    try:
-        with open_session() as session:
-            session.exec(text("SELECT 1"))
-            info = connection_info(session)
-    except SQLAlchemyError:
-        logger.exception("health check: database unreachable")
-        return False, {"database": "unreachable", "stripe": "unknown"}
-    stripe = info.mode if info.connected else "not_configured"
-    return True, {"database": "ok", "stripe": stripe}
+def _connection(session: Session):
+    session.exec(text("SELECT 1"))
+    return connection_info(session)
 
 
 async def health(request: Request) -> JSONResponse:
-    healthy, report = _health_report(request.app.state.open_session)
-    return JSONResponse({"ok": healthy, **report}, status_code=200 if healthy else 503)
+    try:
+        info = await request.app.state.db.run(_connection)
+    except SQLAlchemyError:
+        logger.exception("health check: database unreachable")
+        report = {"ok": False, "database": "unreachable", "stripe": "unknown"}
+        return JSONResponse(report, status_code=503)
+    stripe = info.mode if info.connected else "not_configured"
+    return JSONResponse({"ok": True, "database": "ok", "stripe": stripe})
 
 
 async def stripe_webhook(request: Request) -> JSONResponse:
     payload = await request.body()
-    outcome = await run_in_threadpool(
-        webhooks.handle,
-        payload,
-        request.headers.get("Stripe-Signature"),
-        open_session=request.app.state.open_session,
-        credentials_for=request.app.state.credentials_for,
+    outcome = await request.app.state.webhooks.handle(
+        payload, request.headers.get("Stripe-Signature")
     )
     return JSONResponse({"message": outcome.message}, status_code=outcome.status_code)
 
 
+async def customer_changes(request: Request) -> Response:
+    """Change notices from a process without Redis (the job consumer), signed with
+    SECRET_KEY: open pages of these customers refresh."""
+    body = await request.body()
+    secret = get_settings().secret_key_value()
+    if not changes.verify(body, request.headers.get(changes.SIGNATURE_HEADER), secret):
+        return Response(status_code=403)
+    try:
+        ids = {int(i) for i in json.loads(body)}
+    except (ValueError, TypeError):
+        return Response(status_code=400)
+    watchers.notify(ids)
+    return Response(status_code=204)
+
+
 def build_routes(
     *,
-    open_session: Callable[[], Session] = rx.session,
+    db: Database | None = None,
     credentials_for: webhooks.CredentialsFor = active_credentials,
 ) -> Starlette:
-    """The HTTP routes; tests hand in their own database sessions and Stripe keys."""
+    """The HTTP routes; tests hand in their own database and Stripe keys."""
     settings = get_settings()
     app = Starlette(
         routes=[
             Route("/api/health", health, methods=["GET"]),
             Route("/api/stripe/webhook", stripe_webhook, methods=["POST"]),
+            Route(changes.INTERNAL_PATH, customer_changes, methods=["POST"]),
+            Route("/api/metrics", metrics.metrics, methods=["GET"]),
         ],
         # Reflex mounts itself under this app, so in production (one port) the middleware
         # also sees the static pages, /pay/<token> among them.
@@ -75,8 +89,8 @@ def build_routes(
             )
         ],
     )
-    app.state.open_session = open_session
-    app.state.credentials_for = credentials_for
+    app.state.db = db or database()
+    app.state.webhooks = webhooks.WebhookReceiver(app.state.db, credentials_for)
     return app
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,9 +57,15 @@ def stack(
     """One app for the browser tests, on a free port, with its own emulator and demo data.
 
     It uses the suite's database (`TEST_DATABASE_URL` or a fresh SQLite file), which the
-    `engine` fixture has just migrated, so the app seeds it on start, and this process's
-    DATA_DIR, so the emails a test queues nudge the app's job consumer.
+    `engine` fixture has just migrated, so the app seeds it on start. It shares this
+    process's DATA_DIR, so the emails a test queues nudge the app's job consumer, and one
+    SECRET_KEY, so the consumer can send the payment-link emails a test queues.
     """
+    shared_key = pytest.MonkeyPatch()
+    shared_key.setenv("SECRET_KEY", secrets.token_urlsafe(32))
+    get_settings.cache_clear()
+    request.addfinalizer(get_settings.cache_clear)
+    request.addfinalizer(shared_key.undo)
     app = LocalStack(
         port=free_port(),
         data_dir=get_settings().data_dir,

@@ -11,8 +11,9 @@ from devtools.demo import stripe_data
 from mioapp.billing.ledger import BookingStatus
 from mioapp.customers.detail import customer_detail
 from mioapp.models import Booking, Customer, utcnow
-from mioapp.payments import charges, gateway
+from mioapp.payments import cards, gateway
 from mioapp.payments.gateway import StripeCredentials, build_client
+from tests.conftest import run_coroutine
 
 
 def new_customer(
@@ -27,8 +28,10 @@ def new_customer(
     customer = Customer(name=name, email=f"{utcnow().timestamp()}@charge.test")
     session.add(customer)
     session.flush()
-    customer.stripe_customer_id = gateway.create_customer(
-        credentials, name=name, email=customer.email, phone="", local_id=customer.id
+    customer.stripe_customer_id = run_coroutine(
+        gateway.create_customer(
+            credentials, name=name, email=customer.email, phone="", local_id=customer.id
+        )
     )
     for n, total in enumerate(totals):
         session.add(
@@ -50,7 +53,7 @@ def new_customer(
             exp_month=12,
             exp_year=2031,
         )
-        charges.save_card(session, customer_id=customer.id, card=details)
+        cards.save_card(session, customer_id=customer.id, card=details)
     session.commit()
     return customer
 

@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 from sqlmodel import Session, select
 
 from mioapp.billing.ledger import BookingStatus
+from mioapp.db import Database
 from mioapp.models import (
     Booking,
     Payment,
@@ -20,8 +21,9 @@ from mioapp.models import (
     SavedCard,
     utcnow,
 )
-from mioapp.payments import charges, gateway
+from mioapp.payments import charges, gateway, intents
 from mioapp.payments.gateway import build_client
+from tests.conftest import run_coroutine
 from tests.e2e.helpers import (
     booking_row,
     fill_card,
@@ -259,45 +261,106 @@ def test_refund_made_in_stripe_arrives_by_webhook(
     expect(row.filter(has_text=intent.id)).to_contain_text("Refunded $30.00")
 
 
-def test_unanswered_charge_is_settled_when_the_page_is_opened(
-    merchant_page: Page, session: Session, credentials
+def test_unanswered_charge_is_settled_by_check_status(
+    merchant_page: Page, session: Session, credentials, stack
 ) -> None:
     """A charge whose answer was lost (and whose webhook was missed) stays "unknown" until
-    the customer page asks Stripe again, by itself."""
+    Stripe is asked again: Check status on the transaction does that."""
     customer = new_customer(session, credentials, totals=[5_500], card="4242424242424242")
     card = session.exec(select(SavedCard).where(SavedCard.customer_id == customer.id)).one()
     booking = session.exec(select(Booking).where(Booking.customer_id == customer.id)).one()
-    payment, _ = charges.open_payment(
-        session,
+    request = charges.ChargeRequest(
         customer_id=customer.id,
         booking_ids=[booking.id],
         amount=5_500,
-        method_kind=PaymentMethodKind.CARD_ON_FILE,
-        description="",
-        user_id=None,
         request_key=charges.new_request_key(),
-        card=card,
     )
-    gateway.charge_saved_card(
-        credentials,
-        amount=5_500,
-        currency="usd",
-        stripe_customer_id=customer.stripe_customer_id,
-        payment_method_id=card.stripe_payment_method_id,
-        description="",
-        metadata={"mio_payment_id": str(payment.id)},
-        idempotency_key=payment.idempotency_key,
+    payment, _ = charges.open_payment(
+        session, request, method_kind=PaymentMethodKind.CARD_ON_FILE, card=card
     )
-    merchant_page.wait_for_timeout(2500)  # let the emulator's webhook come and go
-    session.expire_all()
-    payment = session.get(Payment, payment.id)
-    payment.status, payment.stripe_payment_intent_id = PaymentStatus.UNKNOWN, None
-    payment.created_at = utcnow() - timedelta(minutes=2)
+    lost = gateway.GatewayError("no answer", transient=True)
+    intents.record_gateway_error(session, payment.id, lost)
     session.commit()
+    with stack.emulator.webhooks_paused():
+        run_coroutine(
+            gateway.charge_saved_card(
+                credentials,
+                amount=5_500,
+                currency="usd",
+                stripe_customer_id=customer.stripe_customer_id,
+                payment_method_id=card.stripe_payment_method_id,
+                description="",
+                metadata=intents.metadata(payment),
+                idempotency_key=payment.idempotency_key,
+            )
+        )
+        merchant_page.wait_for_timeout(1500)  # the webhook would have come by now
     assert statuses(session, customer) == [BookingStatus.UNPAID]
 
     merchant_page.goto(f"/customers/{customer.id}")
+    transactions = merchant_page.get_by_role("region", name="Transactions")
+    expect(transactions).to_contain_text("Unknown")
+    transactions.get_by_role("button", name="Check status").click()
 
     expect(booking_row(merchant_page, booking.reference)).to_contain_text("Charged in Full")
     session.expire_all()
     assert session.get(Payment, payment.id).status == PaymentStatus.SUCCEEDED
+
+
+def test_charge_form_belongs_to_its_customer(
+    merchant_page: Page, session: Session, credentials
+) -> None:
+    """A form left open on one customer (after a decline) never shows on another's page."""
+    first = new_customer(
+        session, credentials, totals=[50_660], card="4000000000000341", name="Ana First"
+    )
+    second = new_customer(session, credentials, totals=[7_700], name="Bo Second")
+    dialog = open_charge(merchant_page, first)
+    dialog.get_by_role("button", name="Charge $506.60").click()
+    expect(dialog.get_by_role("alert")).to_contain_text("Your card was declined")
+
+    merchant_page.goto(f"/customers/{second.id}")
+    expect(merchant_page.get_by_role("heading", name="Bo Second")).to_be_visible()
+    expect(merchant_page.get_by_role("dialog")).to_have_count(0)
+
+    merchant_page.get_by_role("button", name="Charge Customer").click()
+    dialog = merchant_page.get_by_role("dialog", name="Charge Bo Second")
+    expect(dialog.get_by_role("status", name="Charge summary")).to_have_text(
+        "You are charging Bo Second $77.00 for 1 booking"
+    )
+    expect(dialog).not_to_contain_text("Ana First")
+    expect(dialog).not_to_contain_text("$506.60")
+
+
+def test_abandoned_new_card_attempt_is_shown_and_released(
+    merchant_page: Page, session: Session, credentials
+) -> None:
+    """The tab that typed a card closed before Stripe.js confirmed: the attempt shows as
+    Abandoned with Release, which cancels it at Stripe and frees the balance at once."""
+    customer = new_customer(session, credentials, totals=[39_300], name="Cy Gone")
+    booking = session.exec(select(Booking).where(Booking.customer_id == customer.id)).one()
+    request = charges.ChargeRequest(
+        customer_id=customer.id,
+        booking_ids=[booking.id],
+        amount=39_300,
+        request_key=charges.new_request_key(),
+    )
+    long_ago = utcnow() - charges.CARD_HOLD - timedelta(minutes=1)
+    started = run_coroutine(
+        charges.start_card_charge(
+            Database(session.get_bind()), credentials, request, save_card=False, now=long_ago
+        )
+    )
+
+    merchant_page.goto(f"/customers/{customer.id}")
+    transactions = merchant_page.get_by_role("region", name="Transactions")
+    expect(transactions).to_contain_text("Abandoned")
+    expect(merchant_page.get_by_text("$393.00").first).to_be_visible()
+    transactions.get_by_role("button", name="Release the hold of this abandoned attempt").click()
+
+    expect(merchant_page.get_by_text("Released. The amount can be charged again.")).to_be_visible()
+    expect(transactions).to_contain_text("Canceled")
+    [intent] = intents_of(credentials, customer)
+    assert (intent.id, intent.status) == (started.payment.stripe_payment_intent_id, "canceled")
+    dialog = open_charge(merchant_page, customer)
+    expect(dialog.get_by_role("button", name="Charge $393.00")).to_be_visible()

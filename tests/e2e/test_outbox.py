@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -17,7 +18,7 @@ from devtools.stack import LocalStack
 from mioapp.jobs.outbox import send_outbox
 from mioapp.models import Booking, Customer, EmailMessage, EmailStatus, utcnow
 from mioapp.notifications.outbox import queue_email
-from mioapp.notifications.render import PAYMENT_LINK
+from mioapp.notifications.render import MASK, PAYMENT_LINK
 from mioapp.notifications.sender import MAX_ATTEMPTS
 
 # Each commit that queues an email nudges the app's job consumer: seconds, not minutes.
@@ -34,11 +35,13 @@ def _customer(session: Session, nth: int) -> Customer:
 def _queue_payment_link(
     session: Session, customer: Customer, amount: int, message: str = ""
 ) -> tuple[EmailMessage, str]:
-    """A payment-link email for `customer`'s first booking; the caller commits, as the app does."""
+    """A payment-link email for `customer`'s first booking, its token kept out of the stored
+    email as the app keeps it; the caller commits, as the app does."""
     booking = session.exec(
         select(Booking).where(Booking.customer_id == customer.id).order_by(Booking.id)
     ).first()
-    pay_url = f"http://localhost/pay/test-{uuid.uuid4().hex}"
+    token = secrets.token_urlsafe(32)
+    pay_url = f"http://localhost/pay/{token}"
     email = queue_email(
         session,
         dedupe_key=f"test:outbox:{uuid.uuid4()}",
@@ -61,6 +64,7 @@ def _queue_payment_link(
             "expires_at": utcnow() + timedelta(days=7),
             "message": message,
         },
+        secret=token,
     )
     assert email is not None
     return email, pay_url
@@ -156,14 +160,19 @@ def test_worker_delivers_email_and_outbox_previews_it(
     expect(dialog).to_contain_text(f"To {customer.email}")
     iframe = dialog.locator("iframe")
     expect(iframe).to_have_attribute("sandbox", "")
+    # The merchant sees where the button goes, never the token that would open the link.
+    masked_url = f"http://localhost/pay/{MASK}"
     frame = dialog.frame_locator("iframe")
-    expect(frame.get_by_role("link", name="Complete Payment")).to_have_attribute("href", pay_url)
+    button = frame.get_by_role("link", name="Complete Payment")
+    expect(button).to_be_visible()
+    expect(button).to_have_attribute("href", masked_url)
+    expect(frame.get_by_text(masked_url)).to_be_visible()
     expect(frame.get_by_text("See you at the pier at 8:45.")).to_be_visible()
 
     dialog.get_by_role("tab", name="Plain text").click()
-    expect(dialog.get_by_label("Plain-text part of the email")).to_contain_text(
-        f"Complete Payment: {pay_url}"
-    )
+    plain = dialog.get_by_label("Plain-text part of the email")
+    expect(plain).to_contain_text(f"Complete Payment: {masked_url}")
+    expect(plain).not_to_contain_text(pay_url)
     dialog.get_by_role("button", name="Close").click()
     expect(dialog).to_be_hidden()
     assert len(_received(stack, customer.email, email.subject)) == 1, "previewing sends nothing"
@@ -220,3 +229,24 @@ def test_outbox_shows_an_email_given_up_on(merchant_page: Page, session: Session
     expect(row).to_contain_text("Failed")
     expect(row).to_contain_text(f"Gave up after {MAX_ATTEMPTS} attempts")
     expect(row).to_contain_text("SMTPRecipientsRefused")
+
+
+def test_outbox_shows_an_email_that_may_have_been_delivered(
+    merchant_page: Page, session: Session
+) -> None:
+    customer = _customer(session, 3)
+    email, _ = _queue_payment_link(session, customer, 2345)
+    # As the sender leaves it when the server's reply was lost once too often.
+    email.status = EmailStatus.UNCONFIRMED
+    email.attempts = email.unconfirmed_attempts = 2
+    email.last_error = (
+        "The server received this email but the connection was lost before it confirmed "
+        "(2 times): it may have been delivered, so it is not sent again."
+    )
+    session.add(email)
+    session.commit()
+
+    row = _outbox_row(merchant_page, email)
+    expect(row).to_contain_text("Unconfirmed")
+    expect(row).to_contain_text("Stopped after 2 attempts: may have been delivered")
+    expect(row).to_contain_text("it may have been delivered, so it is not sent again")

@@ -58,8 +58,10 @@ def html_part(message: MimeMessage) -> str:
     return message.get_body(preferencelist=("html",)).get_content()
 
 
-def link_for(session: Session, customer: Customer, amount: int) -> tuple[PaymentLink, str]:
-    """A link made the way the dashboard makes it; its path read from the queued email."""
+def link_for(
+    session: Session, stack: LocalStack, customer: Customer, amount: int
+) -> tuple[PaymentLink, str]:
+    """A link made the way the dashboard makes it; its path read from the email received."""
     bookings = session.exec(select(Booking).where(Booking.customer_id == customer.id)).all()
     link = links.create_link(
         session,
@@ -70,10 +72,23 @@ def link_for(session: Session, customer: Customer, amount: int) -> tuple[Payment
         message="",
         user_id=None,
     )
-    email = session.exec(
+    session.commit()
+    queued = session.exec(
         select(EmailMessage).where(EmailMessage.dedupe_key == f"payment-link:{link.id}:send:1")
     ).one()
-    url = PAY_URL.search(email.text_body).group(0)
+    # The outbox stores no token: read the URL from the email the app sent (its Message-ID
+    # names the outbox row).
+    deadline = time.monotonic() + 20
+    while not (
+        received := [
+            m
+            for m in stack.mail.messages()
+            if str(m["Message-ID"]).startswith(f"<mio.{queued.id}.")
+        ]
+    ):
+        assert time.monotonic() < deadline, f"the email of payment link {link.id} never arrived"
+        time.sleep(0.25)
+    url = PAY_URL.search(html_part(received[0])).group(0)
     return link, url[url.index("/pay/") :]  # this process's APP_BASE_URL is not the app's
 
 
@@ -164,10 +179,10 @@ def test_link_story_from_email_to_saved_card(
 
 
 def test_partial_link_leaves_partially_paid(
-    customer_page: Page, session: Session, credentials
+    customer_page: Page, session: Session, stack: LocalStack, credentials
 ) -> None:
     customer = new_customer(session, credentials, totals=[20_000])
-    _, url = link_for(session, customer, 5_000)
+    _, url = link_for(session, stack, customer, 5_000)
 
     customer_page.goto(url)
     expect(customer_page.get_by_label("Amount due")).to_have_text("$50.00")
@@ -180,10 +195,10 @@ def test_partial_link_leaves_partially_paid(
 
 @pytest.mark.parametrize("complete", [True, False], ids=["completed", "failed"])
 def test_3d_secure_on_the_pay_page(
-    customer_page: Page, session: Session, credentials, complete: bool
+    customer_page: Page, session: Session, stack: LocalStack, credentials, complete: bool
 ) -> None:
     customer = new_customer(session, credentials, totals=[4_000])
-    _, url = link_for(session, customer, 4_000)
+    _, url = link_for(session, stack, customer, 4_000)
     customer_page.goto(url)
 
     pay(customer_page, "4000002760003184")
@@ -199,9 +214,11 @@ def test_3d_secure_on_the_pay_page(
         assert statuses(session, customer) == [BookingStatus.UNPAID]
 
 
-def test_declined_card_then_a_good_one(customer_page: Page, session: Session, credentials) -> None:
+def test_declined_card_then_a_good_one(
+    customer_page: Page, session: Session, stack: LocalStack, credentials
+) -> None:
     customer = new_customer(session, credentials, totals=[6_500])
-    _, url = link_for(session, customer, 6_500)
+    _, url = link_for(session, stack, customer, 6_500)
     customer_page.goto(url)
 
     pay(customer_page, "4000000000009995")
@@ -216,14 +233,15 @@ def test_declined_card_then_a_good_one(customer_page: Page, session: Session, cr
 
 
 def test_expired_revoked_unknown_and_malformed_links_look_the_same(
-    customer_page: Page, session: Session, credentials
+    customer_page: Page, session: Session, stack: LocalStack, credentials
 ) -> None:
     customer = new_customer(session, credentials, totals=[1_000, 1_000])
-    expired, expired_url = link_for(session, customer, 1_000)
+    expired, expired_url = link_for(session, stack, customer, 1_000)
     expired.expires_at = expired.created_at
     session.commit()
-    revoked, revoked_url = link_for(session, customer, 1_000)
-    links.revoke_link(session, None, link_id=revoked.id, customer_id=customer.id, user_id=None)
+    revoked, revoked_url = link_for(session, stack, customer, 1_000)
+    links.revoke_link(session, link_id=revoked.id, customer_id=customer.id, user_id=None)
+    session.commit()
     unknown_url = "/pay/" + "A" * 43
 
     texts = []
@@ -239,7 +257,7 @@ def test_two_tabs_paying_the_same_link_charge_once(
     browser: Browser, stack: LocalStack, session: Session, credentials
 ) -> None:
     customer = new_customer(session, credentials, totals=[7_700])
-    _, url = link_for(session, customer, 7_700)
+    _, url = link_for(session, stack, customer, 7_700)
     context = browser.new_context(base_url=stack.base_url)
     context.set_default_timeout(15_000)
     first, second = context.new_page(), context.new_page()
@@ -268,7 +286,7 @@ def test_a_mail_scanner_get_changes_nothing(
     stack: LocalStack, session: Session, credentials
 ) -> None:
     customer = new_customer(session, credentials, totals=[2_000])
-    link, path = link_for(session, customer, 2_000)
+    link, path = link_for(session, stack, customer, 2_000)
     url = stack.base_url + path
 
     with urllib.request.urlopen(url, timeout=10) as response:
@@ -290,7 +308,7 @@ def test_copy_resend_and_revoke_from_the_customer_page(
     credentials,
 ) -> None:
     customer = new_customer(session, credentials, totals=[4_400])
-    link, first_path = link_for(session, customer, 4_400)
+    link, first_path = link_for(session, stack, customer, 4_400)
     merchant_page.goto(f"/customers/{customer.id}")
     row = merchant_page.get_by_role("region", name="Payment links").get_by_role("row").nth(1)
     expect(row).to_contain_text("Sent")

@@ -14,6 +14,7 @@ from sqlmodel import Session, func, select
 
 from devtools.stack import LocalStack
 from mioapp import auth
+from mioapp.billing.balances import chargeable_bookings
 from mioapp.live_tour import DEMO_EMAIL, DEMO_PASSWORD
 from mioapp.models import (
     AuditEntry,
@@ -24,7 +25,6 @@ from mioapp.models import (
     SavedCard,
     StripeConnection,
 )
-from mioapp.payments import charges
 from mioapp.ui.merchant_state import MerchantState
 from mioapp.ui.pages.charge.state import ChargeState
 from mioapp.ui.pages.customer.state import CustomerState
@@ -133,6 +133,7 @@ def test_api_cors_allows_only_the_app_origin(stack: LocalStack) -> None:
 def _signed_in_client(stack: LocalStack, session: Session) -> socketio.Client:
     """A raw Socket.IO client carrying a real merchant session cookie, as the page sends it."""
     token = auth.sign_in(session, email=DEMO_EMAIL, password=DEMO_PASSWORD, session_days=1).token
+    session.commit()
     client = _raw_client(stack, stack.base_url)
     _call(
         client,
@@ -151,7 +152,7 @@ def test_tampered_charge_events_are_refused(stack: LocalStack, session: Session)
     with_cards = session.exec(
         select(Customer).join(SavedCard, SavedCard.customer_id == Customer.id).order_by(Customer.id)
     ).unique()
-    target, other = [c for c in with_cards if charges.chargeable_bookings(session, c.id)][:2]
+    target, other = [c for c in with_cards if chargeable_bookings(session, c.id)][:2]
     other_booking = session.exec(select(Booking).where(Booking.customer_id == other.id)).first()
     other_card = session.exec(select(SavedCard).where(SavedCard.customer_id == other.id)).first()
     path = f"/customers/{target.id}"

@@ -3,17 +3,22 @@ and plain helpers for the customer, card and charge set-up the tests share."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterator, Sequence
 
 import pytest
+import sqlalchemy as sa
+import stripe
 from sqlmodel import Session
 
 from devtools.demo import stripe_data
 from devtools.stripe_emulator.launcher import EmulatorProcess, free_port, start_emulator
+from mioapp.db import Database
 from mioapp.models import Booking, Customer, Payment, SavedCard
-from mioapp.payments import charges, gateway
+from mioapp.payments import cards, charges, gateway
 from mioapp.payments.gateway import StripeCredentials
+from tests.conftest import run_coroutine as run
 from tests.unit.factories import make_customer
 
 SECRET_KEY = "sk_test_paymentsuite000000000001"
@@ -39,6 +44,13 @@ def credentials(emulator: EmulatorProcess) -> StripeCredentials:
 
 
 @pytest.fixture
+def db(engine: sa.Engine) -> Database:
+    """The app's way to the database (a transaction per unit of work, on a thread), on the
+    suite's database; set-up through `session` must be committed before using it."""
+    return Database(engine)
+
+
+@pytest.fixture
 def customer(session: Session, credentials: StripeCredentials) -> Customer:
     return make_stripe_customer(session, credentials)
 
@@ -53,8 +65,10 @@ def make_stripe_customer(
 ) -> Customer:
     """A local customer with its Stripe customer created, committed."""
     customer = make_customer(session, name=name)
-    customer.stripe_customer_id = gateway.create_customer(
-        credentials, name=customer.name, email=customer.email, phone="", local_id=customer.id
+    customer.stripe_customer_id = run(
+        gateway.create_customer(
+            credentials, name=customer.name, email=customer.email, phone="", local_id=customer.id
+        )
     )
     session.commit()
     return customer
@@ -71,30 +85,31 @@ def save_test_card(
         exp_month=12,
         exp_year=2031,
     )
-    card = charges.save_card(session, customer_id=customer.id, card=details)
+    card = cards.save_card(session, customer_id=customer.id, card=details)
     session.commit()
     return card
 
 
-def _form(
+def request_for(
     customer: Customer,
     bookings: Sequence[Booking],
-    amount: int | None,
+    amount: int | None = None,
     request_key: str | None = None,
-) -> dict:
+    **extra,
+) -> charges.ChargeRequest:
     """What both charge forms submit besides the card: the amount by default is the
     bookings' whole total, and no signed-in user."""
-    return {
-        "customer_id": customer.id,
-        "booking_ids": [b.id for b in bookings],
-        "amount": sum(b.total_amount for b in bookings) if amount is None else amount,
-        "user_id": None,
-        "request_key": request_key or charges.new_request_key(),
-    }
+    return charges.ChargeRequest(
+        customer_id=customer.id,
+        booking_ids=[b.id for b in bookings],
+        amount=sum(b.total_amount for b in bookings) if amount is None else amount,
+        request_key=request_key or charges.new_request_key(),
+        **extra,
+    )
 
 
 def start_card_charge(
-    session: Session,
+    db: Database,
     credentials: StripeCredentials,
     customer: Customer,
     bookings: Sequence[Booking],
@@ -103,17 +118,15 @@ def start_card_charge(
     save_card: bool = False,
 ) -> charges.CardIntent:
     """The new-card form submitted for `bookings`: by default for their whole total."""
-    return charges.start_new_card_charge(
-        session,
-        credentials,
-        **_form(customer, bookings, amount),
-        save_card=save_card,
-        description="",
+    return run(
+        charges.start_card_charge(
+            db, credentials, request_for(customer, bookings, amount), save_card=save_card
+        )
     )
 
 
 def charge_saved_card(
-    session: Session,
+    db: Database,
     credentials: StripeCredentials,
     customer: Customer,
     card: SavedCard,
@@ -121,16 +134,26 @@ def charge_saved_card(
     amount: int | None = None,
     *,
     request_key: str | None = None,
+    **extra,
 ) -> Payment:
     """The card-on-file form submitted: `amount` (by default their whole total) off `card`
     for `bookings`."""
-    return charges.charge_card_on_file(
-        session,
-        credentials,
-        **_form(customer, bookings, amount, request_key),
-        saved_card_id=card.id,
-        description="Balance",
+    request = request_for(customer, bookings, amount, request_key, description="Balance", **extra)
+    return run(charges.charge_card_on_file(db, credentials, request, saved_card_id=card.id))
+
+
+def confirm_in_browser(credentials: StripeCredentials, intent_id: str, number: str) -> None:
+    """What Stripe.js does with a typed card: a PaymentMethod, then the confirmation (a
+    decline is an outcome the page reports, so it does not raise here)."""
+    client = gateway.build_client(credentials)
+    method = client.v1.payment_methods.create(
+        params={
+            "type": "card",
+            "card": {"number": number, "exp_month": 12, "exp_year": 2031, "cvc": "123"},
+        }
     )
+    with contextlib.suppress(stripe.CardError):
+        client.v1.payment_intents.confirm(intent_id, params={"payment_method": method.id})
 
 
 def run_at_once(

@@ -1,21 +1,39 @@
-"""Card on file and new card against the emulator: rows first, one charge, the ledger applied."""
+"""Card on file and new card against the emulator: rows first, one charge, the ledger applied,
+abandoned attempts released."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 import stripe
 from sqlmodel import Session, select
 
+from mioapp.billing.balances import chargeable_bookings
+from mioapp.billing.errors import ChargeError
 from mioapp.billing.ledger import BookingStatus
 from mioapp.customers.detail import customer_detail
-from mioapp.models import Customer, Payment, PaymentAllocation, PaymentStatus, SavedCard
-from mioapp.payments import charges, gateway
-from mioapp.payments.charges import ChargeError
+from mioapp.db import Database
+from mioapp.models import (
+    AuditEntry,
+    Customer,
+    Payment,
+    PaymentAllocation,
+    PaymentMethodKind,
+    PaymentStatus,
+    SavedCard,
+    StatusWriteError,
+    utcnow,
+)
+from mioapp.payments import charges, gateway, intents, reconcile
 from mioapp.payments.gateway import StripeCredentials, build_client
+from tests.conftest import run_coroutine as run
 from tests.payments.conftest import (
     VISA,
     charge_saved_card,
+    confirm_in_browser,
     make_stripe_customer,
+    request_for,
     run_at_once,
     save_test_card,
     start_card_charge,
@@ -32,60 +50,68 @@ def _intents(credentials: StripeCredentials) -> list:
     return build_client(credentials).v1.payment_intents.list().data
 
 
+def _available(session: Session, customer: Customer, now=None) -> int:
+    session.expire_all()
+    return sum(c.available for c in chargeable_bookings(session, customer.id, now=now))
+
+
 def _charge_new_booking(
-    session: Session, credentials, customer: Customer, number: str = VISA
+    session: Session, db: Database, credentials, customer: Customer, number: str = VISA
 ) -> Payment:
     """A new 10,000 booking charged in full to a newly saved test card `number`."""
     card = save_test_card(session, credentials, customer, number)
     booking = make_booking(session, customer)
     session.commit()
-    return charge_saved_card(session, credentials, customer, card, [booking])
+    return charge_saved_card(db, credentials, customer, card, [booking])
 
 
-def test_card_on_file_charges_in_full(session: Session, credentials, customer, card) -> None:
+def test_card_on_file_charges_in_full(session: Session, db, credentials, customer, card) -> None:
     bookings = [make_booking(session, customer, total=12_000) for _ in range(2)]
     session.commit()
 
-    payment = charge_saved_card(session, credentials, customer, card, bookings, 24_000)
+    payment = charge_saved_card(db, credentials, customer, card, bookings, 24_000)
 
     assert payment.status == PaymentStatus.SUCCEEDED
     assert (payment.card_brand, payment.card_last4) == ("visa", "4242")
-    assert payment.idempotency_key == f"mio-payment-{payment.id}"
+    assert payment.idempotency_key.startswith(f"mio-payment-{payment.id}-")
     assert _statuses(session, customer) == [BookingStatus.CHARGED_IN_FULL] * 2
     [intent] = _intents(credentials)
     assert intent.id == payment.stripe_payment_intent_id
     assert (intent.status, intent.amount) == ("succeeded", 24_000)
     assert intent.metadata["mio_payment_id"] == str(payment.id)
+    assert intent.metadata["mio_attempt"] == payment.idempotency_key
 
 
-def test_partial_amount_is_partially_paid(session: Session, credentials, customer, card) -> None:
+def test_partial_amount_is_partially_paid(
+    session: Session, db, credentials, customer, card
+) -> None:
     booking = make_booking(session, customer, total=12_000)
     session.commit()
 
-    charge_saved_card(session, credentials, customer, card, [booking], 5_000)
+    charge_saved_card(db, credentials, customer, card, [booking], 5_000)
 
     assert _statuses(session, customer) == [BookingStatus.PARTIALLY_PAID]
     with pytest.raises(ChargeError, match=r"most you can charge .* \$70\.00"):
-        charge_saved_card(session, credentials, customer, card, [booking], 7_001)
+        charge_saved_card(db, credentials, customer, card, [booking], 7_001)
 
 
 def test_decline_records_reason_and_changes_no_booking(
-    session: Session, credentials, customer
+    session: Session, db, credentials, customer
 ) -> None:
-    payment = _charge_new_booking(session, credentials, customer, "4000000000009995")
+    payment = _charge_new_booking(session, db, credentials, customer, "4000000000009995")
 
     assert payment.status == PaymentStatus.FAILED
     assert payment.failure_message == "Your card was declined (insufficient funds)."
     assert payment.stripe_payment_intent_id
     assert _statuses(session, customer) == [BookingStatus.UNPAID]
     # The failed attempt holds nothing back: the full balance can be charged again.
-    assert charges.chargeable_bookings(session, customer.id)[0].available == 10_000
+    assert _available(session, customer) == 10_000
 
 
 def test_authentication_required_needs_the_customer(
-    session: Session, credentials, customer
+    session: Session, db, credentials, customer
 ) -> None:
-    payment = _charge_new_booking(session, credentials, customer, "4000002760003184")
+    payment = _charge_new_booking(session, db, credentials, customer, "4000002760003184")
 
     assert payment.status == PaymentStatus.REQUIRES_ACTION
     assert payment.failure_code == "authentication_required"
@@ -93,7 +119,7 @@ def test_authentication_required_needs_the_customer(
 
 
 def test_resubmitted_form_makes_one_payment_and_one_charge(
-    session: Session, credentials, customer, engine
+    session: Session, db, credentials, customer
 ) -> None:
     card = save_test_card(session, credentials, customer)
     booking = make_booking(session, customer, total=8_000)
@@ -101,10 +127,9 @@ def test_resubmitted_form_makes_one_payment_and_one_charge(
     key = charges.new_request_key()
 
     def submit() -> int:
-        with Session(engine) as own:
-            return charge_saved_card(
-                own, credentials, customer, card, [booking], 8_000, request_key=key
-            ).id
+        return charge_saved_card(
+            db, credentials, customer, card, [booking], 8_000, request_key=key
+        ).id
 
     results = run_at_once(submit)
 
@@ -113,42 +138,60 @@ def test_resubmitted_form_makes_one_payment_and_one_charge(
     assert len(_intents(credentials)) == 1
 
 
+@pytest.mark.parametrize("status", [PaymentStatus.UNKNOWN, PaymentStatus.CREATED])
 def test_second_tab_cannot_spend_a_balance_in_flight(
-    session: Session, credentials, customer
+    session: Session, db, credentials, customer, status
 ) -> None:
+    """An unanswered charge, or one whose call to Stripe is under way, holds its amount."""
     booking = make_booking(session, customer, total=8_000)
-    make_payment(session, customer, [(booking, 8_000)], status=PaymentStatus.UNKNOWN)
+    make_payment(session, customer, [(booking, 8_000)], status=status)
     card = save_test_card(session, credentials, customer)
 
     with pytest.raises(ChargeError, match="nothing left to charge"):
-        charge_saved_card(session, credentials, customer, card, [booking], 8_000)
+        charge_saved_card(db, credentials, customer, card, [booking], 8_000)
     assert _intents(credentials) == []
 
 
+def test_same_amount_again_needs_a_confirmation(
+    session: Session, db, credentials, customer, card
+) -> None:
+    bookings = [make_booking(session, customer, total=3_000) for _ in range(2)]
+    session.commit()
+    charge_saved_card(db, credentials, customer, card, bookings[:1], 3_000)
+
+    with pytest.raises(ChargeError) as refused:
+        charge_saved_card(db, credentials, customer, card, bookings[1:], 3_000)
+    assert refused.value.field == "duplicate"
+    again = charge_saved_card(
+        db, credentials, customer, card, bookings[1:], 3_000, confirm_duplicate=True
+    )
+    assert again.status == PaymentStatus.SUCCEEDED
+
+
 def test_booking_of_another_customer_is_refused(
-    session: Session, credentials, customer, card
+    session: Session, db, credentials, customer, card
 ) -> None:
     other = make_booking(session, make_customer(session))
     session.commit()
 
     with pytest.raises(ChargeError) as refused:
-        charge_saved_card(session, credentials, customer, card, [other], 1_000)
+        charge_saved_card(db, credentials, customer, card, [other], 1_000)
     assert refused.value.field == "bookings"
     assert session.exec(select(Payment)).all() == []
 
 
-def test_card_of_another_customer_is_refused(session: Session, credentials, customer) -> None:
+def test_card_of_another_customer_is_refused(session: Session, db, credentials, customer) -> None:
     stranger = make_stripe_customer(session, credentials, name="X")
     card = save_test_card(session, credentials, stranger)
     booking = make_booking(session, customer)
     session.commit()
 
     with pytest.raises(ChargeError, match="saved cards"):
-        charge_saved_card(session, credentials, customer, card, [booking], 1_000)
+        charge_saved_card(db, credentials, customer, card, [booking], 1_000)
 
 
 def test_stripe_unreachable_leaves_unknown_then_reconciles(
-    session: Session, credentials, customer, card
+    session: Session, db, credentials, customer, card
 ) -> None:
     booking = make_booking(session, customer, total=9_000)
     session.commit()
@@ -158,70 +201,135 @@ def test_stripe_unreachable_leaves_unknown_then_reconciles(
         api_base="http://127.0.0.1:9",
     )
 
-    payment = charge_saved_card(session, dead, customer, card, [booking], 9_000)
+    payment = charge_saved_card(db, dead, customer, card, [booking], 9_000)
     assert payment.status == PaymentStatus.UNKNOWN
     assert "did not answer" in payment.failure_message
     assert _statuses(session, customer) == [BookingStatus.UNPAID]
 
     # Nothing reached Stripe: checking again finds nothing and still does not say failed.
-    assert charges.refresh_payment(session, credentials, payment).status == PaymentStatus.UNKNOWN
+    settled = run(reconcile.settle_payment(db, credentials, payment.id))
+    assert settled.status == PaymentStatus.UNKNOWN
 
     # Now the request is taken to have reached Stripe after all (its answer was lost).
-    gateway.charge_saved_card(
-        credentials,
-        amount=9_000,
-        currency="usd",
-        stripe_customer_id=customer.stripe_customer_id,
-        payment_method_id=card.stripe_payment_method_id,
-        description="",
-        metadata={"mio_payment_id": str(payment.id)},
-        idempotency_key=payment.idempotency_key,
+    run(
+        gateway.charge_saved_card(
+            credentials,
+            amount=9_000,
+            currency="usd",
+            stripe_customer_id=customer.stripe_customer_id,
+            payment_method_id=card.stripe_payment_method_id,
+            description="",
+            metadata=intents.metadata(payment),
+            idempotency_key=payment.idempotency_key,
+        )
     )
-    settled = charges.refresh_payment(session, credentials, payment)
+    settled = run(reconcile.settle_payment(db, credentials, payment.id))
     assert settled.status == PaymentStatus.SUCCEEDED
     assert _statuses(session, customer) == [BookingStatus.CHARGED_IN_FULL]
 
 
-def test_new_card_saved_for_later(session: Session, credentials, customer) -> None:
+def test_unknown_attempt_stripe_never_received_is_closed_after_a_while(
+    session: Session, db, credentials, customer, card
+) -> None:
+    booking = make_booking(session, customer, total=9_000)
+    payment = make_payment(session, customer, [(booking, 9_000)], status=PaymentStatus.UNKNOWN)
+    session.commit()
+    later = utcnow() + reconcile.NEVER_RECEIVED_AFTER + timedelta(seconds=1)
+
+    assert run(reconcile.settle_payment(db, credentials, payment.id)).status == "unknown"
+    closed = run(reconcile.settle_payment(db, credentials, payment.id, now=later))
+
+    assert closed.status == PaymentStatus.CANCELED
+    assert closed.failure_message == reconcile.NEVER_RECEIVED_MESSAGE
+    assert _available(session, customer) == 9_000
+
+
+def test_idempotency_key_clash_is_our_fault_and_leaves_the_payment_unknown(
+    session: Session, db, credentials, customer, card
+) -> None:
+    """A database restored from a backup hands out a payment id again: the new attempt's key
+    must not be one Stripe has seen (it carries a random part), and if Stripe still refuses a
+    key, that is an internal error, never a decline."""
+    booking = make_booking(session, customer, total=5_000)
+    session.commit()
+    first = charge_saved_card(db, credentials, customer, card, [booking], 2_000)
+    clash = gateway.GatewayError("key reused", code="idempotency_error", internal=True)
+
+    recorded = run(db.run(lambda s: intents.record_gateway_error(s, first.id, clash)))
+
+    assert first.idempotency_key != f"mio-payment-{first.id}"
+    assert recorded.status == PaymentStatus.SUCCEEDED  # what took money stays taken
+    second = make_payment(session, customer, [(booking, 1_000)], status=PaymentStatus.CREATED)
+    session.commit()
+    recorded = run(db.run(lambda s: intents.record_gateway_error(s, second.id, clash)))
+    assert recorded.status == PaymentStatus.UNKNOWN
+    session.expire_all()
+    audit = session.exec(select(AuditEntry).where(AuditEntry.action == "payment.internal_error"))
+    assert [entry.subject for entry in audit] == [f"payment {first.id}", f"payment {second.id}"]
+
+
+def test_same_attempt_key_with_other_parameters_is_not_a_decline(
+    session: Session, db, credentials, customer, card
+) -> None:
+    """Against the emulator: Stripe answers a reused key with other parameters with an
+    idempotency error; the gateway reports it as ours, not the card's."""
+    booking = make_booking(session, customer, total=5_000)
+    session.commit()
+    payment = charge_saved_card(db, credentials, customer, card, [booking], 2_000)
+
+    with pytest.raises(gateway.GatewayError) as raised:
+        run(
+            gateway.charge_saved_card(
+                credentials,
+                amount=3_000,
+                currency="usd",
+                stripe_customer_id=customer.stripe_customer_id,
+                payment_method_id=card.stripe_payment_method_id,
+                description="",
+                metadata={},
+                idempotency_key=payment.idempotency_key,
+            )
+        )
+    assert raised.value.internal and not raised.value.transient
+
+
+def test_new_card_saved_for_later(session: Session, db, credentials, customer) -> None:
     booking = make_booking(session, customer, total=15_000)
     session.commit()
 
-    started = start_card_charge(session, credentials, customer, [booking], save_card=True)
+    started = start_card_charge(db, credentials, customer, [booking], save_card=True)
     assert started.client_secret and started.payment.status == PaymentStatus.CREATED
-    # What Stripe.js does in the browser with the typed card.
-    client = build_client(credentials)
-    pm = client.v1.payment_methods.create(
-        params={
-            "type": "card",
-            "card": {"number": "4242424242424242", "exp_month": 4, "exp_year": 2032, "cvc": "123"},
-        }
-    )
-    client.v1.payment_intents.confirm(
-        started.payment.stripe_payment_intent_id, params={"payment_method": pm.id}
-    )
+    assert started.payment.hold_until > utcnow()
+    confirm_in_browser(credentials, started.payment.stripe_payment_intent_id, VISA)
 
-    payment = charges.finish_new_card_charge(
-        session, credentials, customer_id=customer.id, payment_id=started.payment.id
+    payment = run(
+        charges.finish_card_charge(
+            db, credentials, payment_id=started.payment.id, customer_id=customer.id
+        )
     )
 
     assert payment.status == PaymentStatus.SUCCEEDED
     assert _statuses(session, customer) == [BookingStatus.CHARGED_IN_FULL]
     [saved] = session.exec(select(SavedCard).where(SavedCard.customer_id == customer.id)).all()
-    assert (saved.last4, saved.exp_year, saved.is_default) == ("4242", 2032, True)
+    assert (saved.last4, saved.exp_year, saved.is_default) == ("4242", 2031, True)
 
     second = make_booking(session, customer, total=2_000)
     session.commit()
-    again = charge_saved_card(session, credentials, customer, saved, [second], 2_000)
+    again = charge_saved_card(db, credentials, customer, saved, [second], 2_000)
     assert again.status == PaymentStatus.SUCCEEDED
 
 
-def test_new_card_abandoned_is_canceled(session: Session, credentials, customer) -> None:
+def test_new_card_finished_without_a_card_is_canceled(
+    session: Session, db, credentials, customer
+) -> None:
     booking = make_booking(session, customer)
     session.commit()
-    started = start_card_charge(session, credentials, customer, [booking])
+    started = start_card_charge(db, credentials, customer, [booking])
 
-    payment = charges.finish_new_card_charge(
-        session, credentials, customer_id=customer.id, payment_id=started.payment.id
+    payment = run(
+        charges.finish_card_charge(
+            db, credentials, payment_id=started.payment.id, customer_id=customer.id
+        )
     )
 
     assert payment.status == PaymentStatus.CANCELED
@@ -229,12 +337,88 @@ def test_new_card_abandoned_is_canceled(session: Session, credentials, customer)
     assert intent.status == "canceled"
     with pytest.raises(stripe.StripeError):
         build_client(credentials).v1.payment_intents.confirm(intent.id)
-    assert charges.chargeable_bookings(session, customer.id)[0].available == 10_000
+    assert _available(session, customer) == 10_000
 
 
-def test_apply_never_downgrades_and_is_idempotent(session: Session, credentials, customer) -> None:
-    payment = _charge_new_booking(session, credentials, customer)
-    intent = gateway.retrieve_intent(credentials, payment.stripe_payment_intent_id)
+def test_abandoned_new_card_attempt_releases_its_hold(
+    session: Session, db, credentials, customer
+) -> None:
+    """The tab closed before Stripe.js confirmed: the hold runs out by itself, the sweep
+    cancels the intent at Stripe, and the balance can be charged again."""
+    booking = make_booking(session, customer, total=39_300)
+    session.commit()
+    started = start_card_charge(db, credentials, customer, [booking])
+    assert _available(session, customer) == 0
+    after_hold = utcnow() + charges.CARD_HOLD + timedelta(seconds=1)
+
+    assert _available(session, customer, now=after_hold) == 39_300
+    assert run(reconcile.settle_due(db, credentials, now=after_hold)) == 1
+
+    session.expire_all()
+    payment = session.get(Payment, started.payment.id)
+    assert payment.status == PaymentStatus.CANCELED
+    assert payment.failure_message == reconcile.ABANDONED_MESSAGE
+    intent = build_client(credentials).v1.payment_intents.retrieve(payment.stripe_payment_intent_id)
+    assert intent.status == "canceled"
+    assert _available(session, customer) == 39_300
+
+
+def test_release_now_cancels_the_abandoned_attempt(
+    session: Session, db, credentials, customer
+) -> None:
+    booking = make_booking(session, customer, total=12_000)
+    session.commit()
+    started = start_card_charge(db, credentials, customer, [booking])
+
+    released = run(
+        charges.release_payment(
+            db, credentials, payment_id=started.payment.id, customer_id=customer.id, user_id=None
+        )
+    )
+
+    assert released.status == PaymentStatus.CANCELED
+    assert _available(session, customer) == 12_000
+    with pytest.raises(ChargeError, match="still open"):
+        run(
+            charges.release_payment(
+                db, credentials, payment_id=released.id, customer_id=customer.id, user_id=None
+            )
+        )
+
+
+def test_late_confirmation_after_release_is_recorded_as_overpaid_not_lost(
+    session: Session, db, credentials, customer, card
+) -> None:
+    """The hold ran out, the merchant charged the saved card, then the customer's browser
+    confirmed the old intent after all: the money taken shows, as an overpayment."""
+    booking = make_booking(session, customer, total=10_000)
+    session.commit()
+    started = start_card_charge(db, credentials, customer, [booking])
+    after_hold = utcnow() + charges.CARD_HOLD + timedelta(seconds=1)
+    assert _available(session, customer, now=after_hold) == 10_000
+    # The hold has run out; the merchant charges the card on file for the whole balance.
+    session.expire_all()
+    session.get(Payment, started.payment.id).hold_until = utcnow() - timedelta(seconds=1)
+    session.commit()
+    charged = charge_saved_card(db, credentials, customer, card, [booking], 10_000)
+    assert charged.status == PaymentStatus.SUCCEEDED
+
+    confirm_in_browser(credentials, started.payment.stripe_payment_intent_id, VISA)
+    late = run(
+        charges.finish_card_charge(
+            db, credentials, payment_id=started.payment.id, customer_id=customer.id
+        )
+    )
+
+    assert late.status == PaymentStatus.SUCCEEDED
+    assert _statuses(session, customer) == [BookingStatus.OVERPAID]
+
+
+def test_apply_never_downgrades_and_is_idempotent(
+    session: Session, db, credentials, customer
+) -> None:
+    payment = _charge_new_booking(session, db, credentials, customer)
+    intent = run(gateway.retrieve_intent(credentials, payment.stripe_payment_intent_id))
     failed = gateway.IntentSnapshot(
         id=intent.id,
         status="requires_payment_method",
@@ -246,6 +430,41 @@ def test_apply_never_downgrades_and_is_idempotent(session: Session, credentials,
     )
 
     for snapshot in (intent, failed, intent):
-        assert charges.apply_payment_intent(session, snapshot).status == PaymentStatus.SUCCEEDED
+        applied = run(db.run(lambda s, snap=snapshot: intents.apply_payment_intent(s, snap)))
+        assert applied.status == PaymentStatus.SUCCEEDED
     assert len(session.exec(select(PaymentAllocation)).all()) == 1
     assert _statuses(session, customer) == [BookingStatus.CHARGED_IN_FULL]
+
+
+def test_a_failure_rolls_back_everything_the_unit_of_work_did(
+    session: Session, db, credentials, customer
+) -> None:
+    """The caller owns the transaction: a unit of work that raises after writing the attempt
+    row leaves no row behind."""
+    booking = make_booking(session, customer, total=4_000)
+    session.commit()
+    request = request_for(customer, [booking])
+
+    def open_then_fail(s: Session) -> None:
+        charges.open_payment(s, request, method_kind=PaymentMethodKind.CARD_ON_FILE)
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        run(db.run(open_then_fail))
+    assert session.exec(select(Payment)).all() == []
+
+
+def test_status_changes_only_through_its_writer(session: Session, customer) -> None:
+    booking = make_booking(session, customer)
+    payment = make_payment(session, customer, [(booking, 1_000)], status=PaymentStatus.CREATED)
+    with pytest.raises(StatusWriteError):
+        payment.status = PaymentStatus.SUCCEEDED
+    with pytest.raises(StatusWriteError):
+        Payment(
+            customer_id=customer.id,
+            amount=1,
+            currency="usd",
+            method_kind=PaymentMethodKind.CARD_ON_FILE,
+            idempotency_key="x",
+            status=PaymentStatus.SUCCEEDED,
+        )

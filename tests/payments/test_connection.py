@@ -7,10 +7,12 @@ from pydantic import SecretStr
 from sqlmodel import Session, select
 
 from mioapp.crypto import decrypt
+from mioapp.db import Database
 from mioapp.models import AuditEntry, MerchantUser, StripeConnection
 from mioapp.payments import connection
 from mioapp.payments.gateway import GatewayError, StripeCredentials
 from mioapp.settings import Settings
+from tests.conftest import run_coroutine as run
 
 
 @pytest.fixture
@@ -34,26 +36,30 @@ def merchant(session: Session) -> MerchantUser:
 def _connect(
     session: Session, settings: Settings, credentials: StripeCredentials, merchant: MerchantUser
 ) -> None:
-    connection.connect(
-        session,
-        user_id=merchant.id,
-        secret_key=credentials.secret_key,
-        publishable_key=credentials.publishable_key,
-        webhook_secret=None,
-        settings=settings,
+    run(
+        connection.connect(
+            Database(session.get_bind()),
+            user_id=merchant.id,
+            secret_key=credentials.secret_key,
+            publishable_key=credentials.publishable_key,
+            webhook_secret=None,
+            settings=settings,
+        )
     )
 
 
 def test_connect_verifies_then_stores_keys_encrypted(
     session: Session, settings: Settings, credentials: StripeCredentials, merchant: MerchantUser
 ) -> None:
-    info = connection.connect(
-        session,
-        user_id=merchant.id,
-        secret_key=f"  {credentials.secret_key} ",
-        publishable_key=credentials.publishable_key,
-        webhook_secret="whsec_abc",
-        settings=settings,
+    info = run(
+        connection.connect(
+            Database(session.get_bind()),
+            user_id=merchant.id,
+            secret_key=f"  {credentials.secret_key} ",
+            publishable_key=credentials.publishable_key,
+            webhook_secret="whsec_abc",
+            settings=settings,
+        )
     )
     assert info.connected and info.source == "settings" and info.mode == "emulator"
     assert info.account_id.startswith("acct_")
@@ -76,13 +82,15 @@ def test_rejected_keys_store_nothing(
     session: Session, settings: Settings, credentials: StripeCredentials, merchant: MerchantUser
 ) -> None:
     with pytest.raises(GatewayError, match="rejected the secret key"):
-        connection.connect(
-            session,
-            user_id=merchant.id,
-            secret_key="sk_test_not_this_one",
-            publishable_key=credentials.publishable_key,
-            webhook_secret=None,
-            settings=settings,
+        run(
+            connection.connect(
+                Database(session.get_bind()),
+                user_id=merchant.id,
+                secret_key="sk_test_not_this_one",
+                publishable_key=credentials.publishable_key,
+                webhook_secret=None,
+                settings=settings,
+            )
         )
     assert session.exec(select(StripeConnection)).all() == []
     assert connection.active_credentials(session, settings) is None
@@ -94,6 +102,7 @@ def test_disconnect_removes_the_keys(
 ) -> None:
     _connect(session, settings, credentials, merchant)
     connection.disconnect(session, user_id=merchant.id)
+    session.commit()
     assert session.exec(select(StripeConnection)).all() == []
     assert connection.active_credentials(session, settings) is None
     actions = session.exec(select(AuditEntry.action).order_by(AuditEntry.id)).all()
@@ -128,15 +137,15 @@ def test_environment_keys_win_over_settings(
 def test_environment_account_is_checked_live(
     settings: Settings, credentials: StripeCredentials
 ) -> None:
-    assert connection.environment_account(settings) is None, "no keys in the environment"
+    assert run(connection.environment_account(settings)) is None, "no keys in the environment"
     env = settings.model_copy(
         update={
             "stripe_secret_key": SecretStr(credentials.secret_key),
             "stripe_publishable_key": credentials.publishable_key,
         }
     )
-    account = connection.environment_account(env)
+    account = run(connection.environment_account(env))
     assert account is not None and account.account_id.startswith("acct_")
     wrong = env.model_copy(update={"stripe_secret_key": SecretStr("sk_test_revoked_key")})
     with pytest.raises(GatewayError, match="rejected the secret key"):
-        connection.environment_account(wrong)
+        run(connection.environment_account(wrong))

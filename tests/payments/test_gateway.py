@@ -10,6 +10,7 @@ import stripe
 from devtools.demo import stripe_data
 from mioapp.payments import gateway
 from mioapp.payments.gateway import GatewayError, StripeCredentials
+from tests.conftest import run_coroutine as run
 
 
 def _client(credentials: StripeCredentials) -> stripe.StripeClient:
@@ -17,9 +18,9 @@ def _client(credentials: StripeCredentials) -> stripe.StripeClient:
 
 
 def test_verify_credentials_returns_the_account(credentials: StripeCredentials) -> None:
-    account = gateway.verify_credentials(credentials)
+    account = run(gateway.verify_credentials(credentials))
     assert account.account_id.startswith("acct_")
-    assert account == gateway.verify_credentials(credentials), "stable for the same key"
+    assert account == run(gateway.verify_credentials(credentials)), "stable for the same key"
 
 
 @pytest.mark.parametrize(
@@ -40,20 +41,20 @@ def test_verify_credentials_refuses_bad_keys(
         publishable_key=publishable or credentials.publishable_key,
     )
     with pytest.raises(GatewayError, match=message):
-        gateway.verify_credentials(bad)
+        run(gateway.verify_credentials(bad))
 
 
 def test_verify_credentials_checks_the_webhook_secret_format(
     credentials: StripeCredentials,
 ) -> None:
     with pytest.raises(GatewayError, match="whsec_"):
-        gateway.verify_credentials(dataclasses.replace(credentials, webhook_secret="secret"))
+        run(gateway.verify_credentials(dataclasses.replace(credentials, webhook_secret="secret")))
 
 
 def test_unreachable_stripe_is_a_transient_error(credentials: StripeCredentials) -> None:
     nowhere = dataclasses.replace(credentials, api_base="http://127.0.0.1:9")
     with pytest.raises(GatewayError) as excinfo:
-        gateway.verify_credentials(nowhere)
+        run(gateway.verify_credentials(nowhere))
     assert excinfo.value.transient
     assert excinfo.value.message == "Could not reach Stripe. Try again."
 
@@ -66,11 +67,15 @@ def test_mode_follows_api_base_and_key_prefix(credentials: StripeCredentials) ->
 
 
 def test_create_customer_is_idempotent_per_local_id(credentials: StripeCredentials) -> None:
-    first = gateway.create_customer(
-        credentials, name="Ana Lima", email="ana@example.com", phone="+1 555 0100", local_id=7
+    first = run(
+        gateway.create_customer(
+            credentials, name="Ana Lima", email="ana@example.com", phone="+1 555 0100", local_id=7
+        )
     )
-    again = gateway.create_customer(
-        credentials, name="Ana Lima", email="ana@example.com", phone="+1 555 0100", local_id=7
+    again = run(
+        gateway.create_customer(
+            credentials, name="Ana Lima", email="ana@example.com", phone="+1 555 0100", local_id=7
+        )
     )
     assert first == again
     customer = _client(credentials).v1.customers.retrieve(first)
@@ -80,8 +85,10 @@ def test_create_customer_is_idempotent_per_local_id(credentials: StripeCredentia
 
 
 def test_attach_test_card_saves_it_on_the_customer(credentials: StripeCredentials) -> None:
-    customer = gateway.create_customer(
-        credentials, name="Ana Lima", email="ana@example.com", phone="", local_id=1
+    customer = run(
+        gateway.create_customer(
+            credentials, name="Ana Lima", email="ana@example.com", phone="", local_id=1
+        )
     )
     card = stripe_data.attach_test_card(
         credentials,
@@ -117,8 +124,10 @@ def test_test_cards_and_demo_payments_refuse_live_keys(credentials: StripeCreden
 
 
 def test_demo_payment_succeeds_once_per_idempotency_key(credentials: StripeCredentials) -> None:
-    customer = gateway.create_customer(
-        credentials, name="Ana Lima", email="ana@example.com", phone="", local_id=1
+    customer = run(
+        gateway.create_customer(
+            credentials, name="Ana Lima", email="ana@example.com", phone="", local_id=1
+        )
     )
     kwargs = dict(
         amount=13_000,
@@ -129,7 +138,7 @@ def test_demo_payment_succeeds_once_per_idempotency_key(credentials: StripeCrede
     )
     payment = stripe_data.create_demo_payment(credentials, **kwargs)
     assert stripe_data.create_demo_payment(credentials, **kwargs) == payment
-    intent = _client(credentials).v1.payment_intents.retrieve(payment.payment_intent_id)
+    intent = _client(credentials).v1.payment_intents.retrieve(payment.id)
     assert (intent.status, intent.amount, intent.customer) == ("succeeded", 13_000, customer)
     assert intent.metadata["mio_payment_id"] == "1"
-    assert (payment.card_brand, payment.card_last4) == ("visa", "4242")
+    assert (payment.card.brand, payment.card.last4) == ("visa", "4242")

@@ -27,7 +27,7 @@ from starlette.applications import Starlette
 from devtools.stripe_emulator.launcher import free_port, start_emulator
 from mioapp.billing.ledger import BookingStatus
 from mioapp.customers.detail import customer_detail
-from mioapp.db import lock_row
+from mioapp.db import Database, lock_row
 from mioapp.models import (
     AuditEntry,
     Customer,
@@ -39,13 +39,14 @@ from mioapp.models import (
     SavedCard,
     StripeEvent,
 )
-from mioapp.payments import charges, gateway
+from mioapp.payments import charges, gateway, intents
 from mioapp.payments.gateway import IntentSnapshot, StripeCredentials, build_client
 from mioapp.web import api
 from tests.conftest import run_coroutine
 from tests.payments.conftest import (
     charge_saved_card,
     make_stripe_customer,
+    request_for,
     run_at_once,
     save_test_card,
     start_card_charge,
@@ -82,7 +83,7 @@ class WebhookClient:
 
 def _client(engine: sa.Engine, credentials_for: Callable) -> WebhookClient:
     """The app's routes, with the test database and keys in place of the configured ones."""
-    routes = api.build_routes(open_session=lambda: Session(engine), credentials_for=credentials_for)
+    routes = api.build_routes(db=Database(engine), credentials_for=credentials_for)
     return WebhookClient(routes)
 
 
@@ -132,24 +133,22 @@ def _charged_at_stripe_only(
     session.commit()
     payment, _ = charges.open_payment(
         session,
-        customer_id=customer.id,
-        booking_ids=[booking.id],
-        amount=10_000,
+        request_for(customer, [booking], 10_000),
         method_kind=PaymentMethodKind.CARD_ON_FILE,
-        description="Balance",
-        user_id=None,
-        request_key=charges.new_request_key(),
         card=card,
     )
-    intent = gateway.charge_saved_card(
-        credentials,
-        amount=payment.amount,
-        currency=payment.currency,
-        stripe_customer_id=customer.stripe_customer_id,
-        payment_method_id=card.stripe_payment_method_id,
-        description="",
-        metadata={charges.METADATA_KEY: str(payment.id)},
-        idempotency_key=payment.idempotency_key,
+    session.commit()
+    intent = run_coroutine(
+        gateway.charge_saved_card(
+            credentials,
+            amount=payment.amount,
+            currency=payment.currency,
+            stripe_customer_id=customer.stripe_customer_id,
+            payment_method_id=card.stripe_payment_method_id,
+            description="",
+            metadata=intents.metadata(payment),
+            idempotency_key=payment.idempotency_key,
+        )
     )
     assert intent.status == "succeeded"
     assert payment.stripe_payment_intent_id is None
@@ -165,12 +164,12 @@ def pending(
 
 @pytest.fixture
 def started(
-    session: Session, credentials: StripeCredentials, customer: Customer
+    session: Session, db: Database, credentials: StripeCredentials, customer: Customer
 ) -> charges.CardIntent:
     """A new-card charge of one 10,000 booking: its intent made, not yet confirmed."""
     booking = make_booking(session, customer, total=10_000)
     session.commit()
-    return start_card_charge(session, credentials, customer, [booking])
+    return start_card_charge(db, credentials, customer, [booking])
 
 
 def _payment(session: Session, payment_id: int) -> Payment:
@@ -370,7 +369,8 @@ def test_delivery_waits_for_a_held_payment_lock_then_applies(
         delivery.start()
         delivery.join(timeout=1.0)
         assert delivery.is_alive(), "the webhook should queue behind the payment's lock"
-        charges.apply_payment_intent(charge_path, intent)
+        intents.apply_payment_intent(charge_path, intent)
+        charge_path.commit()
     delivery.join(timeout=30)
 
     [response] = responses
@@ -481,6 +481,7 @@ def test_events_with_nothing_of_ours_are_acknowledged_without_asking_stripe(
 
 def test_refund_made_in_stripe_is_recorded_once(
     session: Session,
+    db: Database,
     stripe_app: WebhookClient,
     credentials: StripeCredentials,
     customer: Customer,
@@ -489,7 +490,7 @@ def test_refund_made_in_stripe_is_recorded_once(
     earlier = make_booking(session, customer, total=6_000)
     later = make_booking(session, customer, total=4_000)
     session.commit()
-    payment = charge_saved_card(session, credentials, customer, card, [earlier, later], 10_000)
+    payment = charge_saved_card(db, credentials, customer, card, [earlier, later], 10_000)
     assert payment.status == PaymentStatus.SUCCEEDED
     client = build_client(credentials)
     intent_id = payment.stripe_payment_intent_id
@@ -562,9 +563,7 @@ def test_emulator_delivery_applies_the_payment_end_to_end(
 ) -> None:
     secret_key, publishable_key = "sk_test_webhookdelivery00001", "pk_test_webhookdelivery00001"
     keys: dict[str, StripeCredentials] = {}
-    routes = api.build_routes(
-        open_session=lambda: Session(engine), credentials_for=lambda _session: keys["stripe"]
-    )
+    routes = api.build_routes(db=Database(engine), credentials_for=lambda _session: keys["stripe"])
     with _serving(routes) as base_url:
         emulator = start_emulator(
             port=free_port(),

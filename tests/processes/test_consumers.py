@@ -13,12 +13,11 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from devtools.mailserver import LocalMailServer, start_mail_server
+from devtools.mailserver import LocalMailServer
 from devtools.stack import (
     CONSUMER_READY,
     CONSUMER_STOP_GRACE,
     ManagedProcess,
-    free_port,
     start_consumer,
     wait_for_log,
 )
@@ -30,13 +29,6 @@ from tests.processes.helpers import wait_until
 pytestmark = pytest.mark.processes
 
 EMAILS = 30
-
-
-@pytest.fixture
-def mailbox(tmp_path: Path) -> Iterator[LocalMailServer]:
-    server = start_mail_server(free_port(), tmp_path / "mail")
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -20,6 +20,8 @@ from mioapp.models import (
     RefundStatus,
     utcnow,
 )
+from mioapp.payments.intents import set_status
+from mioapp.payments.refunds import set_refund_status
 
 _serial = count(1)
 
@@ -65,16 +67,18 @@ def make_payment(
     *,
     status: PaymentStatus = PaymentStatus.SUCCEEDED,
     created_at: datetime | None = None,
+    hold_until: datetime | None = None,
 ) -> Payment:
-    """A card-on-file payment of the sum of `allocations`, split over those bookings."""
+    """A card-on-file payment of the sum of `allocations`, split over those bookings, moved
+    to `status` by the one writer (without emails)."""
     payment = Payment(
         customer_id=customer.id,
         amount=sum(amount for _, amount in allocations),
         currency=allocations[0][0].currency,
         method_kind=PaymentMethodKind.CARD_ON_FILE,
-        status=status,
         idempotency_key=f"test-payment-{next(_serial)}",
         created_at=created_at or utcnow(),
+        hold_until=hold_until,
     )
     session.add(payment)
     session.flush()
@@ -83,6 +87,8 @@ def make_payment(
         for booking, amount in allocations
     )
     session.flush()
+    if status != PaymentStatus.CREATED:
+        set_status(session, payment, status, at=payment.created_at, announce=False)
     return payment
 
 
@@ -98,7 +104,6 @@ def make_refund(
         payment_id=payment.id,
         amount=sum(amount for _, amount in allocations),
         currency=payment.currency,
-        status=status,
     )
     session.add(refund)
     session.flush()
@@ -107,4 +112,6 @@ def make_refund(
         for booking, amount in allocations
     )
     session.flush()
+    if status != RefundStatus.PENDING:
+        set_refund_status(session, refund, status)
     return refund

@@ -13,28 +13,42 @@ from jinja2 import UndefinedError
 from sqlmodel import Session, func, select
 
 from mioapp.models import EmailMessage, EmailStatus
-from mioapp.notifications import outbox
+from mioapp.notifications import outbox, render
 from mioapp.notifications.outbox import queue_email
 from mioapp.notifications.render import render_email
+from mioapp.ui.pages.outbox.state import _preview_data, _row_data
 from tests.unit.factories import make_booking, make_customer
 
 PAY_URL = "https://pay.example.test/pay/tok123?x=1&y=2"
+TOKEN = "Qm9va2luZ3MtYXJlLWZ1bi0xMjM0NTY3ODkwYWJjZGVm"
+TOKEN_URL = f"https://pay.example.test/pay/{TOKEN}"
 EXPIRES = datetime(2031, 6, 21, 14, 0, tzinfo=UTC)
 
 
 def _bookings() -> list[dict]:
+    """As `render.booking_lines` makes them: one paid in full, one with a deposit."""
     return [
         {
+            "reference": "BK-100001",
             "tour_name": "Sunset Kayak Tour",
             "starts_at": datetime(2031, 6, 14, 9, 30, tzinfo=UTC),
             "participants": 2,
+            "total": 12_000,
+            "paid_before": 0,
             "amount": 12_000,
+            "remaining": 0,
+            "is_deposit": False,
         },
         {
+            "reference": "BK-100002",
             "tour_name": "Reef & Snorkel",
             "starts_at": datetime(2031, 6, 15, 16, 0, tzinfo=UTC),
             "participants": 1,
+            "total": 20_000,
+            "paid_before": 4_000,
             "amount": 5_050,
+            "remaining": 10_950,
+            "is_deposit": True,
         },
     ]
 
@@ -72,6 +86,27 @@ def test_payment_link_email_has_button_bookings_amount_and_expiry() -> None:
     assert "Reef &amp; Snorkel" in email.html
     assert "Reef & Snorkel" in email.text
     assert f"Complete Payment: {PAY_URL}" in email.text
+
+
+@pytest.mark.parametrize("kind", ["payment_link", "receipt", "merchant_payment"])
+def test_every_payment_email_says_what_remains_of_each_booking(kind: str) -> None:
+    """A $50.50 part of a $200.00 booking with $40.00 paid before is a deposit: the customer
+    reads the total, what was paid before, this payment and what remains."""
+    context = {
+        **_link_context(),
+        "customer_email": "ana@example.test",
+        "receipt_number": "MIO-000001",
+        "paid_at": EXPIRES,
+        "method": "Payment link",
+        "description": "Balance before the tour",
+    }
+    email = render_email(kind, context)
+    for part in (email.text, email.html):
+        assert "BK-100002" in part
+        assert "$200.00" in part and "$40.00" in part and "$50.50" in part
+        assert "$109.50" in part and "deposit" in part
+        assert "paid in full" in part  # the other booking
+        assert "Balance before the tour" in part
     assert "<style" not in email.html  # inline styles only: many clients drop <style>
 
 
@@ -180,6 +215,30 @@ def test_missing_context_key_raises_instead_of_rendering_blank() -> None:
         render_email("payment_link", context)
     with pytest.raises(ValueError):
         render_email("no_such_kind", context)
+
+
+def test_a_secret_is_left_out_of_the_rendered_parts_and_goes_back_in_for_sending() -> None:
+    sent = render_email("payment_link", _link_context(pay_url=TOKEN_URL))
+    stored = render_email("payment_link", _link_context(pay_url=TOKEN_URL), secret=TOKEN)
+
+    assert stored.subject == sent.subject
+    for stored_part, sent_part in ((stored.text, sent.text), (stored.html, sent.html)):
+        assert TOKEN not in stored_part
+        assert "/pay/" + render.SECRET_SLOT in stored_part
+        assert render.with_secret(stored_part, TOKEN) == sent_part
+    assert f"Complete Payment: https://pay.example.test/pay/{render.MASK}" in render.masked(
+        stored.text
+    )
+    buttons = re.findall(
+        r'<a href="([^"]+)"[^>]*>\s*Complete Payment\s*</a>', render.masked(stored.html)
+    )
+    assert buttons == [f"https://pay.example.test/pay/{render.MASK}"], "still a button"
+
+
+@pytest.mark.parametrize("secret", ["", "short", "has space in it and is long enough", "a&b" * 9])
+def test_a_secret_that_escaping_could_disguise_is_refused(secret: str) -> None:
+    with pytest.raises(ValueError, match="URL-safe"):
+        render_email("payment_link", _link_context(), secret=secret)
 
 
 def _queue(session: Session, key: str = "link:1:sent", **overrides) -> EmailMessage | None:
@@ -302,3 +361,39 @@ def test_list_emails_pages_newest_first(session: Session) -> None:
     assert (first.total, first.page, first.page_count) == (7, 1, 3)
     assert last.page == 3, "a page past the end shows the last page"
     assert [m.dedupe_key for m in last.messages] == ["link:0:sent"]
+
+
+def test_outbox_preview_and_row_show_the_pay_url_masked(session: Session) -> None:
+    message = queue_email(
+        session,
+        dedupe_key="link:masked:sent",
+        kind="payment_link",
+        to_address="ana@example.test",
+        context=_link_context(pay_url=TOKEN_URL),
+        secret=TOKEN,
+    )
+    session.commit()
+
+    preview = _preview_data(message)
+    row = _row_data(message)
+
+    assert preview["subject"] == row["subject"] == "Payment request from Lagoon Adventures: $170.50"
+    assert TOKEN not in str(preview)
+    assert f"Complete Payment: https://pay.example.test/pay/{render.MASK}" in preview["text"]
+    assert f'href="https://pay.example.test/pay/{render.MASK}"' in preview["html"]
+    assert render.SECRET_SLOT not in preview["text"] + preview["html"]
+    assert (row["status"], row["kind"], row["error"]) == ("queued", "Payment link", "")
+
+
+def test_outbox_row_says_an_unconfirmed_email_may_have_been_delivered(session: Session) -> None:
+    message = _queue(session)
+    message.status = EmailStatus.UNCONFIRMED
+    message.attempts = message.unconfirmed_attempts = 2
+    message.last_error = "The server received this email but the connection was lost"
+    session.commit()
+
+    row = _row_data(message)
+
+    assert row["status"] == "unconfirmed"
+    assert row["note"] == "Stopped after 2 attempts: may have been delivered"
+    assert row["error"].startswith("The server received this email")

@@ -1,52 +1,71 @@
-"""Status badges with one fixed colour per status, used on every page."""
+"""Status badges: one map per domain (bookings, payments, links, emails), each status with
+a fixed label and colour wherever it appears."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import reflex as rx
 
-STATUS_COLORS = {
-    "Charged in Full": "green",
-    "Partially Paid": "amber",
-    "Unpaid": "gray",
-    "Overpaid": "orange",
-    "Refunded": "blue",
-    "Partially Refunded": "blue",
-    # Payment links
-    "Sent": "blue",
-    "Opened": "amber",
-    "Paid": "green",
-    "Expired": "gray",
-    "Revoked": "red",
-    "succeeded": "green",
-    "failed": "red",
-    "declined": "red",
-    "requires_action": "violet",
-    "processing": "amber",
-    "unknown": "gray",
-    "created": "gray",
-    "canceled": "gray",
-    "refunded": "blue",
-    "partially_refunded": "blue",
-    "queued": "amber",
-    "sent": "green",
+from mioapp.billing.ledger import BookingStatus
+from mioapp.models import EmailStatus, PaymentLinkStatus
+from mioapp.ui.status import PaymentDisplayStatus
+
+BOOKING: dict[StrEnum, tuple[str, str]] = {
+    BookingStatus.CHARGED_IN_FULL: ("Charged in Full", "green"),
+    BookingStatus.PARTIALLY_PAID: ("Partially Paid", "amber"),
+    BookingStatus.UNPAID: ("Unpaid", "gray"),
+    BookingStatus.OVERPAID: ("Overpaid", "orange"),
+    BookingStatus.PARTIALLY_REFUNDED: ("Partially Refunded", "blue"),
+    BookingStatus.REFUNDED: ("Refunded", "blue"),
+}
+PAYMENT: dict[StrEnum, tuple[str, str]] = {
+    PaymentDisplayStatus.SUCCEEDED: ("Succeeded", "green"),
+    PaymentDisplayStatus.PARTIALLY_REFUNDED: ("Partially refunded", "blue"),
+    PaymentDisplayStatus.REFUNDED: ("Refunded", "blue"),
+    PaymentDisplayStatus.PENDING: ("Pending", "gray"),
+    PaymentDisplayStatus.ABANDONED: ("Abandoned", "orange"),
+    PaymentDisplayStatus.PROCESSING: ("Processing", "amber"),
+    PaymentDisplayStatus.REQUIRES_ACTION: ("Requires action", "violet"),
+    PaymentDisplayStatus.UNKNOWN: ("Unknown", "gray"),
+    PaymentDisplayStatus.FAILED: ("Failed", "red"),
+    PaymentDisplayStatus.CANCELED: ("Canceled", "gray"),
+}
+LINK: dict[StrEnum, tuple[str, str]] = {
+    PaymentLinkStatus.SENT: ("Sent", "blue"),
+    PaymentLinkStatus.OPENED: ("Opened", "amber"),
+    PaymentLinkStatus.PAID: ("Paid", "green"),
+    PaymentLinkStatus.EXPIRED: ("Expired", "gray"),
+    PaymentLinkStatus.REVOKED: ("Revoked", "red"),
+}
+EMAIL: dict[StrEnum, tuple[str, str]] = {
+    EmailStatus.QUEUED: ("Queued", "amber"),
+    EmailStatus.SENT: ("Sent", "green"),
+    EmailStatus.FAILED: ("Failed", "red"),
+    EmailStatus.UNCONFIRMED: ("Unconfirmed", "orange"),
 }
 
 
-def status_badge(status: rx.Var[str]) -> rx.Component:
-    return rx.match(
-        status,
-        *[
-            (
-                name,
-                rx.badge(
-                    name.replace("_", " ").capitalize() if name.islower() else name,
-                    color_scheme=color,
-                    variant="soft",
-                    radius="full",
-                    size="2",
-                ),
-            )
-            for name, color in STATUS_COLORS.items()
-        ],
-        rx.badge(status, color_scheme="gray", variant="soft", radius="full", size="2"),
-    )
+def _badge(label, color: str) -> rx.Component:
+    return rx.badge(label, color_scheme=color, variant="soft", radius="full", size="2")
+
+
+def _status_badge(status: rx.Var, mapping: dict[StrEnum, tuple[str, str]]) -> rx.Component:
+    cases = [(key.value, _badge(label, color)) for key, (label, color) in mapping.items()]
+    return rx.match(status, *cases, _badge(status, "gray"))
+
+
+def booking_badge(status: rx.Var) -> rx.Component:
+    return _status_badge(status, BOOKING)
+
+
+def payment_badge(status: rx.Var) -> rx.Component:
+    return _status_badge(status, PAYMENT)
+
+
+def link_badge(status: rx.Var) -> rx.Component:
+    return _status_badge(status, LINK)
+
+
+def email_badge(status: rx.Var) -> rx.Component:
+    return _status_badge(status, EMAIL)

@@ -8,30 +8,28 @@ from mioapp.payments import links
 from mioapp.ui.components.forms import checkbox_field, field_label, notice
 from mioapp.ui.components.shell import dialog_header
 from mioapp.ui.components.stripe_card import stripe_card_field
-from mioapp.ui.pages.charge.state import CARD_ON_FILE, NEW_CARD, PAYMENT_LINK, ChargeState
+from mioapp.ui.pages.charge.state import BookingOption, ChargeState, Method
+from mioapp.ui.pages.charge.wording import Outcome
+from mioapp.ui.pages.customer.state import CardRow
 
 
 def _bookings_picker() -> rx.Component:
-    def option(o: rx.Var[dict[str, str]]) -> rx.Component:
+    def option(o: rx.Var[BookingOption]) -> rx.Component:
         return rx.el.label(
             rx.hstack(
                 rx.checkbox(
-                    checked=ChargeState.selected.contains(o["id"]),
-                    on_change=lambda checked: ChargeState.toggle_booking(o["id"], checked),
+                    checked=ChargeState.selected.contains(o.id),
+                    on_change=lambda checked: ChargeState.toggle_booking(o.id, checked),
                     disabled=ChargeState.in_flight,
-                    aria_label=o["tour"] + " " + o["reference"],
+                    aria_label=o.tour + " " + o.reference,
                 ),
                 rx.vstack(
-                    rx.text(o["tour"], weight="medium", size="2"),
-                    rx.text(
-                        o["date"] + " · " + o["reference"], size="1", color=rx.color("gray", 10)
-                    ),
+                    rx.text(o.tour, weight="medium", size="2"),
+                    rx.text(o.date + " · " + o.reference, size="1", color=rx.color("gray", 10)),
                     spacing="0",
                 ),
                 rx.spacer(),
-                rx.text(
-                    o["balance"], size="2", weight="medium", font_variant_numeric="tabular-nums"
-                ),
+                rx.text(o.balance, size="2", weight="medium", font_variant_numeric="tabular-nums"),
                 align="center",
                 spacing="3",
                 width="100%",
@@ -104,16 +102,16 @@ def _amount_fields() -> rx.Component:
 
 
 def _saved_cards() -> rx.Component:
-    def item(c: rx.Var[dict[str, str]]) -> rx.Component:
+    def item(c: rx.Var[CardRow]) -> rx.Component:
         return rx.el.label(
             rx.hstack(
-                rx.radio_group.item(value=c["id"], disabled=c["expired"] != ""),
+                rx.radio_group.item(value=c.id.to_string(), disabled=c.expired),
                 rx.icon("credit-card", size=16),
-                rx.text(c["brand"] + " •••• " + c["last4"], weight="medium", size="2"),
-                rx.text("Expires " + c["expiry"], size="1", color=rx.color("gray", 10)),
-                rx.cond(c["default"] != "", rx.badge("Default", variant="soft", radius="full")),
+                rx.text(c.brand + " •••• " + c.last4, weight="medium", size="2"),
+                rx.text("Expires " + c.expiry, size="1", color=rx.color("gray", 10)),
+                rx.cond(c.is_default, rx.badge("Default", variant="soft", radius="full")),
                 rx.cond(
-                    c["expired"] != "",
+                    c.expired,
                     rx.badge("Expired", color_scheme="red", variant="soft", radius="full"),
                 ),
                 spacing="2",
@@ -122,7 +120,7 @@ def _saved_cards() -> rx.Component:
             padding="8px 12px",
             border=f"1px solid {rx.color('gray', 5)}",
             border_radius="var(--radius-3)",
-            opacity=rx.cond(c["expired"] != "", "0.55", "1"),
+            opacity=rx.cond(c.expired, "0.55", "1"),
             display="block",
         )
 
@@ -224,7 +222,7 @@ def _outcome_messages() -> rx.Component:
             notice(ChargeState.error, "circle-alert", "red"),
         ),
         rx.cond(
-            ChargeState.outcome == "requires_action",
+            ChargeState.outcome == Outcome.REQUIRES_ACTION,
             notice(
                 "The customer's bank wants them to confirm this payment themselves "
                 "(Strong Customer Authentication). Nothing was charged. Send them a "
@@ -261,15 +259,15 @@ def _outcome_messages() -> rx.Component:
 def _method_tabs() -> rx.Component:
     return rx.tabs.root(
         rx.tabs.list(
-            rx.tabs.trigger("Card on file", value=CARD_ON_FILE),
-            rx.tabs.trigger("New card", value=NEW_CARD),
-            rx.tabs.trigger("Payment link", value=PAYMENT_LINK),
+            rx.tabs.trigger("Card on file", value=Method.CARD_ON_FILE),
+            rx.tabs.trigger("New card", value=Method.NEW_CARD),
+            rx.tabs.trigger("Payment link", value=Method.PAYMENT_LINK),
             size="2",
         ),
         rx.box(
-            rx.tabs.content(_saved_cards(), value=CARD_ON_FILE),
-            rx.tabs.content(_new_card(), value=NEW_CARD),
-            rx.tabs.content(_payment_link(), value=PAYMENT_LINK),
+            rx.tabs.content(_saved_cards(), value=Method.CARD_ON_FILE),
+            rx.tabs.content(_new_card(), value=Method.NEW_CARD),
+            rx.tabs.content(_payment_link(), value=Method.PAYMENT_LINK),
             padding_top="12px",
         ),
         value=ChargeState.method,
@@ -290,7 +288,7 @@ def charge_dialog() -> rx.Component:
         ),
         rx.dialog.content(
             rx.vstack(
-                dialog_header("Charge " + ChargeState.customer["name"]),
+                dialog_header("Charge " + ChargeState.customer.name),
                 rx.dialog.description(
                     "Choose the bookings and amount, then how to charge.",
                     size="2",
@@ -315,7 +313,7 @@ def charge_dialog() -> rx.Component:
                         rx.button("Cancel", variant="soft", color_scheme="gray", size="3")
                     ),
                     rx.cond(
-                        ChargeState.method == PAYMENT_LINK,
+                        ChargeState.method == Method.PAYMENT_LINK,
                         rx.button(
                             rx.icon("send", size=16),
                             "Send Payment Link",
@@ -341,6 +339,7 @@ def charge_dialog() -> rx.Component:
             ),
             max_width="600px",
         ),
-        open=ChargeState.is_open,
+        # Only on the page of the customer it was opened for (the form is theirs).
+        open=ChargeState.is_open & (ChargeState.opened_for == ChargeState.customer.id),
         on_open_change=ChargeState.set_open,
     )

@@ -1,44 +1,109 @@
-"""What the customer page shows: contact details, bookings, cards, transactions."""
+"""What the customer page shows: contact details, bookings, cards, transactions, links; and
+its actions (Check status, Release, Refund overpayment, the link buttons)."""
 
 from __future__ import annotations
 
-import asyncio
-from datetime import timedelta
+from dataclasses import dataclass, field
 
 import reflex as rx
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from mioapp.billing.balances import format_totals
+from mioapp.billing.balances import format_totals, is_abandoned
+from mioapp.billing.errors import ChargeError
+from mioapp.billing.ledger import BookingStatus
 from mioapp.billing.money import format_money
 from mioapp.customers import detail as customers
-from mioapp.formatting import brand_name, card_label, when
-from mioapp.models import Payment, PaymentStatus, utcnow
-from mioapp.payments import charges, links
+from mioapp.db import database
+from mioapp.formatting import brand_name, when
+from mioapp.models import Payment, PaymentLinkStatus, PaymentStatus, utcnow
+from mioapp.payments import charges, links, reconcile, refunds
+from mioapp.payments.cards import is_expired
 from mioapp.payments.connection import active_credentials, connection_info
-from mioapp.ui.merchant_state import MerchantState
+from mioapp.ui.live import watchers
+from mioapp.ui.merchant_state import MerchantState, signed_in
+from mioapp.ui.status import (
+    EmailDelivery,
+    PaymentDisplayStatus,
+    payment_display_status,
+    payment_method_label,
+)
+from mioapp.web import routes
 
 # Payments whose outcome Stripe may still change, so the merchant can ask it again.
 CHECKABLE = (PaymentStatus.UNKNOWN, PaymentStatus.PROCESSING, PaymentStatus.CREATED)
-# Left alone this long first: younger attempts are probably still being made.
-SETTLE_AFTER = timedelta(seconds=30)
-SETTLE_AT_MOST = 5
-# The open customer page follows payments made elsewhere (pay page, webhooks) this often,
-# for this long after the last visit.
-WATCH_INTERVAL = 3.0
-WATCH_ROUNDS = 200
 
 
-def payment_method_label(payment: Payment) -> str:
-    if payment.card_last4:
-        return card_label(payment.card_brand, payment.card_last4)
-    return payment.method_kind.label
+@dataclass
+class CustomerHeader:
+    id: int = 0
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+    initials: str = ""
+    since: str = ""
 
 
-def payment_status_label(payment: Payment, refunded: int) -> str:
-    """The payment's status as listed: a refund shows over a success."""
-    if payment.status == PaymentStatus.SUCCEEDED and refunded:
-        return "refunded" if refunded >= payment.amount else "partially_refunded"
-    return payment.status.value
+@dataclass
+class BookingPaymentRow:
+    date: str
+    amount: str
+    method: str
+    status: PaymentDisplayStatus
+
+
+@dataclass
+class BookingRow:
+    id: int
+    reference: str
+    tour: str
+    date: str
+    participants: int
+    total: str
+    paid: str
+    balance: str
+    status: BookingStatus
+    payments: list[BookingPaymentRow] = field(default_factory=list)
+    # What a refund of the overpayment would give back ("" unless overpaid).
+    overpaid: str = ""
+
+
+@dataclass
+class CardRow:
+    id: int
+    brand: str
+    last4: str
+    expiry: str
+    is_default: bool
+    expired: bool
+
+
+@dataclass
+class TransactionRow:
+    id: int
+    date: str
+    amount: str
+    refunded: str
+    method: str
+    status: PaymentDisplayStatus
+    reason: str
+    bookings: str
+    intent: str
+    checkable: bool
+    abandoned: bool
+
+
+@dataclass
+class LinkRow:
+    id: int
+    created: str
+    amount: str
+    bookings: str
+    status: PaymentLinkStatus
+    expires: str
+    sends: int
+    active: bool
+    email: EmailDelivery
+    email_error: str
 
 
 class CustomerState(MerchantState):
@@ -46,261 +111,285 @@ class CustomerState(MerchantState):
 
     found: bool = False
     loaded: bool = False
-    customer: dict[str, str] = {}
+    customer: CustomerHeader = CustomerHeader()
     outstanding: str = ""
-    bookings: list[dict[str, str]] = []
-    booking_payments: dict[str, list[dict[str, str]]] = {}
-    cards: list[dict[str, str]] = []
-    transactions: list[dict[str, str]] = []
-    payment_links: list[dict[str, str]] = []
+    owes: bool = False
+    bookings: list[BookingRow] = []
+    cards: list[CardRow] = []
+    transactions: list[TransactionRow] = []
+    payment_links: list[LinkRow] = []
     copied_url: str = ""
     stripe_connected: bool = False
     _customer_id: int | None = None
-    _watch_generation: int = 0
 
     def _route_customer_id(self) -> int | None:
         raw = str(self.router.page.params.get("customer_id", ""))
         return int(raw) if raw.isdigit() and len(raw) < 10 else None
 
     @rx.event
-    def load_customer(self):
-        if self._merchant_id() is None:
-            return self._to_sign_in()
+    @signed_in
+    async def load_customer(self):
         self._customer_id = self._route_customer_id()
-        with rx.session() as session:
-            self._reload(session)
-        events = [CustomerState.watch_customer]
-        if any(t["checkable"] for t in self.transactions):
-            events.append(CustomerState.settle_pending)
-        return events
+        await self._reload()
+        if self.found:
+            # Changes made anywhere (the pay page, a webhook, a job) are pushed to this tab.
+            watchers.watch(self._customer_id, self.router.session.client_token, type(self))
 
-    @rx.event(background=True)
-    async def watch_customer(self):
-        """Refresh the page when a payment changes it from elsewhere (the customer paying a
-        link, a webhook, a refund), so the merchant never has to reload. One watcher per
-        tab: a newer page load or leaving the page ends it."""
-        async with self:
-            self._watch_generation += 1
-            generation, customer_id = self._watch_generation, self._customer_id
-        if customer_id is None:
-            return
-        with rx.session() as session:
-            seen = customers.change_marker(session, customer_id)
-        for _ in range(WATCH_ROUNDS):
-            await asyncio.sleep(WATCH_INTERVAL)
-            with rx.session() as session:
-                current = customers.change_marker(session, customer_id)
-            async with self:
-                here = self.router.page.path.startswith("/customers/")
-                if self._watch_generation != generation or not here:
-                    return
-                if current != seen:
-                    with rx.session() as session:
-                        self._reload(session)
-            seen = current
+    async def _follow_change(self, customer_id: int) -> bool:
+        """A change notice for `customer_id` reached this tab; False if it no longer shows it."""
+        here = self.router.page.path.startswith(routes.CUSTOMERS + "/")
+        if not here or self._customer_id != customer_id:
+            return False
+        await self._reload()
+        return True
 
-    @rx.event(background=True)
-    async def settle_pending(self):
-        """Ask Stripe about this customer's unsettled payments (an unanswered charge, a
-        processing one) without holding up the page, then show what changed."""
-        async with self:
-            if self._merchant_id() is None:
-                return
-            customer_id = self._customer_id
-        changed = False
-        with rx.session() as session:
-            credentials = active_credentials(session)
-            pending = session.exec(
-                select(Payment)
-                .where(Payment.customer_id == customer_id)
-                .where(col(Payment.status).in_(CHECKABLE))
-                .where(col(Payment.created_at) < utcnow() - SETTLE_AFTER)
-                .order_by(col(Payment.created_at).desc())
-                .limit(SETTLE_AT_MOST)
-            ).all()
-            for payment in pending if credentials else []:
-                before = payment.status
-                try:
-                    after = charges.refresh_payment(session, credentials, payment).status
-                except charges.ChargeError:
-                    continue
-                changed = changed or after != before
-        if changed:
-            async with self:
-                with rx.session() as session:
-                    self._reload(session)
-
-    def _reload(self, session: Session) -> None:
-        """Read everything the page shows again (after a charge, a check, a page load)."""
+    async def _reload(self) -> None:
+        """Read everything the page shows again (after a change, a check, a page load)."""
         customer_id = self._customer_id
-        detail = customers.customer_detail(session, customer_id) if customer_id else None
-        self.stripe_connected = connection_info(session).connected
+
+        def read(session: Session):
+            detail = customers.customer_detail(session, customer_id) if customer_id else None
+            link_rows = links.customer_links(session, customer_id) if detail else []
+            return detail, link_rows, connection_info(session).connected
+
+        detail, link_rows, self.stripe_connected = await database().run(read)
         self.loaded = True
         self.found = detail is not None
         if detail is None:
-            self.customer, self.bookings, self.cards, self.transactions = {}, [], [], []
-            self.booking_payments, self.payment_links = {}, []
+            self.customer, self.bookings, self.cards = CustomerHeader(), [], []
+            self.transactions, self.payment_links, self.owes = [], [], False
             return
         self._show(detail)
-        self.payment_links = [
-            {
-                "id": str(row.link.id),
-                "created": when(row.link.created_at),
-                "amount": format_money(row.link.amount, row.link.currency),
-                "bookings": ", ".join(row.references),
-                "status": row.status.value.capitalize(),
-                "expires": when(row.link.expires_at),
-                "sends": str(row.link.send_count),
-                "active": "yes" if row.status.value in ("sent", "opened") else "",
-                "email": row.email.status.value if row.email else "",
-                "email_error": (row.email.last_error or "") if row.email else "",
-            }
-            for row in links.customer_links(session, customer_id)
-        ]
+        self.payment_links = [_link_row(row) for row in link_rows]
 
     def _show(self, detail: customers.CustomerDetail) -> None:
         c = detail.customer
-        self.customer = {
-            "id": str(c.id),
-            "name": c.name,
-            "email": c.email,
-            "phone": c.phone,
-            "initials": "".join(part[:1] for part in c.name.split()[:2]).upper(),
-            "since": c.created_at.strftime("%B %Y"),
-            "stripe_id": c.stripe_customer_id or "",
-        }
+        now = utcnow()
+        self.customer = CustomerHeader(
+            id=c.id,
+            name=c.name,
+            email=c.email,
+            phone=c.phone,
+            initials="".join(part[:1] for part in c.name.split()[:2]).upper(),
+            since=c.created_at.strftime("%B %Y"),
+        )
         self.outstanding = format_totals(detail.outstanding)
+        self.owes = any(detail.outstanding.values())
         payments = {p.id: p for p in detail.payments}
-        per_booking: dict[str, list[dict[str, str]]] = {}
+        per_booking: dict[int, list[BookingPaymentRow]] = {}
         for allocation in detail.allocations:
             p = payments[allocation.payment_id]
-            per_booking.setdefault(str(allocation.booking_id), []).append(
-                {
-                    "date": when(p.created_at),
-                    "amount": format_money(allocation.amount, p.currency),
-                    "method": payment_method_label(p),
-                    "status": payment_status_label(p, detail.refunded.get(p.id, 0)),
-                }
+            per_booking.setdefault(allocation.booking_id, []).append(
+                BookingPaymentRow(
+                    date=when(p.created_at),
+                    amount=format_money(allocation.amount, p.currency),
+                    method=payment_method_label(p),
+                    status=payment_display_status(p, detail.refunded.get(p.id, 0), now),
+                )
             )
-        self.booking_payments = per_booking
         self.bookings = [
-            {
-                "id": str(line.booking.id),
-                "reference": line.booking.reference,
-                "tour": line.booking.tour_name,
-                "date": when(line.booking.starts_at),
-                "participants": str(line.booking.participants),
-                "total": format_money(line.booking.total_amount, line.booking.currency),
-                "paid": format_money(line.money.net_paid, line.booking.currency),
-                "balance": format_money(line.money.balance, line.booking.currency),
-                "status": line.status.value,
-                "payment_count": str(len(per_booking.get(str(line.booking.id), []))),
-            }
+            BookingRow(
+                id=line.booking.id,
+                reference=line.booking.reference,
+                tour=line.booking.tour_name,
+                date=when(line.booking.starts_at),
+                participants=line.booking.participants,
+                total=format_money(line.booking.total_amount, line.booking.currency),
+                paid=format_money(line.money.net_paid, line.booking.currency),
+                balance=format_money(line.money.balance, line.booking.currency),
+                status=line.status,
+                payments=per_booking.get(line.booking.id, []),
+                overpaid=(
+                    format_money(
+                        line.money.net_paid - line.booking.total_amount, line.booking.currency
+                    )
+                    if line.status == BookingStatus.OVERPAID
+                    else ""
+                ),
+            )
             for line in detail.bookings
         ]
-        now = utcnow()
         self.cards = [
-            {
-                "id": str(saved.id),
-                "brand": brand_name(saved.brand),
-                "last4": saved.last4,
-                "expiry": f"{saved.exp_month:02d}/{saved.exp_year % 100:02d}",
-                "default": "yes" if saved.is_default else "",
-                "expired": "yes" if customers.card_is_expired(saved, now) else "",
-            }
+            CardRow(
+                id=saved.id,
+                brand=brand_name(saved.brand),
+                last4=saved.last4,
+                expiry=f"{saved.exp_month:02d}/{saved.exp_year % 100:02d}",
+                is_default=saved.is_default,
+                expired=is_expired(saved, now),
+            )
             for saved in detail.cards
         ]
         self.transactions = [
-            {
-                "id": str(p.id),
-                "date": when(p.created_at),
-                "amount": format_money(p.amount, p.currency),
-                "refunded": (
+            TransactionRow(
+                id=p.id,
+                date=when(p.created_at),
+                amount=format_money(p.amount, p.currency),
+                refunded=(
                     format_money(detail.refunded[p.id], p.currency)
                     if detail.refunded.get(p.id)
                     else ""
                 ),
-                "method": payment_method_label(p),
-                "status": payment_status_label(p, detail.refunded.get(p.id, 0)),
-                "reason": p.failure_message or "",
-                "bookings": ", ".join(detail.payment_bookings.get(p.id, [])),
-                "intent": p.stripe_payment_intent_id or "",
-                "checkable": "yes" if p.status in CHECKABLE else "",
-            }
+                method=payment_method_label(p),
+                status=payment_display_status(p, detail.refunded.get(p.id, 0), now),
+                reason=p.failure_message or "",
+                bookings=", ".join(detail.payment_bookings.get(p.id, [])),
+                intent=p.stripe_payment_intent_id or "",
+                checkable=p.status in CHECKABLE and not is_abandoned(p, now),
+                abandoned=is_abandoned(p, now),
+            )
             for p in detail.payments
         ]
 
-    @rx.event
-    def check_payment(self, payment_id: str):
-        """Ask Stripe again about a payment whose outcome is not known yet."""
-        if self._merchant_id() is None:
-            return self._to_sign_in()
-        with rx.session() as session:
-            payment = session.get(Payment, int(payment_id)) if payment_id.isdigit() else None
-            credentials = active_credentials(session)
-            if payment is None or payment.customer_id != self._customer_id or credentials is None:
-                return rx.toast.error("That payment can't be checked from here.")
-            try:
-                payment = charges.refresh_payment(session, credentials, payment)
-            except charges.ChargeError as exc:
-                return rx.toast.error(exc.message)
-            status = payment.status
-            self._reload(session)
-        if status == PaymentStatus.UNKNOWN:
-            return rx.toast.info("Stripe has no answer for this payment yet. Check again later.")
-        return rx.toast.success(f"Payment is {status.value.replace('_', ' ')}.")
+    async def _credentials(self):
+        return await database().run(active_credentials)
 
-    def _link_action(self, link_id: str, action):
-        """Run `action(session, user_id, link_id)` for the signed-in merchant, then refresh."""
-        with rx.session() as session:
-            user = self._signed_in(session)
-            if user is None:
-                return self._to_sign_in()
-            if not link_id.isdigit() or self._customer_id is None:
-                return rx.toast.error("That payment link can't be changed from here.")
-            try:
-                result = action(session, user.id, int(link_id))
-            except charges.ChargeError as exc:
-                return rx.toast.error(exc.message)
-            self._reload(session)
+    @rx.event
+    @signed_in
+    async def check_payment(self, payment_id: int):
+        """Ask Stripe again about a payment whose outcome is not known yet."""
+        credentials = await self._credentials()
+        if not await self._owns_payment(payment_id) or credentials is None:
+            return rx.toast.error("That payment can't be checked from here.")
+        try:
+            payment = await reconcile.settle_payment(database(), credentials, payment_id)
+        except ChargeError as exc:
+            return rx.toast.error(exc.message)
+        await self._reload()
+        if payment.status == PaymentStatus.UNKNOWN:
+            return rx.toast.info("Stripe has no answer for this payment yet. Check again later.")
+        return rx.toast.success(f"Payment is {payment.status.value.replace('_', ' ')}.")
+
+    async def _owns_payment(self, payment_id: int) -> bool:
+        customer_id = self._customer_id
+
+        def owned(session: Session) -> bool:
+            payment = session.get(Payment, payment_id)
+            return payment is not None and payment.customer_id == customer_id
+
+        return customer_id is not None and await database().run(owned)
+
+    @rx.event
+    @signed_in
+    async def release_payment(self, payment_id: int):
+        """Release an abandoned attempt now: cancel it at Stripe and free its hold."""
+        credentials = await self._credentials()
+        if credentials is None or self._customer_id is None:
+            return rx.toast.error("Connect Stripe in Settings first.")
+        try:
+            payment = await charges.release_payment(
+                database(),
+                credentials,
+                payment_id=payment_id,
+                customer_id=self._customer_id,
+                user_id=self._user_id,
+            )
+        except ChargeError as exc:
+            return rx.toast.error(exc.message)
+        await self._reload()
+        if payment.status == PaymentStatus.SUCCEEDED:
+            return rx.toast.success("The customer finished paying after all: it is recorded.")
+        if payment.status == PaymentStatus.CANCELED:
+            return rx.toast.success("Released. The amount can be charged again.")
+        return rx.toast.info("Stripe has not answered yet; the hold is released meanwhile.")
+
+    @rx.event
+    @signed_in
+    async def refund_overpayment(self, booking_id: int):
+        credentials = await self._credentials()
+        if credentials is None or self._customer_id is None:
+            return rx.toast.error("Connect Stripe in Settings first.")
+        try:
+            refund = await refunds.refund_overpayment(
+                database(),
+                credentials,
+                booking_id=booking_id,
+                customer_id=self._customer_id,
+                user_id=self._user_id,
+            )
+        except ChargeError as exc:
+            return rx.toast.error(exc.message)
+        await self._reload()
+        shown = format_money(refund.amount, refund.currency)
+        if refund.status.value == "succeeded":
+            return rx.toast.success(f"Refunded {shown} to the customer's card.")
+        if refund.status.value == "failed":
+            return rx.toast.error(refund.failure_message or "Stripe could not make the refund.")
+        return rx.toast.info(f"Refund of {shown} sent to Stripe; waiting for its answer.")
+
+    async def _link_action(self, link_id: int, action):
+        """Run `action(session, user_id, link_id)` in one transaction, then refresh."""
+        if self._customer_id is None:
+            return rx.toast.error("That payment link can't be changed from here.")
+        user_id = self._user_id
+        try:
+            result = await database().run(lambda s: action(s, user_id, link_id))
+        except ChargeError as exc:
+            return rx.toast.error(exc.message)
+        await self._reload()
         return result
 
     @rx.event
-    def resend_link(self, link_id: str):
-        def resend(session, user_id, link_id):
-            links.resend_link(
-                session, link_id=link_id, customer_id=self._customer_id, user_id=user_id
-            )
-            return rx.toast.success(f"Payment link sent again to {self.customer['email']}.")
+    @signed_in
+    async def resend_link(self, link_id: int):
+        customer_id, email = self._customer_id, self.customer.email
 
-        return self._link_action(link_id, resend)
+        def resend(session, user_id, link_id):
+            links.resend_link(session, link_id=link_id, customer_id=customer_id, user_id=user_id)
+            return rx.toast.success(f"Payment link sent again to {email}.")
+
+        return await self._link_action(link_id, resend)
 
     @rx.event
-    def revoke_link(self, link_id: str):
-        def revoke(session, user_id, link_id):
-            links.revoke_link(
-                session,
-                active_credentials(session),
+    @signed_in
+    async def revoke_link(self, link_id: int):
+        if self._customer_id is None:
+            return rx.toast.error("That payment link can't be changed from here.")
+        try:
+            await links.revoke(
+                database(),
+                await self._credentials(),
                 link_id=link_id,
                 customer_id=self._customer_id,
-                user_id=user_id,
+                user_id=self._user_id,
             )
-            return rx.toast.success("Payment link revoked. It can no longer be paid.")
-
-        return self._link_action(link_id, revoke)
+        except ChargeError as exc:
+            return rx.toast.error(exc.message)
+        await self._reload()
+        return rx.toast.success("Payment link revoked. It can no longer be paid.")
 
     @rx.event
-    def copy_link(self, link_id: str):
+    @signed_in
+    async def copy_link(self, link_id: int):
         """A fresh URL for the link (only hashes are stored), shown and copied."""
+        customer_id = self._customer_id
 
         def copy(session, user_id, link_id):
-            self.copied_url = links.copy_url(
-                session, link_id=link_id, customer_id=self._customer_id
-            )
-            return rx.set_clipboard(self.copied_url)
+            return links.copy_url(session, link_id=link_id, customer_id=customer_id)
 
-        return self._link_action(link_id, copy)
+        url = await self._link_action(link_id, copy)
+        if not isinstance(url, str):
+            return url  # the refusal's toast
+        self.copied_url = url
+        return rx.set_clipboard(url)
 
     @rx.event
-    def close_copied(self):
+    @signed_in
+    async def close_copied(self):
         self.copied_url = ""
+
+
+def _link_row(row: links.LinkRow) -> LinkRow:
+    email = row.email
+    return LinkRow(
+        id=row.link.id,
+        created=when(row.link.created_at),
+        amount=format_money(row.link.amount, row.link.currency),
+        bookings=", ".join(row.references),
+        status=row.status,
+        expires=when(row.link.expires_at),
+        sends=row.link.send_count,
+        active=row.status.value in ("sent", "opened"),
+        email=EmailDelivery(email.status.value) if email else EmailDelivery.NONE,
+        email_error=(email.last_error or "") if email else "",
+    )

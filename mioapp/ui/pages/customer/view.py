@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import reflex as rx
 
-from mioapp.ui.components.badges import status_badge
+from mioapp.ui.components.badges import booking_badge, link_badge, payment_badge
 from mioapp.ui.components.shell import card, dashboard, empty_state, section
 from mioapp.ui.components.tables import data_table, money_cell
 from mioapp.ui.pages.charge.view import charge_dialog
-from mioapp.ui.pages.customer.state import CustomerState
+from mioapp.ui.pages.customer.state import (
+    BookingPaymentRow,
+    BookingRow,
+    CardRow,
+    CustomerState,
+    LinkRow,
+    TransactionRow,
+)
 
 
 def _header() -> rx.Component:
@@ -16,21 +23,21 @@ def _header() -> rx.Component:
     return card(
         rx.flex(
             rx.hstack(
-                rx.avatar(fallback=c["initials"], size="6", radius="full", color_scheme="indigo"),
+                rx.avatar(fallback=c.initials, size="6", radius="full", color_scheme="indigo"),
                 rx.vstack(
-                    rx.heading(c["name"], size="7"),
+                    rx.heading(c.name, size="7"),
                     rx.hstack(
                         rx.hstack(
                             rx.icon("mail", size=14),
-                            rx.text(c["email"], size="2"),
+                            rx.text(c.email, size="2"),
                             spacing="1",
                             align="center",
                         ),
                         rx.cond(
-                            c["phone"] != "",
+                            c.phone != "",
                             rx.hstack(
                                 rx.icon("phone", size=14),
-                                rx.text(c["phone"], size="2"),
+                                rx.text(c.phone, size="2"),
                                 spacing="1",
                                 align="center",
                             ),
@@ -39,7 +46,7 @@ def _header() -> rx.Component:
                         color=rx.color("gray", 11),
                         wrap="wrap",
                     ),
-                    rx.text("Customer since " + c["since"], size="1", color=rx.color("gray", 10)),
+                    rx.text("Customer since " + c.since, size="1", color=rx.color("gray", 10)),
                     spacing="1",
                 ),
                 spacing="4",
@@ -70,19 +77,19 @@ def _header() -> rx.Component:
     )
 
 
-def _booking_payments(b: rx.Var[dict[str, str]]) -> rx.Component:
+def _booking_payments(b: rx.Var[BookingRow]) -> rx.Component:
     """The booking's paid amount, opening the list of payments that make it up."""
 
-    def line(p: rx.Var[dict[str, str]]) -> rx.Component:
+    def line(p: rx.Var[BookingPaymentRow]) -> rx.Component:
         return rx.hstack(
             rx.vstack(
-                rx.text(p["method"], size="2", weight="medium"),
-                rx.text(p["date"], size="1", color=rx.color("gray", 10)),
+                rx.text(p.method, size="2", weight="medium"),
+                rx.text(p.date, size="1", color=rx.color("gray", 10)),
                 spacing="0",
             ),
             rx.spacer(),
-            rx.text(p["amount"], size="2", font_variant_numeric="tabular-nums"),
-            status_badge(p["status"]),
+            rx.text(p.amount, size="2", font_variant_numeric="tabular-nums"),
+            payment_badge(p.status),
             spacing="3",
             align="center",
             width="100%",
@@ -91,18 +98,18 @@ def _booking_payments(b: rx.Var[dict[str, str]]) -> rx.Component:
     return rx.popover.root(
         rx.popover.trigger(
             rx.button(
-                b["paid"],
+                b.paid,
                 rx.icon("chevron-down", size=12),
                 variant="ghost",
                 size="2",
                 font_variant_numeric="tabular-nums",
-                aria_label="Payments for " + b["reference"],
+                aria_label="Payments for " + b.reference,
             )
         ),
         rx.popover.content(
             rx.vstack(
-                rx.text("Payments for " + b["reference"], size="2", weight="bold"),
-                rx.foreach(CustomerState.booking_payments[b["id"]], line),
+                rx.text("Payments for " + b.reference, size="2", weight="bold"),
+                rx.foreach(b.payments, line),
                 spacing="2",
                 width="320px",
             ),
@@ -112,29 +119,46 @@ def _booking_payments(b: rx.Var[dict[str, str]]) -> rx.Component:
 
 
 def _bookings() -> rx.Component:
-    def row(b: rx.Var[dict[str, str]]) -> rx.Component:
+    def row(b: rx.Var[BookingRow]) -> rx.Component:
         return rx.table.row(
-            rx.table.cell(b["date"], white_space="nowrap"),
+            rx.table.cell(b.date, white_space="nowrap"),
             rx.table.row_header_cell(
                 rx.vstack(
-                    rx.text(b["tour"], weight="medium"),
-                    rx.text(b["reference"], size="1", color=rx.color("gray", 10)),
+                    rx.text(b.tour, weight="medium"),
+                    rx.text(b.reference, size="1", color=rx.color("gray", 10)),
                     spacing="0",
                 )
             ),
-            rx.table.cell(b["participants"], text_align="right"),
-            money_cell(b["total"]),
+            rx.table.cell(b.participants, text_align="right"),
+            money_cell(b.total),
             rx.table.cell(
                 rx.cond(
-                    b["payment_count"] != "0",
+                    b.payments.length() > 0,
                     _booking_payments(b),
-                    rx.text(b["paid"], font_variant_numeric="tabular-nums"),
+                    rx.text(b.paid, font_variant_numeric="tabular-nums"),
                 ),
                 text_align="right",
                 white_space="nowrap",
             ),
-            money_cell(b["balance"]),
-            rx.table.cell(status_badge(b["status"])),
+            money_cell(b.balance),
+            rx.table.cell(
+                rx.vstack(
+                    booking_badge(b.status),
+                    rx.cond(
+                        b.overpaid != "",
+                        rx.button(
+                            rx.icon("undo-2", size=12),
+                            "Refund " + b.overpaid,
+                            size="1",
+                            variant="soft",
+                            color_scheme="orange",
+                            on_click=CustomerState.refund_overpayment(b.id),
+                        ),
+                    ),
+                    spacing="1",
+                    align="start",
+                )
+            ),
             align="center",
         )
 
@@ -163,7 +187,7 @@ def _bookings() -> rx.Component:
 
 
 def _cards() -> rx.Component:
-    def item(saved: rx.Var[dict[str, str]]) -> rx.Component:
+    def item(saved: rx.Var[CardRow]) -> rx.Component:
         return rx.hstack(
             rx.center(
                 rx.icon("credit-card", size=18),
@@ -172,11 +196,11 @@ def _cards() -> rx.Component:
                 border_radius="6px",
                 background=rx.color("gray", 3),
             ),
-            rx.text(saved["brand"] + " •••• " + saved["last4"], weight="medium"),
-            rx.text("Expires " + saved["expiry"], size="2", color=rx.color("gray", 10)),
-            rx.cond(saved["default"] != "", rx.badge("Default", variant="soft", radius="full")),
+            rx.text(saved.brand + " •••• " + saved.last4, weight="medium"),
+            rx.text("Expires " + saved.expiry, size="2", color=rx.color("gray", 10)),
+            rx.cond(saved.is_default, rx.badge("Default", variant="soft", radius="full")),
             rx.cond(
-                saved["expired"] != "",
+                saved.expired,
                 rx.badge("Expired", color_scheme="red", variant="soft", radius="full"),
             ),
             spacing="3",
@@ -199,44 +223,56 @@ def _cards() -> rx.Component:
 
 
 def _transactions() -> rx.Component:
-    def row(t: rx.Var[dict[str, str]]) -> rx.Component:
+    def row(t: rx.Var[TransactionRow]) -> rx.Component:
         return rx.table.row(
-            rx.table.cell(t["date"], white_space="nowrap"),
-            money_cell(t["amount"]),
-            rx.table.cell(t["method"], white_space="nowrap"),
+            rx.table.cell(t.date, white_space="nowrap"),
+            money_cell(t.amount),
+            rx.table.cell(t.method, white_space="nowrap"),
             rx.table.cell(
                 rx.vstack(
-                    status_badge(t["status"]),
+                    payment_badge(t.status),
                     rx.cond(
-                        t["reason"] != "",
+                        t.reason != "",
                         rx.text(
-                            t["reason"],
+                            t.reason,
                             size="1",
                             color=rx.cond(
-                                t["status"] == "failed", rx.color("red", 11), rx.color("gray", 11)
+                                t.status == "failed", rx.color("red", 11), rx.color("gray", 11)
                             ),
                         ),
                     ),
                     rx.cond(
-                        t["refunded"] != "",
-                        rx.text("Refunded " + t["refunded"], size="1", color=rx.color("blue", 11)),
+                        t.refunded != "",
+                        rx.text("Refunded " + t.refunded, size="1", color=rx.color("blue", 11)),
                     ),
                     rx.cond(
-                        t["checkable"] != "",
+                        t.checkable,
                         rx.button(
                             rx.icon("refresh-cw", size=12),
                             "Check status",
                             size="1",
                             variant="ghost",
-                            on_click=CustomerState.check_payment(t["id"]),
+                            on_click=CustomerState.check_payment(t.id),
+                        ),
+                    ),
+                    rx.cond(
+                        t.abandoned,
+                        rx.button(
+                            rx.icon("lock-open", size=12),
+                            "Release",
+                            size="1",
+                            variant="soft",
+                            color_scheme="orange",
+                            on_click=CustomerState.release_payment(t.id),
+                            aria_label="Release the hold of this abandoned attempt",
                         ),
                     ),
                     spacing="1",
                     align="start",
                 )
             ),
-            rx.table.cell(t["bookings"], white_space="nowrap"),
-            rx.table.cell(rx.code(t["intent"], size="1", variant="ghost")),
+            rx.table.cell(t.bookings, white_space="nowrap"),
+            rx.table.cell(rx.code(t.intent, size="1", variant="ghost")),
             align="center",
         )
 
@@ -266,46 +302,52 @@ def _transactions() -> rx.Component:
 
 
 def _payment_links() -> rx.Component:
-    def row(link: rx.Var[dict[str, str]]) -> rx.Component:
+    def row(link: rx.Var[LinkRow]) -> rx.Component:
         return rx.table.row(
-            rx.table.cell(link["created"], white_space="nowrap"),
-            money_cell(link["amount"]),
-            rx.table.cell(link["bookings"], white_space="nowrap"),
-            rx.table.cell(status_badge(link["status"])),
+            rx.table.cell(link.created, white_space="nowrap"),
+            money_cell(link.amount),
+            rx.table.cell(link.bookings, white_space="nowrap"),
+            rx.table.cell(link_badge(link.status)),
             rx.table.cell(
                 rx.vstack(
                     rx.match(
-                        link["email"],
+                        link.email,
                         ("sent", rx.text("Delivered", size="2")),
                         ("queued", rx.text("Sending…", size="2", color=rx.color("gray", 10))),
                         ("failed", rx.text("Not sent", size="2", color=rx.color("red", 11))),
+                        (
+                            "unconfirmed",
+                            rx.text(
+                                "May have been delivered", size="2", color=rx.color("orange", 11)
+                            ),
+                        ),
                         rx.fragment(),
                     ),
                     rx.cond(
-                        link["email_error"] != "",
-                        rx.text(link["email_error"], size="1", color=rx.color("red", 11)),
+                        link.email_error != "",
+                        rx.text(link.email_error, size="1", color=rx.color("red", 11)),
                     ),
                     spacing="0",
                 )
             ),
-            rx.table.cell(link["expires"], white_space="nowrap"),
+            rx.table.cell(link.expires, white_space="nowrap"),
             rx.table.cell(
                 rx.cond(
-                    link["active"] != "",
+                    link.active,
                     rx.hstack(
                         rx.button(
                             rx.icon("copy", size=12),
                             "Copy link",
                             size="1",
                             variant="soft",
-                            on_click=CustomerState.copy_link(link["id"]),
+                            on_click=CustomerState.copy_link(link.id),
                         ),
                         rx.button(
                             rx.icon("send", size=12),
                             "Resend",
                             size="1",
                             variant="soft",
-                            on_click=CustomerState.resend_link(link["id"]),
+                            on_click=CustomerState.resend_link(link.id),
                         ),
                         rx.button(
                             rx.icon("ban", size=12),
@@ -313,7 +355,7 @@ def _payment_links() -> rx.Component:
                             size="1",
                             variant="soft",
                             color_scheme="red",
-                            on_click=CustomerState.revoke_link(link["id"]),
+                            on_click=CustomerState.revoke_link(link.id),
                         ),
                         spacing="2",
                     ),

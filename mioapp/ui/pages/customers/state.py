@@ -5,7 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from mioapp.customers import search as customers
-from mioapp.ui.merchant_state import MerchantState
+from mioapp.db import database
+from mioapp.ui.merchant_state import MerchantState, signed_in
 
 
 class CustomerListState(MerchantState):
@@ -16,9 +17,11 @@ class CustomerListState(MerchantState):
     rows: list[dict[str, str]] = []
     loaded: bool = False
 
-    def _refresh(self) -> None:
-        with rx.session() as session:
-            result = customers.search_customers(session, query=self.query, page=self.page)
+    async def _refresh(self) -> None:
+        query, page = self.query, self.page
+        result = await database().run(
+            lambda s: customers.search_customers(s, query=query, page=page)
+        )
         self.page, self.page_count, self.total = result.page, result.page_count, result.total
         self.rows = [
             {
@@ -35,27 +38,21 @@ class CustomerListState(MerchantState):
         self.loaded = True
 
     @rx.event
-    def load(self):
-        if self._merchant_id() is None:
-            return self._to_sign_in()
-        self._refresh()
-        return None
+    @signed_in
+    async def load(self):
+        await self._refresh()
 
     @rx.event
-    def search(self, value: str):
-        if self._merchant_id() is None:
-            return self._to_sign_in()
+    @signed_in
+    async def search(self, value: str):
         self.query, self.page = str(value)[:100], 1
-        self._refresh()
-        return None
+        await self._refresh()
 
     @rx.event
-    def go_to_page(self, page: int):
-        if self._merchant_id() is None:
-            return self._to_sign_in()
+    @signed_in
+    async def go_to_page(self, page: int):
         try:
             self.page = int(page)
         except (TypeError, ValueError):
-            return None  # not a page number: keep the page shown
-        self._refresh()
-        return None
+            return  # not a page number: keep the page shown
+        await self._refresh()

@@ -5,8 +5,10 @@ from __future__ import annotations
 import reflex as rx
 
 from mioapp import auth
+from mioapp.db import database
 from mioapp.settings import get_settings
 from mioapp.ui.merchant_state import MerchantState
+from mioapp.web import routes
 
 
 def _safe_next(value: str) -> str:
@@ -21,23 +23,23 @@ class LoginState(MerchantState):
     submitting: bool = False
 
     @rx.event
-    def redirect_if_signed_in(self):
-        with rx.session() as session:
-            if self._signed_in(session) is not None:
-                return rx.redirect("/customers")
+    async def redirect_if_signed_in(self):
+        if await self._check_sign_in():
+            return rx.redirect(routes.CUSTOMERS)
+        return None
 
     @rx.event
-    def submit(self, form: dict):
+    async def submit(self, form: dict):
         self.error = ""
         email = str(form.get("email", ""))[:254]
         password = str(form.get("password", ""))[:1024]
         if not email or not password:
             self.error = "Enter your email and password."
             return
-        with rx.session() as session:
-            result = auth.sign_in(
-                session, email=email, password=password, session_days=get_settings().session_days
-            )
+        days = get_settings().session_days
+        result = await database().run(
+            lambda s: auth.sign_in(s, email=email, password=password, session_days=days)
+        )
         if result.error:
             self.error = result.error
             return

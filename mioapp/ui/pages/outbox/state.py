@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import reflex as rx
 
+from mioapp.db import database
 from mioapp.formatting import when
 from mioapp.models import EmailMessage, EmailStatus
 from mioapp.notifications import render
 from mioapp.notifications.outbox import list_emails
-from mioapp.ui.merchant_state import MerchantState
+from mioapp.ui.merchant_state import MerchantState, signed_in
 
 KIND_LABELS = {
     render.PAYMENT_LINK: "Payment link",
@@ -26,6 +27,8 @@ def _delivery_note(message: EmailMessage) -> str:
     failures = message.attempts
     if message.status == EmailStatus.FAILED:
         return f"Gave up after {_plural(failures, 'attempt')}"
+    if message.status == EmailStatus.UNCONFIRMED:
+        return f"Stopped after {_plural(failures, 'attempt')}: may have been delivered"
     if message.status == EmailStatus.SENT:
         return f"Sent after {_plural(failures, 'failed attempt')}" if failures else ""
     if failures:
@@ -47,6 +50,15 @@ def _row_data(message: EmailMessage) -> dict[str, str]:
     }
 
 
+def _preview_data(message: EmailMessage) -> dict[str, str]:
+    """The row and both parts, a pay URL's token shown as dots (it is never stored)."""
+    return {
+        **_row_data(message),
+        "html": render.masked(message.html_body),
+        "text": render.masked(message.text_body),
+    }
+
+
 class OutboxState(MerchantState):
     page: int = 1
     page_count: int = 1
@@ -56,54 +68,52 @@ class OutboxState(MerchantState):
     preview_open: bool = False
     preview: dict[str, str] = {}
 
-    def _refresh(self) -> None:
-        with rx.session() as session:
-            result = list_emails(session, page=self.page)
-            self.rows = [_row_data(message) for message in result.messages]
+    async def _refresh(self) -> None:
+        page = self.page
+
+        def read(session):
+            result = list_emails(session, page=page)
+            return result, [_row_data(message) for message in result.messages]
+
+        result, self.rows = await database().run(read)
         self.page, self.page_count, self.total = result.page, result.page_count, result.total
         self.loaded = True
 
     @rx.event
-    def load(self):
-        if self._merchant_id() is None:
-            return self._to_sign_in()
-        self._refresh()
-        return None
+    @signed_in
+    async def load(self):
+        await self._refresh()
 
     @rx.event
-    def go_to_page(self, page: int):
-        if self._merchant_id() is None:
-            return self._to_sign_in()
+    @signed_in
+    async def go_to_page(self, page: int):
         try:
             self.page = int(page)
         except (TypeError, ValueError):
-            return None  # not a page number: keep the page shown
-        self._refresh()
-        return None
+            return  # not a page number: keep the page shown
+        await self._refresh()
 
     @rx.event
-    def open_preview(self, message_id: str):
-        if self._merchant_id() is None:
-            return self._to_sign_in()
+    @signed_in
+    async def open_preview(self, message_id: str):
         try:
             key = int(message_id)
         except (TypeError, ValueError):
             return None
-        with rx.session() as session:
+
+        def read(session):
             message = session.get(EmailMessage, key)
             if message is None:
-                return rx.toast.error("That email is no longer in the outbox.")
-            self.preview = {
-                **_row_data(message),
-                "html": message.html_body,
-                "text": message.text_body,
-            }
-        self.preview_open = True
+                return None
+            return _preview_data(message)
+
+        preview = await database().run(read)
+        if preview is None:
+            return rx.toast.error("That email is no longer in the outbox.")
+        self.preview, self.preview_open = preview, True
         return None
 
     @rx.event
-    def set_preview_open(self, is_open: bool):
-        if self._merchant_id() is None:
-            return self._to_sign_in()
+    @signed_in
+    async def set_preview_open(self, is_open: bool):
         self.preview_open = bool(is_open)
-        return None

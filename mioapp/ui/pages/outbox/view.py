@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from mioapp.ui.components.badges import status_badge
+from mioapp.ui.components.badges import email_badge
 from mioapp.ui.components.shell import card, dashboard, dialog_header, empty_state
 from mioapp.ui.components.tables import data_table, pager
 from mioapp.ui.pages.outbox.state import OutboxState
@@ -13,7 +13,7 @@ from mioapp.ui.pages.outbox.state import OutboxState
 def _status_cell(row: rx.Var[dict[str, str]]) -> rx.Component:
     return rx.table.cell(
         rx.vstack(
-            status_badge(row["status"]),
+            email_badge(row["status"]),
             rx.cond(
                 row["sent"] != "",
                 rx.text(row["sent"], size="1", color=rx.color("gray", 10), white_space="nowrap"),
@@ -79,7 +79,7 @@ def _preview_dialog() -> rx.Component:
                         rx.text(preview["kind"]),
                         rx.text("·"),
                         rx.text("Created " + preview["created"]),
-                        status_badge(preview["status"]),
+                        email_badge(preview["status"]),
                         spacing="2",
                         align="center",
                         wrap="wrap",

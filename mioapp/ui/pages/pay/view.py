@@ -6,7 +6,7 @@ import reflex as rx
 
 from mioapp.ui.components.forms import checkbox_field, notice
 from mioapp.ui.components.stripe_card import stripe_card_field
-from mioapp.ui.pages.pay.state import PayState
+from mioapp.ui.pages.pay.state import PayLineRow, PayPageState, PayState
 
 
 def _frame(*children: rx.Component) -> rx.Component:
@@ -54,23 +54,40 @@ def _panel(*children: rx.Component) -> rx.Component:
 
 
 def _bookings() -> rx.Component:
-    def line(b: rx.Var[dict[str, str]]) -> rx.Component:
-        return rx.hstack(
-            rx.vstack(
-                rx.text(b["tour"], weight="medium", size="2"),
-                rx.text(
-                    b["date"] + " · " + b["participants"] + " guests",
-                    size="1",
-                    color=rx.color("gray", 10),
+    def line(b: rx.Var[PayLineRow]) -> rx.Component:
+        return rx.vstack(
+            rx.hstack(
+                rx.vstack(
+                    rx.text(b.tour, weight="medium", size="2"),
+                    rx.text(
+                        b.date + " · " + b.participants.to_string() + " guests · " + b.reference,
+                        size="1",
+                        color=rx.color("gray", 11),
+                    ),
+                    spacing="0",
                 ),
-                spacing="0",
+                rx.spacer(),
+                rx.text(b.amount, size="2", weight="medium", font_variant_numeric="tabular-nums"),
+                width="100%",
+                align="start",
             ),
-            rx.spacer(),
-            rx.text(b["amount"], size="2", font_variant_numeric="tabular-nums"),
+            rx.text(
+                "Total " + b.total,
+                rx.cond(b.paid_before != "", " · paid before " + b.paid_before, ""),
+                " · ",
+                rx.cond(
+                    b.deposit,
+                    rx.text.strong("deposit: " + b.remaining + " still to pay later"),
+                    "paid in full with this payment",
+                ),
+                size="1",
+                color=rx.color("gray", 11),
+            ),
+            spacing="1",
             width="100%",
-            align="center",
             padding_y="8px",
             border_bottom=f"1px solid {rx.color('gray', 4)}",
+            role="listitem",
         )
 
     return rx.vstack(
@@ -79,6 +96,29 @@ def _bookings() -> rx.Component:
         width="100%",
         role="list",
         aria_label="Bookings",
+    )
+
+
+def _merchant_words() -> rx.Component:
+    """What the payment is for and the merchant's personal message, when they gave them."""
+    return rx.fragment(
+        rx.cond(
+            PayState.description != "",
+            rx.text("For: " + PayState.description, size="2", color=rx.color("gray", 12)),
+        ),
+        rx.cond(
+            PayState.message != "",
+            rx.box(
+                rx.text(
+                    PayState.message, size="2", white_space="pre-line", color=rx.color("gray", 12)
+                ),
+                border_left=f"3px solid {rx.color('indigo', 9)}",
+                background=rx.color("indigo", 2),
+                padding="10px 12px",
+                width="100%",
+                aria_label="Message from " + PayState.business_name,
+            ),
+        ),
     )
 
 
@@ -102,14 +142,32 @@ def _pay_form() -> rx.Component:
             spacing="1",
             width="100%",
         ),
+        _merchant_words(),
         _bookings(),
-        rx.cond(
-            PayState.settled,
-            notice(
-                "These bookings are already paid. Nothing more is due.",
-                "circle-check",
-                "green",
-                role="status",
+        rx.match(
+            PayState.view,
+            (
+                PayPageState.SETTLED,
+                notice(
+                    "These bookings are already paid. Nothing more is due.",
+                    "circle-check",
+                    "green",
+                    role="status",
+                ),
+            ),
+            (
+                PayPageState.IN_PROGRESS,
+                notice(
+                    rx.cond(
+                        PayState.released_at != "",
+                        "A payment for these bookings is in progress. If it is not finished, "
+                        "you can pay here after " + PayState.released_at + ".",
+                        "A payment for these bookings is in progress. Check back in a few minutes.",
+                    ),
+                    "hourglass",
+                    "amber",
+                    role="status",
+                ),
             ),
             rx.vstack(
                 rx.text("Card", size="2", weight="medium"),
@@ -153,10 +211,11 @@ def _pay_form() -> rx.Component:
 
 def pay_page() -> rx.Component:
     return _frame(
-        rx.cond(
-            PayState.loaded,
-            rx.cond(PayState.valid, _pay_form(), _invalid()),
-            rx.spinner(size="3"),
+        rx.match(
+            PayState.view,
+            (PayPageState.LOADING, rx.spinner(size="3")),
+            (PayPageState.INVALID, _invalid()),
+            _pay_form(),
         )
     )
 
@@ -176,14 +235,12 @@ def _receipt() -> rx.Component:
             color=rx.color("gray", 11),
         ),
         rx.data_list.root(
-            rx.data_list.item(rx.data_list.label("Amount paid"), rx.data_list.value(r["amount"])),
-            rx.data_list.item(
-                rx.data_list.label("Receipt number"), rx.data_list.value(r["number"])
-            ),
-            rx.data_list.item(rx.data_list.label("Date"), rx.data_list.value(r["date"])),
+            rx.data_list.item(rx.data_list.label("Amount paid"), rx.data_list.value(r.amount)),
+            rx.data_list.item(rx.data_list.label("Receipt number"), rx.data_list.value(r.number)),
+            rx.data_list.item(rx.data_list.label("Date"), rx.data_list.value(r.date)),
             rx.cond(
-                r["card"] != "",
-                rx.data_list.item(rx.data_list.label("Card"), rx.data_list.value(r["card"])),
+                r.card != "",
+                rx.data_list.item(rx.data_list.label("Card"), rx.data_list.value(r.card)),
             ),
         ),
         _bookings(),
@@ -192,9 +249,10 @@ def _receipt() -> rx.Component:
 
 def receipt_page() -> rx.Component:
     return _frame(
-        rx.cond(
-            PayState.loaded,
-            rx.cond(PayState.valid, _receipt(), _invalid()),
-            rx.spinner(size="3"),
+        rx.match(
+            PayState.view,
+            (PayPageState.LOADING, rx.spinner(size="3")),
+            (PayPageState.PAID, _receipt()),
+            _invalid(),
         )
     )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import reflex as rx
 
+from mioapp.db import database
 from mioapp.payments import connection
 from mioapp.payments.gateway import GatewayError
-from mioapp.ui.merchant_state import MerchantState
+from mioapp.ui.merchant_state import MerchantState, signed_in
 
 MODE_LABELS = {"live": "Live", "test": "Test mode", "emulator": "Emulator (simulated Stripe)"}
 
@@ -40,62 +41,61 @@ class PaymentSettingsState(MerchantState):
         )
 
     @rx.event
-    def load_settings(self):
-        if self._merchant_id() is None:
-            return self._to_sign_in()
+    @signed_in
+    async def load_settings(self):
         self.error = ""
-        with rx.session() as session:
-            self._show(connection.connection_info(session))
+        self._show(await database().run(connection.connection_info))
         if self.source == "environment":
             try:
-                account = connection.environment_account()
+                account = await connection.environment_account()
             except GatewayError as exc:
                 self.error = f"Stripe didn't accept the keys set in the environment: {exc.message}"
             else:
                 self.account_id, self.account_name = account.account_id, account.display_name
-        return None
 
     @rx.event
-    def connect_stripe(self, form: dict):
-        user_id = self._merchant_id()
-        if user_id is None:
-            return self._to_sign_in()
+    @signed_in
+    async def connect_stripe(self, form: dict):
         if self.saving:
-            return None
+            return
         secret_key = str(form.get("secret_key", "")).strip()
         publishable_key = str(form.get("publishable_key", "")).strip()
         webhook_secret = str(form.get("webhook_secret", "")).strip()
         if not secret_key or not publishable_key:
             self.error = "Enter both the secret key and the publishable key."
-            return None
+            return
         self.saving, self.error = True, ""
         yield
         try:
-            with rx.session() as session:
-                info = connection.connect(
-                    session,
-                    user_id=user_id,
-                    secret_key=secret_key,
-                    publishable_key=publishable_key,
-                    webhook_secret=webhook_secret or None,
-                )
+            info = await connection.connect(
+                database(),
+                user_id=self._user_id,
+                secret_key=secret_key,
+                publishable_key=publishable_key,
+                webhook_secret=webhook_secret or None,
+            )
         except GatewayError as exc:
             self.error = f"Stripe didn't accept these keys: {exc.message}"
-            return None
+            return
         finally:
             self.saving = False
         self._show(info)
         yield rx.toast.success("Stripe connected. You can now charge customers.")
 
     @rx.event
-    def disconnect_stripe(self):
-        user_id = self._merchant_id()
-        if user_id is None:
-            return self._to_sign_in()
-        with rx.session() as session:
+    @signed_in
+    async def disconnect_stripe(self):
+        user_id = self._user_id
+
+        def disconnect(session) -> connection.ConnectionInfo | None:
             if connection.connection_info(session).source != "settings":
-                self.error = "This connection comes from environment variables; change it there."
                 return None
             connection.disconnect(session, user_id=user_id)
-            self._show(connection.connection_info(session))
+            return connection.connection_info(session)
+
+        info = await database().run(disconnect)
+        if info is None:
+            self.error = "This connection comes from environment variables; change it there."
+            return None
+        self._show(info)
         return rx.toast.info("Stripe disconnected. Charging is off until you connect again.")
