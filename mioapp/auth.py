@@ -1,27 +1,48 @@
-"""Merchant sign-in: argon2 password hashes, lockout after repeated failures, login sessions."""
+"""Merchant sign-in: argon2 password hashes, throttles per client and per email, login sessions."""
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 
+from limits import RateLimitItemPerMinute, RateLimitItemPerSecond
+from limits.storage import MemoryStorage, RedisStorage
+from limits.strategies import MovingWindowRateLimiter, RateLimiter
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, delete, select, update
+from sqlmodel import Session, col, delete, select
 
-from mioapp.models import AuditEntry, LoginSession, LoginThrottle, MerchantUser, utcnow
+from mioapp.models import AuditEntry, LoginSession, MerchantUser, utcnow
 
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
-GENERIC_LOGIN_ERROR = "That email and password don't match an account."
-LOCKED_ERROR = "Too many failed attempts. Try again in 15 minutes."
+# Moving windows: each limit counts the events of the last N minutes, so a refusal lasts only
+# until the oldest counted event is N minutes old, and a window never resets all at once.
+# Every attempt from one client address, counted before its password is checked, so parallel
+# requests cannot all slip past the failure counts below before the first failure is recorded.
+CLIENT_ATTEMPTS = RateLimitItemPerSecond(10, 10)
+# Failed sign-ins from one client address, whatever the email: stops one client guessing
+# passwords for many addresses.
+CLIENT_FAILURES = RateLimitItemPerMinute(10, 15)
+# Failed sign-ins for one email, from any client. When reached the email is locked, but only for
+# clients that have failed for it themselves: the right password from a client that has not
+# still signs in, so knowing a merchant's address is not enough to keep the merchant out.
+EMAIL_FAILURES = RateLimitItemPerMinute(5, 15)
 
 _hasher = PasswordHash((Argon2Hasher(),))
 # Verified against when the email is unknown, so both cases take the same time.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class Refusal(StrEnum):
+    """Why a sign-in was refused; the page words each one (and never says whether the email
+    has an account)."""
+
+    INVALID = "invalid"
+    LOCKED = "locked"
+    THROTTLED = "throttled"
 
 
 def hash_password(password: str) -> str:
@@ -41,11 +62,33 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+def build_limiter(redis_url: str | None, *, key_prefix: str = "mioapp") -> RateLimiter:
+    """The sign-in throttle's counters: in Redis when configured (shared by every web worker
+    and kept across restarts), else in this process's memory (one worker, as Reflex runs
+    without Redis)."""
+    storage = RedisStorage(redis_url, key_prefix=key_prefix) if redis_url else MemoryStorage()
+    return MovingWindowRateLimiter(storage)
+
+
+def client_key(address: str) -> str:
+    """Whom the per-client limits count: the address, but a whole IPv6 /64 for IPv6, since one
+    subscriber is handed a /64 and could otherwise change address at every attempt."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address or "unknown"
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 @dataclass(frozen=True)
 class LoginResult:
     user: MerchantUser | None = None
     token: str | None = None
-    error: str | None = None
+    refusal: Refusal | None = None
 
 
 def create_user(session: Session, *, email: str, name: str, password: str) -> MerchantUser:
@@ -59,54 +102,68 @@ def create_user(session: Session, *, email: str, name: str, password: str) -> Me
     return user
 
 
-def _is_locked(session: Session, email: str) -> bool:
-    throttle = session.exec(select(LoginThrottle).where(LoginThrottle.email == email)).first()
-    return bool(throttle and throttle.locked_until and throttle.locked_until > utcnow())
+def _throttled(limiter: RateLimiter, email: str, client: str) -> Refusal | None:
+    """Checked before the password, so a refused attempt costs no hash and says nothing."""
+    if not limiter.hit(CLIENT_ATTEMPTS, "sign-in-attempts", client):
+        return Refusal.THROTTLED
+    if not limiter.test(CLIENT_FAILURES, "sign-in-client", client):
+        return Refusal.THROTTLED
+    email_locked = not limiter.test(EMAIL_FAILURES, "sign-in-email", email)
+    if email_locked and _failed_here(limiter, email, client):
+        return Refusal.LOCKED
+    return None
 
 
-def _record_failure(session: Session, email: str) -> bool:
-    """Count a failed sign-in for the email, atomically; True if that locked it."""
-    if session.exec(select(LoginThrottle.id).where(LoginThrottle.email == email)).first() is None:
-        try:
-            with session.begin_nested():
-                session.add(LoginThrottle(email=email))
-        except IntegrityError:
-            pass  # a parallel attempt created it; the increment below still counts ours
-    session.exec(
-        update(LoginThrottle)
-        .where(col(LoginThrottle.email) == email)
-        .values(failures=LoginThrottle.failures + 1)
-    )
-    throttle = session.exec(select(LoginThrottle).where(LoginThrottle.email == email)).one()
-    session.refresh(throttle)
-    if throttle.failures < MAX_FAILED_LOGINS:
-        return False
-    throttle.failures = 0
-    throttle.locked_until = utcnow() + LOCKOUT
-    session.add(throttle)
-    return True
+def _failed_here(limiter: RateLimiter, email: str, client: str) -> bool:
+    stats = limiter.get_window_stats(EMAIL_FAILURES, "sign-in-email-client", email, client)
+    return stats.remaining < EMAIL_FAILURES.amount
 
 
-def sign_in(session: Session, *, email: str, password: str, session_days: int) -> LoginResult:
-    """Check credentials and open a login session (the caller commits, failures included).
+def _record_failure(limiter: RateLimiter, email: str, client: str) -> Refusal:
+    """Count the failure everywhere it counts; the answer warns when this one used up a limit."""
+    limiter.hit(CLIENT_FAILURES, "sign-in-client", client)
+    limiter.hit(EMAIL_FAILURES, "sign-in-email", email)
+    limiter.hit(EMAIL_FAILURES, "sign-in-email-client", email, client)
+    if not limiter.test(CLIENT_FAILURES, "sign-in-client", client):
+        return Refusal.THROTTLED
+    if not limiter.test(EMAIL_FAILURES, "sign-in-email", email):
+        return Refusal.LOCKED
+    return Refusal.INVALID
 
-    Unknown emails and wrong passwords get the same message, take the same time and are
+
+def sign_in(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    session_days: int,
+    limiter: RateLimiter,
+    client: str,
+) -> LoginResult:
+    """Check credentials from `client` (see `client_key`) and open a login session; the
+    caller commits (failures included).
+
+    Unknown emails and wrong passwords get the same refusal, take the same time and are
     throttled the same way, so the answers never reveal whether an account exists.
     """
     email = normalize_email(email)
-    if _is_locked(session, email):
-        return LoginResult(error=LOCKED_ERROR)
+    # Emails and addresses are hashed into the limiter's keys: none sits in Redis in clear.
+    email_key, client = hash_token(email), hash_token(client)
+    refusal = _throttled(limiter, email_key, client)
+    if refusal is not None:
+        return LoginResult(refusal=refusal)
     user = session.exec(select(MerchantUser).where(MerchantUser.email == email)).first()
     if not verify_password(password, user.password_hash if user else _DUMMY_HASH) or not user:
-        locked = _record_failure(session, email)
+        refusal = _record_failure(limiter, email_key, client)
         session.add(
             AuditEntry(
                 actor_user_id=user.id if user else None, action="login.failed", subject=email
             )
         )
         session.flush()
-        return LoginResult(error=LOCKED_ERROR if locked else GENERIC_LOGIN_ERROR)
-    session.exec(delete(LoginThrottle).where(col(LoginThrottle.email) == email))
+        return LoginResult(refusal=refusal)
+    # Whoever knows the password may forget their own typos on this email.
+    limiter.clear(EMAIL_FAILURES, "sign-in-email-client", email_key, client)
     token = secrets.token_urlsafe(32)
     session.add(
         LoginSession(

@@ -37,7 +37,7 @@ app.add_page(
     login_page,
     route=routes.SIGN_IN,
     title="Sign in · MioCommerce",
-    on_load=LoginState.redirect_if_signed_in,
+    on_load=LoginState.load,
 )
 app.add_page(
     customers_page,

@@ -81,15 +81,6 @@ class MerchantUser(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class LoginThrottle(SQLModel, table=True):
-    """Failed sign-ins per email address, known or not, so a lockout reveals no account."""
-
-    id: int | None = Field(default=None, primary_key=True)
-    email: str = Field(max_length=254, sa_column_kwargs={"unique": True})
-    failures: int = 0
-    locked_until: datetime | None = None
-
-
 class LoginSession(SQLModel, table=True):
     """A signed-in browser; only the SHA-256 of its random token is stored."""
 
@@ -149,6 +140,10 @@ class SavedCard(SQLModel, table=True):
     exp_month: int
     exp_year: int
     is_default: bool = False
+    # Set when a charge was declined because the card is dead (expired, lost, stolen): the
+    # dashboard warns before anyone charges it again.
+    declined_code: str | None = Field(default=None, max_length=100)
+    declined_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -16,6 +16,18 @@ def is_expired(card: SavedCard, now: datetime | None = None) -> bool:
     return (card.exp_year, card.exp_month) < (now.year, now.month)
 
 
+# Decline codes that mean the card will not work again (not "try later").
+DEAD_CARD_CODES = frozenset({"expired_card", "lost_card", "stolen_card", "pickup_card"})
+
+
+def note_decline(session: Session, *, saved_card_id: int, code: str | None) -> None:
+    """Remember that a charge found the card dead, so it is not picked again unwarned."""
+    if code in DEAD_CARD_CODES:
+        card = session.get(SavedCard, saved_card_id)
+        card.declined_code, card.declined_at = code, utcnow()
+        session.flush()
+
+
 def usable_card(session: Session, *, customer_id: int, saved_card_id: int) -> SavedCard:
     card = session.get(SavedCard, saved_card_id)
     if card is None or card.customer_id != customer_id:

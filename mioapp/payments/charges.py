@@ -31,7 +31,7 @@ from mioapp.models import (
     utcnow,
 )
 from mioapp.payments import gateway, intents
-from mioapp.payments.cards import usable_card
+from mioapp.payments.cards import note_decline, usable_card
 from mioapp.payments.gateway import GatewayError, StripeCredentials
 from mioapp.payments.reconcile import settle_payment
 
@@ -223,7 +223,14 @@ async def charge_card_on_file(
         )
     except GatewayError as exc:
         return await _record_error(db, payment.id, exc)
-    return await _apply(db, payment.id, intent)
+
+    def apply(session: Session) -> Payment:
+        applied = intents.apply_payment_intent(session, intent) or session.get(Payment, payment.id)
+        if applied.status == PaymentStatus.FAILED:
+            note_decline(session, saved_card_id=saved_card_id, code=applied.failure_code)
+        return applied
+
+    return await db.run(apply)
 
 
 @dataclass(frozen=True)

@@ -13,30 +13,29 @@ from sqlmodel import Session
 from mioapp import auth
 from mioapp.db import database
 from mioapp.models import MerchantUser
-from mioapp.settings import get_settings
 from mioapp.web import routes
-
-SESSION_COOKIE = "mio_session"
+from mioapp.web.sign_in import token_from_cookie_header
 
 
 class MerchantState(rx.State):
-    """Holds the sign-in cookie; `@signed_in` checks it against the database on every event."""
+    """Who is asking: `@signed_in` checks the session cookie against the database on every
+    event, on the server."""
 
-    session_token: str = rx.Cookie(
-        "",
-        name=SESSION_COOKIE,
-        same_site="strict",
-        max_age=get_settings().session_days * 86400,
-        secure=get_settings().app_base_url.startswith("https://"),
-    )
     merchant_name: str = ""
     merchant_email: str = ""
     # The signed-in merchant's id, set by `@signed_in` for the handler it guards.
     _user_id: int | None = None
 
+    def _session_token(self) -> str | None:
+        """The session cookie the websocket's HTTP upgrade request carried. The cookie is
+        HttpOnly, so only the browser itself sends it; Reflex keeps the Cookie header on the
+        server (never in the state it sends to the page), and a page load after sign-in or
+        sign-out opens a new websocket with the new cookie."""
+        return token_from_cookie_header(self.router.headers.cookie)
+
     def _signed_in(self, session: Session) -> MerchantUser | None:
         """The merchant behind this browser's cookie, checked against the database every time."""
-        return auth.user_for_token(session, self.session_token)
+        return auth.user_for_token(session, self._session_token())
 
     async def _check_sign_in(self) -> bool:
         user = await database().run(self._signed_in)
@@ -48,15 +47,6 @@ class MerchantState(rx.State):
     def _to_sign_in(self) -> rx.event.EventSpec:
         path = self.router.url.path or routes.CUSTOMERS
         return rx.redirect(f"{routes.SIGN_IN}?next={path}")
-
-    @rx.event
-    async def sign_out(self):
-        token = self.session_token
-        await database().run(lambda s: auth.sign_out(s, token))
-        self.session_token = ""
-        self.merchant_name = self.merchant_email = ""
-        self._user_id = None
-        return rx.redirect(routes.SIGN_IN)
 
 
 def signed_in(handler: Callable) -> Callable:

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from mioapp.billing.balances import is_abandoned
 from mioapp.formatting import card_label
-from mioapp.models import Payment, PaymentStatus
+from mioapp.models import Payment, PaymentStatus, SavedCard
 
 
 class PaymentDisplayStatus(StrEnum):
@@ -52,3 +52,49 @@ def payment_method_label(payment: Payment) -> str:
     if payment.card_last4:
         return card_label(payment.card_brand, payment.card_last4)
     return payment.method_kind.label
+
+
+# Why a payment failed, in words for the merchant (the pay page speaks to the customer).
+_GENERIC_DECLINES = frozenset({None, "", "card_declined", "generic_decline", "do_not_honor"})
+_MERCHANT_REASONS = {
+    "expired_card": "The customer's card has expired.",
+    "incorrect_cvc": "The card's security code was wrong.",
+    "incorrect_number": "The card number is wrong.",
+    "processing_error": "The card could not be processed; trying again may work.",
+    "lost_card": "The customer's bank declined the card: it was reported lost.",
+    "stolen_card": "The customer's bank declined the card: it was reported stolen.",
+    "pickup_card": "The customer's bank declined the card and asks that it not be used again.",
+    "payment_intent_authentication_failure": (
+        "The customer did not pass 3D Secure authentication, so nothing was charged."
+    ),
+}
+DECLINED_NEXT_STEP = "Try another card, or send the customer a payment link."
+
+
+def merchant_reason(payment: Payment) -> str:
+    """A failed payment's reason as the merchant reads it, e.g. "The customer's bank declined
+    the card (insufficient funds).". Other statuses keep their recorded words."""
+    if payment.status != PaymentStatus.FAILED:
+        return payment.failure_message or ""
+    code = payment.failure_code
+    if code in _MERCHANT_REASONS:
+        return _MERCHANT_REASONS[code]
+    if code in _GENERIC_DECLINES:
+        return "The customer's bank declined the card."
+    return f"The customer's bank declined the card ({code.replace('_', ' ')})."
+
+
+_DEAD_CARD_WORDS = {
+    "expired_card": "declined as expired",
+    "lost_card": "declined: reported lost",
+    "stolen_card": "declined: reported stolen",
+    "pickup_card": "declined: the bank asks not to use it",
+}
+
+
+def card_decline_words(card: SavedCard) -> str:
+    """ "Declined: reported lost on Jun 14" for a card a charge found dead, else ""."""
+    if not card.declined_code or card.declined_at is None:
+        return ""
+    words = _DEAD_CARD_WORDS.get(card.declined_code, "declined")
+    return f"{words.capitalize()} on {card.declined_at.strftime('%b %-d, %Y')}"

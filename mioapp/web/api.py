@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
+from reflex.config import get_config
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
@@ -14,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from mioapp import changes
+from mioapp import auth, changes
 from mioapp.db import Database, database
 from mioapp.payments import webhooks
 from mioapp.payments.connection import active_credentials, connection_info
@@ -22,6 +23,7 @@ from mioapp.settings import get_settings
 from mioapp.ui.live import watchers
 from mioapp.web import metrics
 from mioapp.web.security_headers import SecurityHeadersMiddleware
+from mioapp.web.sign_in import SignInEndpoints
 
 logger = logging.getLogger(__name__)
 
@@ -72,12 +74,21 @@ def build_routes(
 ) -> Starlette:
     """The HTTP routes; tests hand in their own database and Stripe keys."""
     settings = get_settings()
+    db = db or database()
+    sign_in_endpoints = SignInEndpoints(
+        db=db,
+        limiter=auth.build_limiter(settings.redis_url),
+        app_base_url=settings.app_base_url,
+        session_days=settings.session_days,
+        trusted_proxy_hops=get_config().trusted_proxy_hops,
+    )
     app = Starlette(
         routes=[
             Route("/api/health", health, methods=["GET"]),
             Route("/api/stripe/webhook", stripe_webhook, methods=["POST"]),
             Route(changes.INTERNAL_PATH, customer_changes, methods=["POST"]),
             Route("/api/metrics", metrics.metrics, methods=["GET"]),
+            *sign_in_endpoints.routes(),
         ],
         # Reflex mounts itself under this app, so in production (one port) the middleware
         # also sees the static pages, /pay/<token> among them.
@@ -89,7 +100,7 @@ def build_routes(
             )
         ],
     )
-    app.state.db = db or database()
+    app.state.db = db
     app.state.webhooks = webhooks.WebhookReceiver(app.state.db, credentials_for)
     return app
 

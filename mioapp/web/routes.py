@@ -12,6 +12,9 @@ OUTBOX = "/outbox"
 PAYMENT_SETTINGS = "/settings/payments"
 PAY = "/pay/[token]"
 PAY_SUCCESS = "/pay/[token]/success"
+# Plain HTTP form posts (Starlette), not pages: they set and clear the HttpOnly session cookie.
+SIGN_IN_POST = "/api/auth/sign-in"
+SIGN_OUT_POST = "/api/auth/sign-out"
 
 
 def customer_path(customer_id: int | str) -> str:

@@ -14,6 +14,7 @@ from mioapp.db import Database
 from mioapp.models import (
     Booking,
     Payment,
+    PaymentAllocation,
     PaymentLink,
     PaymentLinkStatus,
     PaymentMethodKind,
@@ -96,7 +97,7 @@ def test_declined_card_shows_reason_and_marks_nothing(
 
     dialog.get_by_role("button", name="Charge $90.00").click()
 
-    expect(dialog.get_by_role("alert")).to_contain_text("Your card was declined")
+    expect(dialog.get_by_role("alert")).to_contain_text("The customer's bank declined the card")
     assert statuses(session, customer) == [BookingStatus.UNPAID]
     session.expire_all()
     [payment] = session.exec(select(Payment).where(Payment.customer_id == customer.id)).all()
@@ -106,7 +107,7 @@ def test_declined_card_shows_reason_and_marks_nothing(
     dialog.get_by_role("button", name="Cancel").click()
     expect(booking_row(merchant_page, f"BK-T{customer.id}-0")).to_contain_text("Unpaid")
     transactions = merchant_page.get_by_role("region", name="Transactions")
-    expect(transactions).to_contain_text("Your card was declined.")
+    expect(transactions).to_contain_text("The customer's bank declined the card.")
 
 
 def test_authentication_required_offers_a_payment_link(
@@ -193,7 +194,7 @@ def test_new_card_with_3d_secure(
         )
         assert statuses(session, customer) == [BookingStatus.CHARGED_IN_FULL]
     else:
-        expect(dialog.get_by_role("alert")).to_contain_text("3D Secure authentication failed")
+        expect(dialog.get_by_role("alert")).to_contain_text("did not pass 3D Secure")
         assert statuses(session, customer) == [BookingStatus.UNPAID]
         session.expire_all()
         [payment] = session.exec(select(Payment).where(Payment.customer_id == customer.id)).all()
@@ -317,7 +318,7 @@ def test_charge_form_belongs_to_its_customer(
     second = new_customer(session, credentials, totals=[7_700], name="Bo Second")
     dialog = open_charge(merchant_page, first)
     dialog.get_by_role("button", name="Charge $506.60").click()
-    expect(dialog.get_by_role("alert")).to_contain_text("Your card was declined")
+    expect(dialog.get_by_role("alert")).to_contain_text("The customer's bank declined the card")
 
     merchant_page.goto(f"/customers/{second.id}")
     expect(merchant_page.get_by_role("heading", name="Bo Second")).to_be_visible()
@@ -364,3 +365,77 @@ def test_abandoned_new_card_attempt_is_shown_and_released(
     assert (intent.id, intent.status) == (started.payment.stripe_payment_intent_id, "canceled")
     dialog = open_charge(merchant_page, customer)
     expect(dialog.get_by_role("button", name="Charge $393.00")).to_be_visible()
+
+
+def test_a_deposit_goes_on_the_booking_the_merchant_means(
+    merchant_page: Page, session: Session, credentials
+) -> None:
+    customer = new_customer(
+        session, credentials, totals=[48_000, 30_000], card="4242424242424242", name="Di Split"
+    )
+    first, second = f"BK-T{customer.id}-0", f"BK-T{customer.id}-1"
+    dialog = open_charge(merchant_page, customer)
+
+    dialog.get_by_label("Amount", exact=True).fill("200")
+    expect(dialog.get_by_label(f"Part for {first}")).to_have_value("200.00")
+    dialog.get_by_label(f"Part for {first}").fill("50")
+    dialog.get_by_label(f"Part for {second}").fill("150")
+    expect(dialog.get_by_label("Amount", exact=True)).to_have_value("200.00")
+    expect(dialog.get_by_role("status", name="Charge summary")).to_have_text(
+        "You are charging Di Split $200.00 for 2 bookings"
+    )
+    dialog.get_by_role("button", name="Charge $200.00").click()
+
+    expect(merchant_page.get_by_text("Charged Di Split $200.00.")).to_be_visible()
+    session.expire_all()
+    [payment] = session.exec(select(Payment).where(Payment.customer_id == customer.id)).all()
+    parts = session.exec(
+        select(Booking.reference, PaymentAllocation.amount)
+        .join(PaymentAllocation, PaymentAllocation.booking_id == Booking.id)
+        .where(PaymentAllocation.payment_id == payment.id)
+    ).all()
+    assert sorted(parts) == [(first, 5_000), (second, 15_000)]
+    assert statuses(session, customer) == [BookingStatus.PARTIALLY_PAID] * 2
+
+
+def test_the_form_says_why_it_cannot_be_submitted(
+    merchant_page: Page, session: Session, credentials
+) -> None:
+    customer = new_customer(session, credentials, totals=[10_000], card="4242424242424242")
+    dialog = open_charge(merchant_page, customer)
+
+    dialog.get_by_role("checkbox").first.click()
+    expect(dialog.get_by_text("Choose at least one booking to charge.")).to_be_visible()
+    expect(dialog.get_by_role("button", name=re.compile("^Charge"))).to_be_disabled()
+
+    dialog.get_by_role("checkbox").first.click()
+    dialog.get_by_role("tab", name="Payment link").click()
+    dialog.get_by_label("Expires after (days)").fill("90")
+    expect(dialog.get_by_role("alert")).to_contain_text("between 1 and 60 days")
+    expect(dialog.get_by_role("button", name="Send Payment Link")).to_be_disabled()
+    dialog.get_by_label("Expires after (days)").fill("30")
+    expect(dialog.get_by_role("button", name="Send Payment Link")).to_be_enabled()
+
+
+def test_charge_customer_is_off_when_nothing_is_owed(
+    merchant_page: Page, session: Session, credentials
+) -> None:
+    customer = new_customer(session, credentials, totals=[2_500], card="4242424242424242")
+    card = session.exec(select(SavedCard).where(SavedCard.customer_id == customer.id)).one()
+    booking = session.exec(select(Booking).where(Booking.customer_id == customer.id)).one()
+    request = charges.ChargeRequest(
+        customer_id=customer.id,
+        booking_ids=[booking.id],
+        amount=2_500,
+        request_key=charges.new_request_key(),
+    )
+    run_coroutine(
+        charges.charge_card_on_file(
+            Database(session.get_bind()), credentials, request, saved_card_id=card.id
+        )
+    )
+
+    merchant_page.goto(f"/customers/{customer.id}")
+
+    expect(merchant_page.get_by_role("button", name="Charge Customer")).to_be_disabled()
+    expect(merchant_page.get_by_text("Nothing to charge: every booking is paid.")).to_be_visible()

@@ -15,10 +15,11 @@ from sqlmodel import Session, select
 
 from devtools.mailserver import start_mail_server
 from devtools.stack import LocalStack
+from mioapp.billing.balances import booking_shares
 from mioapp.jobs.outbox import send_outbox
 from mioapp.models import Booking, Customer, EmailMessage, EmailStatus, utcnow
 from mioapp.notifications.outbox import queue_email
-from mioapp.notifications.render import MASK, PAYMENT_LINK
+from mioapp.notifications.render import MASK, PAYMENT_LINK, booking_lines
 from mioapp.notifications.sender import MAX_ATTEMPTS
 
 # Each commit that queues an email nudges the app's job consumer: seconds, not minutes.
@@ -50,14 +51,7 @@ def _queue_payment_link(
         customer_id=customer.id,
         context={
             "customer_name": customer.name,
-            "bookings": [
-                {
-                    "tour_name": booking.tour_name,
-                    "starts_at": booking.starts_at,
-                    "participants": booking.participants,
-                    "amount": amount,
-                }
-            ],
+            "bookings": booking_lines(booking_shares(session, [(booking.id, amount)])),
             "amount": amount,
             "currency": booking.currency,
             "pay_url": pay_url,

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
 import urllib.request
-import uuid
 
 import pytest
 import socketio
-from reflex.state import UpdateVarsInternalState
 from sqlmodel import Session, func, select
 
+from devtools import reflex_client
 from devtools.stack import LocalStack
 from mioapp import auth
 from mioapp.billing.balances import chargeable_bookings
@@ -25,49 +23,19 @@ from mioapp.models import (
     SavedCard,
     StripeConnection,
 )
-from mioapp.ui.merchant_state import MerchantState
 from mioapp.ui.pages.charge.state import ChargeState
 from mioapp.ui.pages.customer.state import CustomerState
 from mioapp.ui.pages.customers.state import CustomerListState
 from mioapp.ui.pages.outbox.state import OutboxState
 from mioapp.ui.pages.settings.state import PaymentSettingsState
-
-NAMESPACE = "/_event"  # Reflex's Socket.IO namespace (and path) for state events
-
-
-def _raw_client(stack: LocalStack, origin: str) -> socketio.Client:
-    client = socketio.Client(reconnection=False, websocket_extra_options={"origin": origin})
-    client.connect(
-        f"{stack.base_url}?token={uuid.uuid4()}",
-        socketio_path="/_event",
-        transports=["websocket"],
-        namespaces=[NAMESPACE],
-        wait_timeout=10,
-    )
-    return client
+from mioapp.web import sign_in
 
 
-def _call(
-    client: socketio.Client,
-    state: type,
-    handler: str,
-    payload: dict,
-    path: str,
-    params: dict | None = None,
-) -> list:
-    replies: list = []
-    client.on("event", replies.append, namespace=NAMESPACE)
-    client.emit(
-        "event",
-        {
-            "name": f"{state.get_full_name()}.{handler}",
-            "payload": payload,
-            "router_data": {"pathname": path, "query": params or {}, "asPath": path},
-        },
-        namespace=NAMESPACE,
-    )
-    time.sleep(1.5)
-    return replies
+def _raw_client(stack: LocalStack, origin: str, cookie: str | None = None):
+    return reflex_client.connect(stack.base_url, origin, cookie)
+
+
+_call = reflex_client.call
 
 
 def test_handlers_refuse_a_client_without_a_session(stack: LocalStack, session: Session) -> None:
@@ -130,19 +98,61 @@ def test_api_cors_allows_only_the_app_origin(stack: LocalStack) -> None:
     assert allowed_origin("https://evil.example") is None
 
 
-def _signed_in_client(stack: LocalStack, session: Session) -> socketio.Client:
-    """A raw Socket.IO client carrying a real merchant session cookie, as the page sends it."""
-    token = auth.sign_in(session, email=DEMO_EMAIL, password=DEMO_PASSWORD, session_days=1).token
+def _session_token(session: Session) -> str:
+    """A real merchant session token, as a thief who copied the cookie would hold it."""
+    token = auth.sign_in(
+        session,
+        email=DEMO_EMAIL,
+        password=DEMO_PASSWORD,
+        session_days=1,
+        limiter=auth.build_limiter(None),
+        client="tests",
+    ).token
     session.commit()
+    return token
+
+
+def _signed_in_client(stack: LocalStack, session: Session) -> socketio.Client:
+    """A raw Socket.IO client whose connection carries the session cookie, as a browser's does."""
+    cookie = f"{sign_in.COOKIE}={_session_token(session)}"
+    return _raw_client(stack, stack.base_url, cookie=cookie)
+
+
+def test_a_stolen_cookie_in_the_connect_headers_is_accepted(
+    stack: LocalStack, session: Session
+) -> None:
+    """The cookie is the credential: it is read from the connection, so a client that holds
+    it is the merchant (HttpOnly keeps page scripts from copying it)."""
+    first = session.exec(select(Customer).order_by(Customer.search_text)).first()
+    without = _raw_client(stack, stack.base_url)
+    try:
+        refused = _call(without, CustomerListState, "load", {}, "/customers")
+    finally:
+        without.disconnect()
+    client = _signed_in_client(stack, session)
+    try:
+        accepted = _call(client, CustomerListState, "load", {}, "/customers")
+    finally:
+        client.disconnect()
+    assert "/login" in json.dumps(refused)
+    assert first.name not in json.dumps(refused)
+    assert first.name in json.dumps(accepted)
+    assert "/login" not in json.dumps(accepted)
+
+
+def test_a_cookie_forged_into_the_event_router_data_is_ignored(
+    stack: LocalStack, session: Session
+) -> None:
+    """Only the connection's own headers count, never headers an event says it has."""
+    forged = {"cookie": f"{sign_in.COOKIE}={_session_token(session)}"}
     client = _raw_client(stack, stack.base_url)
-    _call(
-        client,
-        UpdateVarsInternalState,
-        "update_vars_internal",
-        {"vars": {f"{MerchantState.get_full_name()}.session_token": token}},
-        "/customers",
-    )
-    return client
+    try:
+        replies = _call(client, CustomerListState, "load", {}, "/customers", headers=forged)
+    finally:
+        client.disconnect()
+    first = session.exec(select(Customer).order_by(Customer.search_text)).first()
+    assert "/login" in json.dumps(replies)
+    assert first.name not in json.dumps(replies)
 
 
 def test_tampered_charge_events_are_refused(stack: LocalStack, session: Session) -> None:

@@ -3,6 +3,7 @@ abandoned attempts released."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -27,6 +28,7 @@ from mioapp.models import (
 )
 from mioapp.payments import charges, gateway, intents, reconcile
 from mioapp.payments.gateway import StripeCredentials, build_client
+from mioapp.ui.status import card_decline_words
 from tests.conftest import run_coroutine as run
 from tests.payments.conftest import (
     VISA,
@@ -468,3 +470,28 @@ def test_status_changes_only_through_its_writer(session: Session, customer) -> N
             idempotency_key="x",
             status=PaymentStatus.SUCCEEDED,
         )
+
+
+def test_a_card_declined_as_lost_is_flagged_so_nobody_charges_it_unwarned(
+    session: Session, db, credentials, customer, monkeypatch
+) -> None:
+    """Stripe's test cards that decline as lost cannot be saved, so the emulator's generic
+    decline (a card that attaches, then declines) is reported here as Stripe reports a lost
+    card: decline code lost_card."""
+    card = save_test_card(session, credentials, customer, "4000000000000341")
+    booking = make_booking(session, customer)
+    session.commit()
+    real = gateway.charge_saved_card
+
+    async def lost(*args, **kwargs):
+        return dataclasses.replace(await real(*args, **kwargs), decline_code="lost_card")
+
+    monkeypatch.setattr(gateway, "charge_saved_card", lost)
+
+    payment = charge_saved_card(db, credentials, customer, card, [booking])
+
+    assert (payment.status, payment.failure_code) == (PaymentStatus.FAILED, "lost_card")
+    session.expire_all()
+    flagged = session.get(SavedCard, card.id)
+    assert flagged.declined_code == "lost_card" and flagged.declined_at is not None
+    assert card_decline_words(flagged).startswith("Declined: reported lost on ")

@@ -13,12 +13,8 @@ import mioapp.mioapp  # noqa: F401  (registers every page state)
 from mioapp.ui.merchant_state import MerchantState
 from mioapp.ui.pages.login.state import LoginState
 
-# Dashboard handlers that may run signed out: signing in, and leaving.
-PUBLIC = {
-    (LoginState, "submit"),
-    (LoginState, "redirect_if_signed_in"),
-    (MerchantState, "sign_out"),
-}
+# The one dashboard handler that runs signed out: the sign-in page's own load.
+PUBLIC = {(LoginState, "load")}
 
 
 def _app_states() -> list[type[rx.State]]:

@@ -8,7 +8,13 @@ import pytest
 
 from mioapp.models import Payment, PaymentMethodKind, PaymentStatus, status_writer
 from mioapp.ui.pages.charge.wording import Outcome, charge_result, duplicate_question, summary
-from mioapp.ui.status import PaymentDisplayStatus, payment_display_status, payment_method_label
+from mioapp.ui.status import (
+    DECLINED_NEXT_STEP,
+    PaymentDisplayStatus,
+    merchant_reason,
+    payment_display_status,
+    payment_method_label,
+)
 
 NOW = datetime(2026, 6, 14, 9, 30, tzinfo=UTC)
 
@@ -35,15 +41,29 @@ def test_a_success_closes_the_modal_with_the_amount() -> None:
     assert saved.toast == "Charged Ivy Chen $240.00. The card is saved."
 
 
-def test_a_decline_stays_in_the_modal_with_its_reason() -> None:
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [
+        ("insufficient_funds", "The customer's bank declined the card (insufficient funds)."),
+        ("generic_decline", "The customer's bank declined the card."),
+        (None, "The customer's bank declined the card."),
+        ("lost_card", "The customer's bank declined the card: it was reported lost."),
+        ("expired_card", "The customer's card has expired."),
+        (
+            "payment_intent_authentication_failure",
+            "The customer did not pass 3D Secure authentication, so nothing was charged.",
+        ),
+    ],
+)
+def test_a_decline_speaks_to_the_merchant_with_a_next_step(code, words) -> None:
     payment = _payment(
-        PaymentStatus.FAILED, failure_message="Your card was declined (insufficient funds)."
+        PaymentStatus.FAILED,
+        failure_code=code,
+        failure_message="Your card was declined (insufficient funds).",
     )
     result = charge_result(payment, "Ivy", card_saved=False)
-    assert (result.outcome, result.error) == (
-        Outcome.DECLINED,
-        "Your card was declined (insufficient funds).",
-    )
+    assert (result.outcome, result.error) == (Outcome.DECLINED, f"{words} {DECLINED_NEXT_STEP}")
+    assert merchant_reason(payment) == words
 
 
 def test_authentication_offers_a_payment_link() -> None:

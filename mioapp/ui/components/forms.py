@@ -15,6 +15,16 @@ def field_label(text: str, html_for: str) -> rx.Component:
     )
 
 
+class NativeForm(rx.el.Form):
+    """A form the browser submits itself, as a plain HTML post (sign-in, sign-out: the server's
+    answer sets or clears the HttpOnly cookie); it needs no websocket. Reflex's own form always
+    cancels the browser's submit in favour of an event handler, so its `create` is skipped."""
+
+    @classmethod
+    def create(cls, *children, **props) -> rx.Component:
+        return super(rx.el.Form, cls).create(*children, **props)
+
+
 def text_field(label: str, name: str, *, hint: str = "", **input_props) -> rx.Component:
     """A label, an uncontrolled input named `name` (read from the form's submit data), a hint."""
     return rx.vstack(

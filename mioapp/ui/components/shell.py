@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from mioapp.settings import get_settings
+from mioapp.ui.components.forms import NativeForm
 from mioapp.ui.merchant_state import MerchantState
 from mioapp.web import routes
 
@@ -92,12 +93,18 @@ def _topbar() -> rx.Component:
                 spacing="0",
                 display=["none", "flex"],
             ),
-            rx.button(
-                rx.icon("log-out", size=16),
-                "Sign out",
-                variant="ghost",
-                color_scheme="gray",
-                on_click=MerchantState.sign_out,
+            # A plain form post: the server ends the login session and clears the HttpOnly
+            # cookie, which no page script can touch.
+            NativeForm.create(
+                rx.button(
+                    rx.icon("log-out", size=16),
+                    "Sign out",
+                    type="submit",
+                    variant="ghost",
+                    color_scheme="gray",
+                ),
+                method="post",
+                action=routes.SIGN_OUT_POST,
             ),
             spacing="3",
             align="center",

@@ -48,6 +48,15 @@ def _amount_text(amount: int, currency: str) -> str:
     return f"{to_decimal(amount, currency):f}"
 
 
+class ShareError(ValueError):
+    """A booking's part is not an amount."""
+
+    def __init__(self, booking_id: int, message: str):
+        super().__init__(message)
+        self.booking_id = booking_id
+        self.message = message
+
+
 class ChargeState(CustomerState):
     is_open: bool = False
     # The customer the form was opened for; the dialog shows only on that customer's page.
@@ -55,6 +64,9 @@ class ChargeState(CustomerState):
     method: Method = Method.CARD_ON_FILE
     options: list[BookingOption] = []
     selected: list[int] = []
+    # Each chosen booking's part of the amount, as typed (booking id -> text); the merchant
+    # may move a deposit onto the booking they mean.
+    shares: dict[str, str] = {}
     amount_text: str = ""
     description: str = ""
     card_id: str = ""
@@ -78,18 +90,31 @@ class ChargeState(CustomerState):
     link_message: str = ""
     _request_key: str = ""
     _payment_id: int | None = None
+    # What each chargeable booking can still take, as read when the form opened or changed.
+    _available: dict[int, int] = {}
+
+    @rx.var
+    def blocked_reason(self) -> str:
+        """Why the submit button is disabled, in words ("" when it is not)."""
+        if self.in_flight:
+            return ""
+        if not self.selected:
+            return "Choose at least one booking to charge."
+        if self.summary == "":
+            return "Fix the amount above to continue."
+        if self.method == Method.PAYMENT_LINK:
+            return "Choose an expiry between 1 and 60 days." if self.error_field == "expiry" else ""
+        if self.duplicate_warning and not self.confirm_duplicate:
+            return "Confirm above that you mean to charge this amount again."
+        if self.method == Method.CARD_ON_FILE and self.card_id == "":
+            return "Choose a saved card, or use a new card or a payment link."
+        if self.method == Method.NEW_CARD and not self.card_complete:
+            return "Enter the card details to continue."
+        return ""
 
     @rx.var
     def can_submit(self) -> bool:
-        if self.in_flight or not self.selected or self.summary == "":
-            return False
-        if self.method == Method.PAYMENT_LINK:
-            return True
-        if self.duplicate_warning and not self.confirm_duplicate:
-            return False
-        if self.method == Method.CARD_ON_FILE:
-            return self.card_id != ""
-        return self.card_complete
+        return not self.in_flight and self.blocked_reason == ""
 
     # Opening and editing the form -------------------------------------------------------
 
@@ -130,12 +155,11 @@ class ChargeState(CustomerState):
             )
             for c in chargeable
         ]
+        self._available = {c.booking.id: c.available for c in chargeable}
         self.selected = [o.id for o in self.options if o.currency == self.currency]
-        self.amount_text = _amount_text(
-            sum(c.available for c in chargeable if c.booking.currency == self.currency),
-            self.currency,
-        )
-        usable = [c for c in self.cards if not c.expired]
+        self._fill_shares(sum(self._available[i] for i in self.selected))
+        # A card a charge found dead (lost, expired...) is listed, but never picked for you.
+        usable = [c for c in self.cards if not c.expired and not c.declined]
         default = next((c for c in usable if c.is_default), usable[0] if usable else None)
         self.card_id = str(default.id) if default else ""
         self.method = Method.CARD_ON_FILE if usable else Method.NEW_CARD
@@ -187,19 +211,69 @@ class ChargeState(CustomerState):
         if len(currencies) == 1:
             self.currency = currencies.pop()
         customer_id = self._customer_id
-        available = {
+        self._available = {
             c.booking.id: c.available
             for c in await database().run(lambda s: chargeable_bookings(s, customer_id))
         }
-        total = sum(available.get(i, 0) for i in self.selected)
-        self.amount_text = _amount_text(total, self.currency) if total else ""
+        self._fill_shares(sum(self._available.get(i, 0) for i in self.selected))
         await self._recompute()
 
     @rx.event
     @signed_in
     async def set_amount(self, value: str):
+        """A new total: the chosen bookings are filled again, earliest tour first."""
         self.amount_text = value[:20]
+        try:
+            amount = self._amount()
+        except ValueError:
+            amount = None
+        if amount is not None:
+            self._fill_shares(amount, keep_total_text=True)
         await self._recompute()
+
+    @rx.event
+    @signed_in
+    async def set_share(self, booking_id: int, value: str):
+        """One booking's part: the total follows the parts."""
+        if self.in_flight or booking_id not in self.selected:
+            return
+        self.shares = {**self.shares, str(booking_id): value[:20]}
+        try:
+            total = sum(self._share_amounts().values())
+        except ValueError:
+            total = None
+        if total is not None:
+            self.amount_text = _amount_text(total, self.currency) if total else ""
+        await self._recompute()
+
+    def _fill_shares(self, amount: int, *, keep_total_text: bool = False) -> None:
+        """The chosen bookings filled with `amount`, earliest tour first (the default split)."""
+        room = sum(self._available.get(i, 0) for i in self.selected)
+        parts: dict[int, int] = {}
+        remaining = min(amount, room)
+        for booking_id in self.selected:
+            part = min(self._available.get(booking_id, 0), remaining)
+            parts[booking_id] = part
+            remaining -= part
+        self.shares = {
+            str(i): _amount_text(part, self.currency) if part else "" for i, part in parts.items()
+        }
+        if not keep_total_text:
+            self.amount_text = _amount_text(amount, self.currency) if amount else ""
+
+    def _share_amounts(self) -> dict[int, int]:
+        """The chosen bookings' parts in minor units (empty parts are nothing); raises
+        ValueError naming the booking whose part is not an amount."""
+        parts = {}
+        for booking_id in self.selected:
+            text = self.shares.get(str(booking_id), "").strip()
+            if not text:
+                continue
+            try:
+                parts[booking_id] = parse_money(text, self.currency)
+            except ValueError as exc:
+                raise ShareError(booking_id, str(exc)) from exc
+        return parts
 
     @rx.event
     @signed_in
@@ -235,19 +309,31 @@ class ChargeState(CustomerState):
     async def _recompute(self) -> None:
         """Summary line, button label and duplicate warning from the current form."""
         self.summary, self.charge_label, self.duplicate_warning = "", "Charge", ""
-        if self.error_field in ("amount", "bookings"):
+        if self.error_field in ("amount", "bookings", "shares") or self.error_field.startswith(
+            "share-"
+        ):
             self.error = self.error_field = ""
         if not self.selected:
             return
         try:
             amount = self._amount()
+            parts = self._share_amounts()
+        except ShareError as exc:
+            self.error, self.error_field = exc.message, f"share-{exc.booking_id}"
+            return
         except ValueError as exc:
             self.error, self.error_field = str(exc), "amount"
             return
-        customer_id, booking_ids, currency = self._customer_id, list(self.selected), self.currency
+        customer_id, currency = self._customer_id, self.currency
 
         def check(session: Session):
-            plan_charge(session, customer_id=customer_id, booking_ids=booking_ids, amount=amount)
+            plan_charge(
+                session,
+                customer_id=customer_id,
+                booking_ids=list(parts) or list(self.selected),
+                amount=amount,
+                shares=parts,
+            )
             return charges.recent_duplicate(
                 session, customer_id=customer_id, amount=amount, currency=currency
             )
@@ -258,7 +344,7 @@ class ChargeState(CustomerState):
             self.error, self.error_field = exc.message, exc.field
             return
         name = self.customer.name
-        self.summary = wording.summary(name, amount, currency, len(self.selected))
+        self.summary = wording.summary(name, amount, currency, len(parts))
         self.charge_label = f"Charge {format_money(amount, currency)}"
         if duplicate is not None:
             self.duplicate_warning = wording.duplicate_question(
@@ -268,10 +354,12 @@ class ChargeState(CustomerState):
     # Charging --------------------------------------------------------------------------
 
     def _request(self, amount: int) -> charges.ChargeRequest:
+        parts = self._share_amounts()
         return charges.ChargeRequest(
             customer_id=self._customer_id,
-            booking_ids=list(self.selected),
+            booking_ids=list(parts),
             amount=amount,
+            shares=parts,
             request_key=self._request_key,
             description=self.description,
             user_id=self._user_id,
@@ -282,7 +370,10 @@ class ChargeState(CustomerState):
         if self._customer_id is None or self.opened_for != self._customer_id:
             raise ChargeError("This form was opened for another customer. Open it again.")
         try:
+            self._share_amounts()
             return self._amount()
+        except ShareError as exc:
+            raise ChargeError(exc.message, field=f"share-{exc.booking_id}") from exc
         except ValueError as exc:
             raise ChargeError(str(exc), field="amount") from exc
 
@@ -381,7 +472,14 @@ class ChargeState(CustomerState):
     @rx.event
     @signed_in
     async def set_expiry_days(self, value: str):
+        """Flagged as typed: a link lasts 1 to 60 days."""
         self.expiry_days = value[:3]
+        days = int(value) if value.strip().isdigit() else 0
+        if not 1 <= days <= links.MAX_EXPIRY_DAYS:
+            self.error = f"Choose an expiry between 1 and {links.MAX_EXPIRY_DAYS} days."
+            self.error_field = "expiry"
+        elif self.error_field == "expiry":
+            self.error = self.error_field = ""
 
     @rx.event
     @signed_in
@@ -399,17 +497,19 @@ class ChargeState(CustomerState):
         try:
             amount = self._checked_amount()
             days = int(self.expiry_days) if self.expiry_days.strip().isdigit() else 0
-            customer_id, booking_ids = self._customer_id, list(self.selected)
-            message, user_id = self.link_message, self._user_id
+            request = self._request(amount)
+            message, description = self.link_message, self.description
             await database().run(
                 lambda s: links.create_link(
                     s,
-                    customer_id=customer_id,
-                    booking_ids=booking_ids,
+                    customer_id=request.customer_id,
+                    booking_ids=request.booking_ids,
                     amount=amount,
                     expires_in_days=days,
                     message=message,
-                    user_id=user_id,
+                    user_id=request.user_id,
+                    shares=request.shares,
+                    description=description,
                 )
             )
         except ChargeError as exc:

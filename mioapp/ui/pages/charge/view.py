@@ -15,39 +15,62 @@ from mioapp.ui.pages.customer.state import CardRow
 
 def _bookings_picker() -> rx.Component:
     def option(o: rx.Var[BookingOption]) -> rx.Component:
-        return rx.el.label(
-            rx.hstack(
-                rx.checkbox(
-                    checked=ChargeState.selected.contains(o.id),
-                    on_change=lambda checked: ChargeState.toggle_booking(o.id, checked),
-                    disabled=ChargeState.in_flight,
-                    aria_label=o.tour + " " + o.reference,
+        chosen = ChargeState.selected.contains(o.id)
+        share_id = "share-" + o.id.to_string()
+        return rx.hstack(
+            rx.el.label(
+                rx.hstack(
+                    rx.checkbox(
+                        checked=chosen,
+                        on_change=lambda checked: ChargeState.toggle_booking(o.id, checked),
+                        disabled=ChargeState.in_flight,
+                    ),
+                    rx.vstack(
+                        rx.text(o.tour, weight="medium", size="2"),
+                        rx.text(
+                            o.date + " · " + o.reference + " · owes " + o.balance,
+                            size="1",
+                            color=rx.color("gray", 11),
+                        ),
+                        spacing="0",
+                    ),
+                    align="center",
+                    spacing="3",
                 ),
-                rx.vstack(
-                    rx.text(o.tour, weight="medium", size="2"),
-                    rx.text(o.date + " · " + o.reference, size="1", color=rx.color("gray", 10)),
-                    spacing="0",
-                ),
-                rx.spacer(),
-                rx.text(o.balance, size="2", weight="medium", font_variant_numeric="tabular-nums"),
-                align="center",
-                spacing="3",
-                width="100%",
+                cursor="pointer",
+                flex="1",
+                min_width="0",
             ),
+            rx.cond(
+                chosen,
+                rx.input(
+                    rx.input.slot(ChargeState.currency.upper()),
+                    id=share_id,
+                    value=ChargeState.shares[o.id.to_string()],
+                    on_change=lambda value: ChargeState.set_share(o.id, value),
+                    input_mode="decimal",
+                    size="2",
+                    width="128px",
+                    disabled=ChargeState.in_flight,
+                    aria_label="Part for " + o.reference,
+                    aria_invalid=ChargeState.error_field == share_id,
+                ),
+            ),
+            align="center",
+            spacing="3",
+            width="100%",
             padding="10px 12px",
             border_bottom=f"1px solid {rx.color('gray', 4)}",
-            cursor="pointer",
-            display="block",
         )
 
     return rx.vstack(
-        rx.text("Bookings", size="2", weight="medium"),
+        rx.text("Bookings and what each one gets", size="2", weight="medium"),
         rx.box(
             rx.foreach(ChargeState.options, option),
             border=f"1px solid {rx.color('gray', 5)}",
             border_radius="var(--radius-3)",
             width="100%",
-            max_height="220px",
+            max_height="240px",
             overflow_y="auto",
             role="group",
             aria_label="Bookings to charge",
@@ -73,9 +96,9 @@ def _amount_fields() -> rx.Component:
                 aria_invalid=ChargeState.error_field == "amount",
             ),
             rx.text(
-                "Lower it for a deposit or a partial payment.",
+                "Lower it for a deposit; change a booking's part to put it where you mean.",
                 size="1",
-                color=rx.color("gray", 10),
+                color=rx.color("gray", 11),
             ),
             spacing="1",
             flex="1",
@@ -113,6 +136,10 @@ def _saved_cards() -> rx.Component:
                 rx.cond(
                     c.expired,
                     rx.badge("Expired", color_scheme="red", variant="soft", radius="full"),
+                ),
+                rx.cond(
+                    c.declined != "",
+                    rx.badge(c.declined, color_scheme="red", variant="soft", radius="full"),
                 ),
                 spacing="2",
                 align="center",
@@ -219,7 +246,24 @@ def _outcome_messages() -> rx.Component:
     return rx.fragment(
         rx.cond(
             ChargeState.error != "",
-            notice(ChargeState.error, "circle-alert", "red"),
+            rx.cond(
+                ChargeState.outcome == Outcome.DECLINED,
+                notice(
+                    ChargeState.error,
+                    "circle-alert",
+                    "red",
+                    rx.button(
+                        rx.icon("send", size=14),
+                        "Send a payment link instead",
+                        size="2",
+                        variant="soft",
+                        color_scheme="red",
+                        on_click=ChargeState.offer_payment_link,
+                        width="fit-content",
+                    ),
+                ),
+                notice(ChargeState.error, "circle-alert", "red"),
+            ),
         ),
         rx.cond(
             ChargeState.outcome == Outcome.REQUIRES_ACTION,
@@ -283,7 +327,7 @@ def charge_dialog() -> rx.Component:
             rx.icon("credit-card", size=18),
             "Charge Customer",
             size="3",
-            disabled=~ChargeState.stripe_connected,
+            disabled=~ChargeState.stripe_connected | ~ChargeState.owes,
             on_click=ChargeState.open_charge,
         ),
         rx.dialog.content(
@@ -306,6 +350,17 @@ def charge_dialog() -> rx.Component:
                         weight="medium",
                         role="status",
                         aria_label="Charge summary",
+                    ),
+                ),
+                rx.cond(
+                    ChargeState.blocked_reason != "",
+                    rx.text(
+                        ChargeState.blocked_reason,
+                        size="2",
+                        color=rx.color("gray", 11),
+                        id="charge-blocked-reason",
+                        text_align="right",
+                        width="100%",
                     ),
                 ),
                 rx.hstack(
@@ -338,6 +393,9 @@ def charge_dialog() -> rx.Component:
                 width="100%",
             ),
             max_width="600px",
+            # On a phone the modal fits the screen and scrolls inside itself.
+            max_height="calc(100dvh - 32px)",
+            overflow_y="auto",
         ),
         # Only on the page of the customer it was opened for (the form is theirs).
         open=ChargeState.is_open & (ChargeState.opened_for == ChargeState.customer.id),

@@ -10,6 +10,7 @@ from enum import StrEnum
 from mioapp.billing.money import format_money
 from mioapp.formatting import when
 from mioapp.models import Payment, PaymentStatus
+from mioapp.ui.status import DECLINED_NEXT_STEP, merchant_reason
 
 
 class Outcome(StrEnum):
@@ -50,7 +51,8 @@ def charge_result(payment: Payment, customer_name: str, *, card_saved: bool) -> 
             toast="Stripe hasn't confirmed this payment yet. It is listed under Transactions "
             "and will update by itself.",
         )
-    return ChargeResult(Outcome.DECLINED, error=payment.failure_message or "The payment failed.")
+    reason = merchant_reason(payment) or "The payment failed."
+    return ChargeResult(Outcome.DECLINED, error=f"{reason} {DECLINED_NEXT_STEP}")
 
 
 def duplicate_question(customer_name: str, amount: int, currency: str, at: datetime) -> str:

@@ -24,6 +24,8 @@ from mioapp.ui.merchant_state import MerchantState, signed_in
 from mioapp.ui.status import (
     EmailDelivery,
     PaymentDisplayStatus,
+    card_decline_words,
+    merchant_reason,
     payment_display_status,
     payment_method_label,
 )
@@ -75,6 +77,8 @@ class CardRow:
     expiry: str
     is_default: bool
     expired: bool
+    # Why a charge last found the card dead ("" if it never did).
+    declined: str
 
 
 @dataclass
@@ -119,6 +123,8 @@ class CustomerState(MerchantState):
     transactions: list[TransactionRow] = []
     payment_links: list[LinkRow] = []
     copied_url: str = ""
+    # Said when the default card was just found dead: nobody should charge it unwarned.
+    default_card_warning: str = ""
     stripe_connected: bool = False
     _customer_id: int | None = None
 
@@ -217,9 +223,18 @@ class CustomerState(MerchantState):
                 expiry=f"{saved.exp_month:02d}/{saved.exp_year % 100:02d}",
                 is_default=saved.is_default,
                 expired=is_expired(saved, now),
+                declined=card_decline_words(saved),
             )
             for saved in detail.cards
         ]
+        dead_default = next((c for c in self.cards if c.is_default and c.declined), None)
+        self.default_card_warning = (
+            f"The default card ({dead_default.brand} •••• {dead_default.last4}) was "
+            f"{dead_default.declined[0].lower()}{dead_default.declined[1:]}. Charge another "
+            "card or send a payment link."
+            if dead_default
+            else ""
+        )
         self.transactions = [
             TransactionRow(
                 id=p.id,
@@ -232,7 +247,7 @@ class CustomerState(MerchantState):
                 ),
                 method=payment_method_label(p),
                 status=payment_display_status(p, detail.refunded.get(p.id, 0), now),
-                reason=p.failure_message or "",
+                reason=merchant_reason(p),
                 bookings=", ".join(detail.payment_bookings.get(p.id, [])),
                 intent=p.stripe_payment_intent_id or "",
                 checkable=p.status in CHECKABLE and not is_abandoned(p, now),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from mioapp.ui.components.badges import booking_badge, link_badge, payment_badge
+from mioapp.ui.components.forms import notice
 from mioapp.ui.components.shell import card, dashboard, empty_state, section
 from mioapp.ui.components.tables import data_table, money_cell
 from mioapp.ui.pages.charge.view import charge_dialog
@@ -16,6 +17,7 @@ from mioapp.ui.pages.customer.state import (
     LinkRow,
     TransactionRow,
 )
+from mioapp.web import routes
 
 
 def _header() -> rx.Component:
@@ -61,10 +63,19 @@ def _header() -> rx.Component:
                     ~CustomerState.stripe_connected,
                     rx.text(
                         "Connect Stripe to charge customers. ",
-                        rx.link("Open payment settings", href="/settings/payments"),
+                        rx.link("Open payment settings", href=routes.PAYMENT_SETTINGS),
                         size="1",
-                        color=rx.color("gray", 10),
+                        color=rx.color("gray", 11),
                         role="note",
+                    ),
+                    rx.cond(
+                        ~CustomerState.owes,
+                        rx.text(
+                            "Nothing to charge: every booking is paid.",
+                            size="1",
+                            color=rx.color("gray", 11),
+                            role="note",
+                        ),
                     ),
                 ),
                 align=rx.breakpoints(initial="start", md="end"),
@@ -203,6 +214,10 @@ def _cards() -> rx.Component:
                 saved.expired,
                 rx.badge("Expired", color_scheme="red", variant="soft", radius="full"),
             ),
+            rx.cond(
+                saved.declined != "",
+                rx.badge(saved.declined, color_scheme="red", variant="soft", radius="full"),
+            ),
             spacing="3",
             align="center",
             padding_y="6px",
@@ -210,6 +225,10 @@ def _cards() -> rx.Component:
 
     return section(
         "Payment methods",
+        rx.cond(
+            CustomerState.default_card_warning != "",
+            notice(CustomerState.default_card_warning, "triangle-alert", "red"),
+        ),
         rx.cond(
             CustomerState.cards.length() > 0,
             rx.vstack(rx.foreach(CustomerState.cards, item), spacing="1", width="100%"),

@@ -1,48 +1,33 @@
-"""What the sign-in page holds: the form's error and the sign-in itself."""
+"""What the sign-in page holds: the refusal the sign-in post came back with, and where to go."""
 
 from __future__ import annotations
 
 import reflex as rx
 
-from mioapp import auth
-from mioapp.db import database
-from mioapp.settings import get_settings
+from mioapp.auth import Refusal
 from mioapp.ui.merchant_state import MerchantState
 from mioapp.web import routes
+from mioapp.web.sign_in import MISSING_FIELDS, safe_next
 
-
-def _safe_next(value: str) -> str:
-    """Only same-site paths are followed after sign-in (no open redirect)."""
-    if value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return "/customers"
+# The error codes the sign-in post (mioapp/web/sign_in.py) sends back in the query.
+MESSAGES = {
+    Refusal.INVALID: "That email and password don't match an account.",
+    Refusal.LOCKED: "Too many failed attempts. Try again in 15 minutes.",
+    Refusal.THROTTLED: "Too many sign-in attempts from your network. Try again in 15 minutes.",
+    MISSING_FIELDS: "Enter your email and password.",
+}
 
 
 class LoginState(MerchantState):
     error: str = ""
-    submitting: bool = False
+    next_path: str = routes.CUSTOMERS
 
     @rx.event
-    async def redirect_if_signed_in(self):
+    async def load(self):
+        """Show why the last post was refused; a browser already signed in goes on."""
+        query = self.router.url.query_parameters
+        self.next_path = safe_next(query.get("next", ""))
+        self.error = MESSAGES.get(query.get("error", ""), "")
         if await self._check_sign_in():
-            return rx.redirect(routes.CUSTOMERS)
+            return rx.redirect(self.next_path)
         return None
-
-    @rx.event
-    async def submit(self, form: dict):
-        self.error = ""
-        email = str(form.get("email", ""))[:254]
-        password = str(form.get("password", ""))[:1024]
-        if not email or not password:
-            self.error = "Enter your email and password."
-            return
-        days = get_settings().session_days
-        result = await database().run(
-            lambda s: auth.sign_in(s, email=email, password=password, session_days=days)
-        )
-        if result.error:
-            self.error = result.error
-            return
-        self.session_token = result.token
-        target = _safe_next(self.router.url.query_parameters.get("next", ""))
-        return rx.redirect(target)

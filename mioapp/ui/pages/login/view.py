@@ -1,4 +1,4 @@
-"""The sign-in page."""
+"""The sign-in page: a plain form that posts to the sign-in endpoint."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import reflex as rx
 
 from mioapp.live_tour import DEMO_EMAIL, DEMO_PASSWORD
 from mioapp.settings import get_settings
-from mioapp.ui.components.forms import text_field
+from mioapp.ui.components.forms import NativeForm, text_field
 from mioapp.ui.components.shell import logo
 from mioapp.ui.pages.login.state import LoginState
+from mioapp.web import routes
 
 
 def _live_tour_hint() -> rx.Component:
@@ -40,7 +41,7 @@ def login_page() -> rx.Component:
                 spacing="3",
             ),
             rx.card(
-                rx.form(
+                NativeForm.create(
                     rx.vstack(
                         rx.heading("Sign in to your dashboard", size="5"),
                         rx.text(get_settings().business_name, size="2", color=rx.color("gray", 10)),
@@ -69,11 +70,13 @@ def login_page() -> rx.Component:
                                 width="100%",
                             ),
                         ),
+                        rx.el.input(type="hidden", name="next", value=LoginState.next_path),
                         rx.button("Sign in", type="submit", size="3", width="100%"),
                         spacing="4",
                         width="100%",
                     ),
-                    on_submit=LoginState.submit,
+                    method="post",
+                    action=routes.SIGN_IN_POST,
                 ),
                 size="4",
                 width="100%",

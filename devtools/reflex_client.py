@@ -1,0 +1,86 @@
+"""A raw Socket.IO client of Reflex's event websocket: calls handlers by name, as any client
+could, for the security tests and the load benchmarks."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+
+import socketio
+
+NAMESPACE = "/_event"  # Reflex's Socket.IO namespace (and path) for state events
+
+
+def connect(base_url: str, origin: str, cookie: str | None = None) -> socketio.Client:
+    """A websocket to the app at `base_url`, claiming `origin`, carrying `cookie` if given."""
+    client = socketio.Client(reconnection=False, websocket_extra_options={"origin": origin})
+    client.connect(
+        f"{base_url}?token={uuid.uuid4()}",
+        headers={"Cookie": cookie} if cookie else {},
+        socketio_path="/_event",
+        transports=["websocket"],
+        namespaces=[NAMESPACE],
+        wait_timeout=10,
+    )
+    return client
+
+
+def _emit(
+    client: socketio.Client,
+    state: type,
+    handler: str,
+    payload: dict,
+    path: str,
+    params: dict | None,
+    headers: dict | None,
+) -> None:
+    router_data = {"pathname": path, "query": params or {}, "asPath": path}
+    if headers is not None:
+        router_data["headers"] = headers
+    client.emit(
+        "event",
+        {
+            "name": f"{state.get_full_name()}.{handler}",
+            "payload": payload,
+            "router_data": router_data,
+        },
+        namespace=NAMESPACE,
+    )
+
+
+def call(
+    client: socketio.Client,
+    state: type,
+    handler: str,
+    payload: dict,
+    path: str,
+    params: dict | None = None,
+    headers: dict | None = None,
+    settle: float = 1.5,
+) -> list:
+    """Send one event and collect every reply that arrives within `settle` seconds."""
+    replies: list = []
+    client.on("event", replies.append, namespace=NAMESPACE)
+    _emit(client, state, handler, payload, path, params, headers)
+    time.sleep(settle)
+    return replies
+
+
+def timed_call(
+    client: socketio.Client,
+    state: type,
+    handler: str,
+    payload: dict,
+    path: str,
+    params: dict | None = None,
+    timeout: float = 30.0,
+) -> float:
+    """Seconds from sending one event to its first reply (the handler's state update)."""
+    answered = threading.Event()
+    client.on("event", lambda _reply: answered.set(), namespace=NAMESPACE)
+    started = time.perf_counter()
+    _emit(client, state, handler, payload, path, params, None)
+    if not answered.wait(timeout):
+        raise TimeoutError(f"{handler} did not answer in {timeout:.0f} s")
+    return time.perf_counter() - started
