@@ -34,14 +34,22 @@ class SocketWatch:
 
     def __init__(self, page: Page) -> None:
         self.ports: list[int] = []
+        # What the page received over its websockets, in order (Socket.IO frames).
+        self.received: list[str] = []
+        self._frames_before_socket = 0
         self._page = page
         cdp = page.context.new_cdp_session(page)
         cdp.on("Network.webSocketHandshakeResponseReceived", self._handshake)
+        cdp.on("Network.webSocketFrameReceived", self._frame_received)
         cdp.send("Network.enable")
+
+    def _frame_received(self, event: dict) -> None:
+        self.received.append(event["response"]["payloadData"])
 
     def _handshake(self, event: dict) -> None:
         headers = {k.lower(): v for k, v in event["response"]["headers"].items()}
         self.ports.append(upstream_port(headers[UPSTREAM_HEADER.lower()]))
+        self._frames_before_socket = len(self.received)
 
     @property
     def current(self) -> int:
@@ -52,8 +60,20 @@ class SocketWatch:
     def wait_for(self, check: Callable[[list[int]], object], what: str, timeout: float) -> None:
         """Wait until `check(ports)` holds. Playwright's sync API delivers DevTools events
         only while one of its calls runs, so the wait is Playwright's, not a sleep."""
+        self._wait(lambda: check(self.ports), what, timeout)
+
+    def wait_for_update(self, what: str, timeout: float) -> None:
+        """Wait until the page's latest websocket has brought a state update (a Socket.IO
+        `event` packet). DevTools reports a socket's handshake before its frames."""
+        self._wait(
+            lambda: any('"event"' in f for f in self.received[self._frames_before_socket :]),
+            what,
+            timeout,
+        )
+
+    def _wait(self, check: Callable[[], object], what: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        while not check(self.ports):
+        while not check():
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
             self._page.wait_for_timeout(250)

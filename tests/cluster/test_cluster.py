@@ -108,13 +108,19 @@ def test_killed_instance_page_reconnects_and_loses_or_doubles_nothing(
     wait_until(lambda: not any(alive(pid) for pid in doomed), "the killed instance", 10)
     survivor = next(port for port in cluster.instance_ports if port != holder)
 
-    # The tab reconnects through nginx to the other instance, which finds its state in Redis:
-    # still signed in, still on this customer, Stripe still connected, no reload.
+    # The tab reconnects through nginx to the other instance, with no reload, and hydrates:
+    # still signed in (the session cookie rides on the websocket), still on this customer.
+    # Reflex finds the dead instance's record of the tab's socket in Redis (nothing removed
+    # it) and takes the tab for a duplicate: it gets a new token, whose state the hydration
+    # rebuilds from the URL, the cookie and the database. An event sent before the tab has
+    # switched tokens would be answered to the dead socket, so act once the hydration's
+    # update is in (the new token comes before it on the socket).
     watch.wait_for(
         lambda ports: ports[-1] == survivor,
         "the websocket to reconnect to the other instance",
         timeout=60,
     )
+    watch.wait_for_update("the reconnected page's hydration", timeout=60)
     page.get_by_role("button", name="Charge Customer").click()
     dialog = page.get_by_role("dialog", name="Charge Kai Moana")
     expect(dialog.get_by_role("status", name="Charge summary")).to_have_text(
