@@ -26,8 +26,11 @@ from devtools.stripe_emulator.launcher import free_port
 # and one DATABASE_URL, never the checkout's .data: an email a test queues nudges the job
 # queue in DATA_DIR, where the consumer of the app under test listens. Set while this file is
 # imported, before any test module or other conftest imports mioapp.jobs, whose queue is
-# built from the settings at import.
-TEST_DATA_DIR = Path(tempfile.mkdtemp(prefix="mio-tests-"))
+# built from the settings at import. Tests that import `tests.conftest` (run_coroutine) load
+# this file a second time, under another name: that copy keeps the folder of the first.
+_RUN_DATA_DIR = "MIOAPP_TEST_RUN_DATA_DIR"
+TEST_DATA_DIR = Path(os.environ.get(_RUN_DATA_DIR) or tempfile.mkdtemp(prefix="mio-tests-"))
+os.environ[_RUN_DATA_DIR] = str(TEST_DATA_DIR)
 os.environ["DATA_DIR"] = str(TEST_DATA_DIR)
 os.environ["DATABASE_URL"] = (
     os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{TEST_DATA_DIR / 'test.db'}"
