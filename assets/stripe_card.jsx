@@ -1,9 +1,36 @@
 // StripeCardField: Stripe.js's card Element as a React component, wrapped for Reflex by
-// mioapp/components/stripe_card.py. It exists so that card confirmation needs no eval()
+// mioapp/ui/components/stripe_card.py. It exists so that card confirmation needs no eval()
 // (rx.call_script / rx.call_function eval their code, which a CSP without 'unsafe-eval'
-// blocks). Stripe.js itself comes from a <script> tag in <head>, so window.Stripe is set
-// before hydration.
+// blocks). Stripe.js is loaded by this module, only on pages that show a card field:
+// loadStripeJs() starts when the page's module runs (before hydration ends) and the field
+// awaits the same promise, so the order never depends on which finishes first.
 import { useEffect, useRef } from "react";
+
+// One load per URL for the page; a failed load is forgotten so a later field can retry.
+const stripeJsLoads = new Map();
+
+// Resolves to window.Stripe, or null when the script cannot be loaded (offline, blocked);
+// never rejects, so callers need no catch.
+export function loadStripeJs(url) {
+  if (typeof document === "undefined" || !url) return Promise.resolve(null);
+  if (typeof window.Stripe === "function") return Promise.resolve(window.Stripe);
+  if (!stripeJsLoads.has(url)) {
+    const loading = new Promise((resolve) => {
+      const script = document.createElement("script");
+      script.src = url;
+      script.async = true;
+      script.onload = () => resolve(typeof window.Stripe === "function" ? window.Stripe : null);
+      script.onerror = () => {
+        stripeJsLoads.delete(url);
+        script.remove();
+        resolve(null);
+      };
+      document.head.appendChild(script);
+    });
+    stripeJsLoads.set(url, loading);
+  }
+  return stripeJsLoads.get(url);
+}
 
 // One Stripe object per publishable key for the page: StrictMode and dialogs that open
 // twice mount this component repeatedly, and Stripe.js needs only one instance.
@@ -84,6 +111,7 @@ async function confirmPayment(stripe, card, clientSecret) {
 }
 
 export function StripeCardField({
+  stripeJsUrl,
   publishableKey,
   clientSecret,
   options,
@@ -107,31 +135,46 @@ export function StripeCardField({
   if (confirmed.current === null) confirmed.current = new Set(clientSecret ? [clientSecret] : []);
 
   useEffect(() => {
-    const stripe = getStripe(publishableKey);
-    if (!stripe || !container.current) return undefined;
-    // A fresh elements() group on every mount: a destroyed Element cannot be mounted again,
-    // and StrictMode unmounts and remounts once in development.
-    const element = stripe.elements().create("card", { hidePostalCode: false, ...(options || {}) });
-    // StrictMode's discarded first Element may still fire "ready" after its destroy().
-    const live = () => card.current === element;
-    element.on("change", (event) => {
-      if (!live()) return;
-      handlers.current.onChange?.({
-        complete: Boolean(event.complete),
-        empty: Boolean(event.empty),
-        error: event.error?.message || "",
+    let element = null;
+    let unmounted = false;
+    loadStripeJs(stripeJsUrl).then((Stripe) => {
+      if (unmounted || !container.current || !publishableKey) return;
+      if (!Stripe) {
+        handlers.current.onChange?.({
+          complete: false,
+          empty: true,
+          error: "The card form could not be loaded. Check your connection and reload the page.",
+        });
+        return;
+      }
+      const stripe = getStripe(publishableKey);
+      if (!stripe) return;
+      // A fresh elements() group on every mount: a destroyed Element cannot be mounted
+      // again, and StrictMode unmounts and remounts once in development.
+      const created = stripe.elements().create("card", { hidePostalCode: false, ...(options || {}) });
+      // StrictMode's discarded first Element may still fire "ready" after its destroy().
+      const live = () => card.current === created;
+      created.on("change", (event) => {
+        if (!live()) return;
+        handlers.current.onChange?.({
+          complete: Boolean(event.complete),
+          empty: Boolean(event.empty),
+          error: event.error?.message || "",
+        });
       });
+      created.on("ready", () => live() && handlers.current.onReady?.());
+      card.current = element = created;
+      created.mount(container.current);
     });
-    element.on("ready", () => live() && handlers.current.onReady?.());
-    card.current = element;
-    element.mount(container.current);
     return () => {
+      unmounted = true;
+      if (element === null) return;
       if (card.current === element) card.current = null;
       element.destroy();
     };
     // options are read once per mount, like Stripe's own create() call.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [publishableKey]);
+  }, [publishableKey, stripeJsUrl]);
 
   useEffect(() => {
     if (!clientSecret || confirmed.current.has(clientSecret)) return;

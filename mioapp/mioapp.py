@@ -13,8 +13,9 @@ from mioapp.ui.pages.login.state import LoginState
 from mioapp.ui.pages.login.view import login_page
 from mioapp.ui.pages.outbox.state import OutboxState
 from mioapp.ui.pages.outbox.view import outbox_page
+from mioapp.ui.pages.pay.receipt import receipt_page
 from mioapp.ui.pages.pay.state import PayState
-from mioapp.ui.pages.pay.view import pay_page, receipt_page
+from mioapp.ui.pages.pay.view import pay_page
 from mioapp.ui.pages.settings.state import PaymentSettingsState
 from mioapp.ui.pages.settings.view import settings_page
 from mioapp.web import api, routes
@@ -22,9 +23,12 @@ from mioapp.web import api, routes
 app = rx.App(
     api_transformer=api.routes,
     stylesheets=["/styles.css"],
-    # Stripe.js must come from Stripe (or the emulator) and run before the card element
-    # mounts: a plain blocking script in <head>, read from settings at compile time.
-    head_components=[rx.el.script(src=get_settings().stripe_js_url)],
+    # Stripe.js is not here: the card field loads it, on the pages that take a card. Named
+    # icons, so browsers stop asking for a missing /favicon.ico on every page.
+    head_components=[
+        rx.el.link(rel="icon", href="/favicon.ico", sizes="48x48"),
+        rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml"),
+    ],
 )
 app.register_lifespan_task(change_notices)
 app.add_page(

@@ -52,30 +52,28 @@ def is_abandoned(payment: Payment, now: datetime | None = None) -> bool:
     )
 
 
+def _sums(session: Session, allocation, parent, status, booking_ids: list[int]) -> dict[int, int]:
+    """Booking id -> the sum of its `allocation` rows whose `parent` (payment or refund) has
+    `status`."""
+    parent_id = allocation.payment_id if parent is Payment else allocation.refund_id
+    rows = session.exec(
+        select(allocation.booking_id, func.sum(allocation.amount))
+        .join(parent, col(parent.id) == parent_id)
+        .where(col(allocation.booking_id).in_(booking_ids))
+        .where(parent.status == status)
+        .group_by(allocation.booking_id)
+    ).all()
+    return {booking_id: int(total) for booking_id, total in rows}
+
+
 def booking_money(session: Session, bookings: Iterable[Booking]) -> dict[int, BookingMoney]:
     """Paid and refunded totals of each booking, from succeeded allocations only."""
     bookings = list(bookings)
     ids = [b.id for b in bookings]
     if not ids:
         return {}
-    paid = dict(
-        session.exec(
-            select(PaymentAllocation.booking_id, func.sum(PaymentAllocation.amount))
-            .join(Payment, col(Payment.id) == PaymentAllocation.payment_id)
-            .where(col(PaymentAllocation.booking_id).in_(ids))
-            .where(Payment.status == PaymentStatus.SUCCEEDED)
-            .group_by(PaymentAllocation.booking_id)
-        ).all()
-    )
-    refunded = dict(
-        session.exec(
-            select(RefundAllocation.booking_id, func.sum(RefundAllocation.amount))
-            .join(Refund, col(Refund.id) == RefundAllocation.refund_id)
-            .where(col(RefundAllocation.booking_id).in_(ids))
-            .where(Refund.status == RefundStatus.SUCCEEDED)
-            .group_by(RefundAllocation.booking_id)
-        ).all()
-    )
+    paid = _sums(session, PaymentAllocation, Payment, PaymentStatus.SUCCEEDED, ids)
+    refunded = _sums(session, RefundAllocation, Refund, RefundStatus.SUCCEEDED, ids)
     return {
         b.id: BookingMoney(
             total=b.total_amount, paid=int(paid.get(b.id, 0)), refunded=int(refunded.get(b.id, 0))

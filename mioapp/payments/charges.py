@@ -182,6 +182,19 @@ async def ensure_stripe_customer(
     return await db.run(store)
 
 
+def _intent_fields(payment: Payment, request: ChargeRequest, stripe_customer_id: str) -> dict:
+    """What every PaymentIntent of an attempt says: the row's amount and key, never the
+    browser's; metadata pointing back at the row."""
+    return {
+        "amount": payment.amount,
+        "currency": payment.currency,
+        "stripe_customer_id": stripe_customer_id,
+        "description": payment.description,
+        "metadata": {**request.metadata, **intents.metadata(payment)},
+        "idempotency_key": payment.idempotency_key,
+    }
+
+
 async def _apply(db: Database, payment_id: int, intent: gateway.IntentSnapshot) -> Payment:
     def apply(session: Session) -> Payment:
         return intents.apply_payment_intent(session, intent) or session.get(Payment, payment_id)
@@ -213,13 +226,8 @@ async def charge_card_on_file(
     try:
         intent = await gateway.charge_saved_card(
             credentials,
-            amount=payment.amount,
-            currency=payment.currency,
-            stripe_customer_id=stripe_customer_id,
             payment_method_id=method_id,
-            description=payment.description,
-            metadata={**request.metadata, **intents.metadata(payment)},
-            idempotency_key=payment.idempotency_key,
+            **_intent_fields(payment, request, stripe_customer_id),
         )
     except GatewayError as exc:
         return await _record_error(db, payment.id, exc)
@@ -274,14 +282,7 @@ async def start_card_charge(
         return CardIntent(payment, secret)
     try:
         intent, secret = await gateway.create_card_intent(
-            credentials,
-            amount=payment.amount,
-            currency=payment.currency,
-            stripe_customer_id=stripe_customer_id,
-            save_card=save_card,
-            description=payment.description,
-            metadata={**request.metadata, **intents.metadata(payment)},
-            idempotency_key=payment.idempotency_key,
+            credentials, save_card=save_card, **_intent_fields(payment, request, stripe_customer_id)
         )
     except GatewayError as exc:
         return CardIntent(await _record_error(db, payment.id, exc), None)

@@ -56,15 +56,10 @@ def active_credentials(
     if row is None:
         return None
     key = settings.secret_key_value()
+    secret = decrypt(row.secret_key_encrypted, secret_key=key)
+    webhook = row.webhook_secret_encrypted
     return StripeCredentials(
-        secret_key=decrypt(row.secret_key_encrypted, secret_key=key),
-        publishable_key=row.publishable_key,
-        webhook_secret=(
-            decrypt(row.webhook_secret_encrypted, secret_key=key)
-            if row.webhook_secret_encrypted
-            else None
-        ),
-        api_base=row.api_base,
+        secret, row.publishable_key, webhook and decrypt(webhook, secret_key=key), row.api_base
     )
 
 
@@ -129,6 +124,7 @@ def _store(
     settings: Settings,
 ) -> ConnectionInfo:
     key = settings.secret_key_value()
+    webhook = credentials.webhook_secret
     session.exec(delete(StripeConnection))
     session.add(
         StripeConnection(
@@ -136,13 +132,10 @@ def _store(
             account_name=account.display_name,
             mode=credentials.mode,
             api_base=credentials.api_base,
+            # Both secrets are stored encrypted with SECRET_KEY, never in clear.
             secret_key_encrypted=encrypt(credentials.secret_key, secret_key=key),
+            webhook_secret_encrypted=webhook and encrypt(webhook, secret_key=key),
             publishable_key=credentials.publishable_key,
-            webhook_secret_encrypted=(
-                encrypt(credentials.webhook_secret, secret_key=key)
-                if credentials.webhook_secret
-                else None
-            ),
             connected_by_user_id=user_id,
         )
     )

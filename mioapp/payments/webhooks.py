@@ -103,12 +103,12 @@ def _record(
         with session.begin_nested():
             session.add(
                 StripeEvent(
+                    processed_at=utcnow(),
+                    error=error[:1000] if error else None,
                     event_id=event.id,
                     type=event.type,
                     object_id=event.object_id,
                     livemode=event.livemode,
-                    processed_at=utcnow(),
-                    error=error[:1000] if error else None,
                 )
             )
     except IntegrityError:

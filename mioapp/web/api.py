@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import logging
 
+from reflex import constants
 from reflex.config import get_config
+from reflex.utils.prerequisites import get_web_dir
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
@@ -22,10 +24,16 @@ from mioapp.payments.connection import active_credentials, connection_info
 from mioapp.settings import get_settings
 from mioapp.ui.live import watchers
 from mioapp.web import metrics
+from mioapp.web.body_limit import BodyLimitMiddleware
+from mioapp.web.preload import PayPagePreloadMiddleware
 from mioapp.web.security_headers import SecurityHeadersMiddleware
 from mioapp.web.sign_in import SignInEndpoints
 
 logger = logging.getLogger(__name__)
+
+# Reflex's own endpoints that take bodies and bound them themselves: file uploads (which may
+# well exceed our cap) and the socket.io endpoint (REFLEX_SOCKET_MAX_HTTP_BUFFER_SIZE).
+REFLEX_BODY_PATHS = ("/_upload", "/_event")
 
 
 def _connection(session: Session):
@@ -91,13 +99,20 @@ def build_routes(
             *sign_in_endpoints.routes(),
         ],
         # Reflex mounts itself under this app, so in production (one port) the middleware
-        # also sees the static pages, /pay/<token> among them.
+        # also sees the static pages, /pay/<token> among them. The body cap runs inside the
+        # headers, so its 413 carries them too.
         middleware=[
             Middleware(
                 SecurityHeadersMiddleware,
                 stripe_js_url=settings.stripe_js_url,
                 app_base_url=settings.app_base_url,
-            )
+            ),
+            Middleware(BodyLimitMiddleware, exempt=REFLEX_BODY_PATHS),
+            Middleware(
+                PayPagePreloadMiddleware,
+                stripe_js_url=settings.stripe_js_url,
+                static_dir=get_web_dir() / constants.Dirs.STATIC,
+            ),
         ],
     )
     app.state.db = db

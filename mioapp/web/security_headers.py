@@ -1,9 +1,10 @@
-"""HTTP security headers: a strict Content-Security-Policy on the pay pages, basics elsewhere."""
+"""HTTP security headers: a strict CSP on the pay pages (gzipped once hashed), basics elsewhere."""
 
 from __future__ import annotations
 
 import base64
 import codecs
+import gzip
 import hashlib
 import logging
 import re
@@ -13,7 +14,7 @@ from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import anyio
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger(__name__)
@@ -38,8 +39,9 @@ PAY_HEADERS = {
 }
 
 # Request headers that would make the server answer with something other than the whole,
-# unencoded page, whose inline scripts must be read: compressed sidecars (gzip by default in
+# unencoded page, whose inline scripts must be read: compressed sidecars (brotli or gzip from
 # Reflex's static server), byte ranges and 304s (which would carry a CSP without hashes).
+# The page is compressed here instead, once its scripts are hashed.
 _PAY_REQUEST_HEADERS_DROPPED = frozenset(
     {b"accept-encoding", b"range", b"if-range", b"if-none-match", b"if-modified-since"}
 )
@@ -123,6 +125,24 @@ def content_security_policy(
     return "; ".join(f"{name} {' '.join(_unique(values))}" for name, values in directives.items())
 
 
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an Accept-Encoding header allows gzip (an explicit q=0 refuses it)."""
+    qualities: dict[str, float] = {}
+    for item in accept_encoding.split(","):
+        name, _, params = item.partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if name.strip():
+            qualities[name.strip().lower()] = quality
+    return qualities.get("gzip", qualities.get("*", 0.0)) > 0
+
+
 def _decoded(body: bytes, encoding: str) -> bytes | None:
     if encoding in ("", "identity"):
         return body
@@ -135,7 +155,8 @@ def _decoded(body: bytes, encoding: str) -> bytes | None:
 
 
 class SecurityHeadersMiddleware:
-    """Pure ASGI middleware; buffers only HTML responses under /pay/, to hash their scripts."""
+    """Pure ASGI middleware; buffers only HTML responses under /pay/, to hash their scripts
+    (and then gzip them for clients that accept it)."""
 
     def __init__(self, app: ASGIApp, *, stripe_js_url: str, app_base_url: str) -> None:
         self.app = app
@@ -167,6 +188,7 @@ class SecurityHeadersMiddleware:
         return send_with_headers
 
     async def _pay(self, scope: Scope, receive: Receive, send: Send) -> None:
+        compress = accepts_gzip(Headers(scope=scope).get("accept-encoding", ""))
         scope = dict(scope)
         scope["headers"] = [
             (name, value)
@@ -194,22 +216,23 @@ class SecurityHeadersMiddleware:
             elif kind == "http.response.body":
                 chunks.append(message.get("body", b""))
                 if not message.get("more_body", False):
-                    await self._send_page(send, start, b"".join(chunks), None)
+                    await self._send_page(send, start, b"".join(chunks), None, compress)
             elif kind == "http.response.pathsend":
                 # Granian offers the pathsend extension, so Starlette's FileResponse hands it
                 # the file's path instead of the bytes: read the same file to hash it.
                 body = await anyio.Path(message["path"]).read_bytes()
-                await self._send_page(send, start, body, message)
+                await self._send_page(send, start, body, message, compress)
             else:
                 await send(message)
 
         await self.app(scope, receive, send_pay)
 
     async def _send_page(
-        self, send: Send, start: Message, body: bytes, pathsend: Message | None
+        self, send: Send, start: Message, body: bytes, pathsend: Message | None, compress: bool
     ) -> None:
         headers = MutableHeaders(scope=start)
-        html = _decoded(body, headers.get("content-encoding", "").strip().lower())
+        encoding = headers.get("content-encoding", "").strip().lower()
+        html = _decoded(body, encoding)
         if html is None:
             # Unreadable: no hashes, so the inline scripts are blocked rather than allowed.
             logger.warning("pay page body in an unknown encoding: its inline scripts are blocked")
@@ -218,11 +241,18 @@ class SecurityHeadersMiddleware:
             charset = _charset(headers.get("content-type", ""))
             hashes = inline_script_hashes(html.decode(charset, errors="replace"))
         headers["Content-Security-Policy"] = self.policy(hashes)
+        headers.add_vary_header("Accept-Encoding")
+        if compress and encoding in ("", "identity"):
+            # Hashed above from exactly these bytes; compressing changes the transfer only.
+            body, pathsend = gzip.compress(body, compresslevel=6, mtime=0), None
+            headers["Content-Encoding"] = "gzip"
+            headers["Content-Length"] = str(len(body))
+            # The validator named the plain file; this is another representation.
+            del headers["ETag"]
         await send(start)
         if pathsend is not None:
             await send(pathsend)
         else:
-            # The body is sent unchanged, so Content-Length (if any) is still right.
             await send({"type": "http.response.body", "body": body, "more_body": False})
 
 

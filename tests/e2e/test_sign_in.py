@@ -83,7 +83,7 @@ def test_the_session_cookie_is_out_of_reach_of_page_scripts(merchant_page: Page)
     page.goto("/outbox")
     expect(page.get_by_role("heading", name="Outbox")).to_be_visible()
     # The page's state arrives over the websocket (the signed-in merchant's name with it).
-    expect(page.get_by_text("demo@miocommerce.test")).to_be_visible()
+    expect(page.get_by_text("demo@miocommerce.test", exact=True)).to_be_visible()
     page.wait_for_function("() => true")  # let the frame listeners run
     assert any("delta" in frame for frame in frames), "the page got its state"
     assert not any(cookie["value"] in frame for frame in frames)

@@ -495,3 +495,43 @@ def test_a_card_declined_as_lost_is_flagged_so_nobody_charges_it_unwarned(
     flagged = session.get(SavedCard, card.id)
     assert flagged.declined_code == "lost_card" and flagged.declined_at is not None
     assert card_decline_words(flagged).startswith("Declined: reported lost on ")
+
+
+def test_an_unanswered_attempt_is_found_among_more_than_a_page_of_intents(
+    session: Session, db, credentials, customer, card
+) -> None:
+    """Finding an attempt by its metadata pages through all of the customer's intents (Stripe
+    lists 100 at a time), not only the first page."""
+    booking = make_booking(session, customer, total=500_000)
+    payment = make_payment(session, customer, [(booking, 1_000)], status=PaymentStatus.CREATED)
+    session.commit()
+    client = build_client(credentials)
+
+    def others(count: int) -> None:
+        for n in range(count):
+            client.v1.payment_intents.create(
+                params={
+                    "amount": 100 + n,
+                    "currency": "usd",
+                    "customer": customer.stripe_customer_id,
+                }
+            )
+
+    # 105 intents on each side: beyond the first page whichever way the list is ordered.
+    others(105)
+    client.v1.payment_intents.create(
+        params={
+            "amount": 1_000,
+            "currency": "usd",
+            "customer": customer.stripe_customer_id,
+            "payment_method": card.stripe_payment_method_id,
+            "confirm": True,
+            "off_session": True,
+            "metadata": intents.metadata(payment),
+        }
+    )
+    others(105)
+
+    settled = run(reconcile.settle_payment(db, credentials, payment.id))
+
+    assert settled.status == PaymentStatus.SUCCEEDED

@@ -26,7 +26,7 @@ from mioapp.models import (
     SavedCard,
 )
 from mioapp.notifications.sender import build_mime, send_due
-from mioapp.payments import gateway, intents, links
+from mioapp.payments import gateway, intents, link_payments, links
 from mioapp.payments.gateway import StripeCredentials, build_client
 from mioapp.settings import get_settings
 from tests.conftest import run_coroutine as run
@@ -83,7 +83,7 @@ def _stored_strings(session: Session) -> list[str]:
 
 def _start(db, credentials, link, save_card: bool = False, client: str = "203.0.113.9"):
     return run(
-        links.start_link_payment(
+        link_payments.start_link_payment(
             db, credentials, link_id=link.id, save_card=save_card, client_address=client
         )
     )
@@ -94,7 +94,7 @@ def _pay(db, credentials, link, number: str = VISA, save_card: bool = False):
     started = _start(db, credentials, link, save_card)
     confirm_in_browser(credentials, started.payment.stripe_payment_intent_id, number)
     return run(
-        links.finish_link_payment(
+        link_payments.finish_link_payment(
             db,
             credentials,
             link_id=link.id,
@@ -201,7 +201,7 @@ def test_link_pays_bookings_once_and_sends_each_email_once(
         select(EmailMessage).where(EmailMessage.kind == "merchant_payment")
     ).one()
     assert merchant_mail.to_address == merchant.email
-    view = links.pay_view(session, link)
+    view = link_payments.pay_view(session, link)
     assert view.state == "paid" and view.payment.id == payment.id
     with pytest.raises(ChargeError):
         _start(db, credentials, link)
@@ -230,12 +230,12 @@ def test_amount_follows_the_live_balance(
 
     charge_saved_card(db, credentials, customer, card, [booking], 4_000)
     session.expire_all()
-    view = links.pay_view(session, link)
+    view = link_payments.pay_view(session, link)
     assert (view.state, view.amount) == ("payable", 6_000)
 
     charge_saved_card(db, credentials, customer, card, [booking], 6_000)
     session.expire_all()
-    assert links.pay_view(session, link).state == "settled"
+    assert link_payments.pay_view(session, link).state == "settled"
 
 
 def test_a_hold_by_another_attempt_is_in_progress_never_already_paid(
@@ -249,7 +249,7 @@ def test_a_hold_by_another_attempt_is_in_progress_never_already_paid(
     started = start_card_charge(db, credentials, customer, [booking])
 
     session.expire_all()
-    view = links.pay_view(session, link)
+    view = link_payments.pay_view(session, link)
     assert (view.state, view.amount) == ("in_progress", 48_000)
     assert view.released_at == started.payment.hold_until
     with pytest.raises(ChargeError):
@@ -257,7 +257,10 @@ def test_a_hold_by_another_attempt_is_in_progress_never_already_paid(
 
     later = started.payment.hold_until + timedelta(seconds=1)
     session.expire_all()
-    assert (links.pay_view(session, link, now=later).state, view.amount) == ("payable", 48_000)
+    assert (link_payments.pay_view(session, link, now=later).state, view.amount) == (
+        "payable",
+        48_000,
+    )
 
 
 def test_expired_and_revoked_links_cannot_be_paid(
@@ -273,7 +276,7 @@ def test_expired_and_revoked_links_cannot_be_paid(
 
     session.expire_all()
     for link in (expired, revoked):
-        assert links.pay_view(session, link) is None
+        assert link_payments.pay_view(session, link) is None
         with pytest.raises(ChargeError):
             _start(db, credentials, link)
     assert links.effective_status(expired) == PaymentLinkStatus.EXPIRED
@@ -322,7 +325,7 @@ def test_failed_attempts_are_limited(
     session.commit()
     link = _link(session, customer, [booking], 3_000)
 
-    for _ in range(links.FAILED_ATTEMPTS_PER_HOUR):
+    for _ in range(link_payments.FAILED_ATTEMPTS_PER_HOUR):
         assert _pay(db, credentials, link, "4000000000000002").status == PaymentStatus.FAILED
 
     with pytest.raises(ChargeError, match="Too many failed attempts"):
@@ -361,7 +364,7 @@ def test_link_keeps_the_split_the_merchant_chose(
     )
     session.commit()
 
-    view = links.pay_view(session, link)
+    view = link_payments.pay_view(session, link)
     assert [(line.booking.id, line.amount, line.remaining) for line in view.lines] == [
         (first.id, 5_000, 43_000),
         (second.id, 15_000, 15_000),
@@ -371,7 +374,7 @@ def test_link_keeps_the_split_the_merchant_chose(
 
     charge_saved_card(db, credentials, customer, card, [second], 30_000)
     session.expire_all()
-    view = links.pay_view(session, link)
+    view = link_payments.pay_view(session, link)
     assert (view.amount, [line.booking.id for line in view.lines]) == (5_000, [first.id])
 
     payment = _pay(db, credentials, link)

@@ -345,3 +345,43 @@ def test_real_stripe_gets_stripes_published_sources() -> None:
 )
 def test_inline_script_hashes_cover_the_raw_text(html: str, scripts: list[str]) -> None:
     assert inline_script_hashes(html) == [sha256_source(s) for s in scripts]
+
+
+@pytest.mark.parametrize("accept", ["gzip, deflate, br, zstd", "br;q=1.0, gzip;q=0.5", "*"])
+def test_a_pay_page_is_gzipped_after_its_scripts_are_hashed(accept: str) -> None:
+    reply = call(build_app(), "/pay/tok_abc", headers={"Accept-Encoding": accept})
+    assert reply.headers["content-encoding"] == "gzip"
+    assert gzip.decompress(reply.body) == PAGE
+    assert int(reply.headers["content-length"]) == len(reply.body) < len(PAGE)
+    assert "accept-encoding" in reply.headers["vary"].lower()
+    assert script_hashes(reply) == PAGE_HASHES
+    assert_pay_headers(reply)
+
+
+def test_a_streamed_pay_page_is_gzipped_whole() -> None:
+    reply = call(build_app(), "/pay/tok_abc/streamed", headers={"Accept-Encoding": "gzip"})
+    assert gzip.decompress(reply.body) == PAGE
+    assert script_hashes(reply) == PAGE_HASHES
+
+
+def test_a_pay_page_file_is_read_hashed_and_gzipped(tmp_path: Path) -> None:
+    path = tmp_path / "page.html"
+    path.write_bytes(PAGE)
+    reply = call(
+        build_app(path),
+        "/pay/tok_abc/file",
+        headers={"Accept-Encoding": "gzip"},
+        extensions={"http.response.pathsend": {}},
+    )
+    assert [m["type"] for m in reply.messages] == ["http.response.start", "http.response.body"]
+    assert gzip.decompress(reply.body) == PAGE
+    assert script_hashes(reply) == PAGE_HASHES
+
+
+@pytest.mark.parametrize("accept", [None, "identity", "gzip;q=0", "br", "gzip;q=0, *;q=0.5"])
+def test_a_pay_page_stays_plain_for_clients_that_refuse_gzip(accept: str | None) -> None:
+    headers = {"Accept-Encoding": accept} if accept is not None else {}
+    reply = call(build_app(), "/pay/tok_abc", headers=headers)
+    assert "content-encoding" not in reply.headers
+    assert reply.body == PAGE
+    assert script_hashes(reply) == PAGE_HASHES

@@ -3,8 +3,11 @@
 Why a component and not rx.call_script: call_script/call_function run their code through
 eval() in the browser, which a Content-Security-Policy without 'unsafe-eval' blocks.
 
-The page must load Stripe.js before hydration with a blocking tag in <head>:
-`rx.App(head_components=[rx.el.script(src=settings.stripe_js_url)])`.
+Stripe.js (from settings.stripe_js_url) loads only on pages that contain this field: the
+page's module starts the download when it runs, in parallel with hydration, and the field
+mounts the card Element once that download has finished. A blocking <script> in every
+page's <head> made every page wait for Stripe; rx.script (react-helmet) ran in no fixed
+order.
 
 Usage:
     stripe_card_field(
@@ -18,8 +21,12 @@ Usage:
 
 from __future__ import annotations
 
+import json
+
 import reflex as rx
 from reflex.event import no_args_event_spec, passthrough_event_spec
+
+from mioapp.settings import get_settings
 
 
 class StripeCardField(rx.Component):
@@ -30,6 +37,9 @@ class StripeCardField(rx.Component):
     # tying the import of this module to the current directory).
     library = "$/public/stripe_card.jsx"
     tag = "StripeCardField"
+
+    # Where Stripe.js comes from; always the configured URL, read at compile time.
+    stripe_js_url: rx.Var[str]
 
     # Passed to window.Stripe(); the Element is rebuilt when it changes.
     publishable_key: rx.Var[str]
@@ -54,8 +64,17 @@ class StripeCardField(rx.Component):
     # The Element is mounted and ready for input.
     on_ready: rx.EventHandler[no_args_event_spec]
 
+    def add_imports(self) -> dict:
+        return {self.library: rx.ImportVar(tag="loadStripeJs")}
+
+    def add_custom_code(self) -> list[str]:
+        # Module level: runs when the page's code loads, long before the field is rendered
+        # (the pay page shows it only once its state has arrived over the websocket).
+        return [f"loadStripeJs({json.dumps(get_settings().stripe_js_url)});"]
+
     @classmethod
     def create(cls, *children, **props) -> rx.Component:
+        props["stripe_js_url"] = get_settings().stripe_js_url
         # Looks like a Radix text field (each default can be overridden as a keyword); the
         # real Element is an iframe that the page's CSS cannot reach inside.
         for name, value in {

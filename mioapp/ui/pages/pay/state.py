@@ -14,7 +14,7 @@ from mioapp.db import database
 from mioapp.formatting import card_label, when
 from mioapp.models import PaymentLink, PaymentStatus
 from mioapp.notifications.receipts import receipt_number
-from mioapp.payments import links
+from mioapp.payments import link_payments, links
 from mioapp.payments.connection import active_credentials
 from mioapp.payments.gateway import GatewayError
 from mioapp.settings import get_settings
@@ -22,7 +22,7 @@ from mioapp.web import routes
 
 
 class PayPageState(StrEnum):
-    """What the page shows (see `links.PayView`)."""
+    """What the page shows (see `link_payments.PayView`)."""
 
     LOADING = "loading"
     INVALID = "invalid"
@@ -91,7 +91,7 @@ class PayState(rx.State):
     def _invalid(self) -> None:
         self.view, self.lines, self.receipt = PayPageState.INVALID, [], Receipt()
 
-    def _show(self, view: links.PayView) -> None:
+    def _show(self, view: link_payments.PayView) -> None:
         self.view = PayPageState(view.state)
         self.customer_name, self.customer_email = view.customer.name, view.customer.email
         currency = view.link.currency
@@ -121,14 +121,16 @@ class PayState(rx.State):
                 card=card_label(p.card_brand, p.card_last4) if p.card_last4 else "",
             )
 
-    async def _view(self, *, mark_opened: bool = False) -> tuple[int | None, links.PayView | None]:
+    async def _view(
+        self, *, mark_opened: bool = False
+    ) -> tuple[int | None, link_payments.PayView | None]:
         token = self._token()
 
         def read(session: Session):
             link = links.find_link(session, token)
             if link is None:
                 return None, None, None
-            view = links.pay_view(session, link)
+            view = link_payments.pay_view(session, link)
             if mark_opened and view is not None and view.state != "paid":
                 links.mark_opened(session, link)
             credentials = active_credentials(session)
@@ -181,7 +183,7 @@ class PayState(rx.State):
             self._invalid()
             return
         try:
-            started = await links.start_link_payment(
+            started = await link_payments.start_link_payment(
                 database(),
                 credentials,
                 link_id=link_id,
@@ -218,7 +220,7 @@ class PayState(rx.State):
             self._invalid()
             return
         try:
-            payment = await links.finish_link_payment(
+            payment = await link_payments.finish_link_payment(
                 database(),
                 credentials,
                 link_id=link.id,

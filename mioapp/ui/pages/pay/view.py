@@ -9,7 +9,7 @@ from mioapp.ui.components.stripe_card import stripe_card_field
 from mioapp.ui.pages.pay.state import PayLineRow, PayPageState, PayState
 
 
-def _frame(*children: rx.Component) -> rx.Component:
+def page_frame(*children: rx.Component) -> rx.Component:
     """A single column on a calm background: the merchant on top, one card below."""
     return rx.box(
         rx.vstack(
@@ -45,7 +45,7 @@ def _frame(*children: rx.Component) -> rx.Component:
     )
 
 
-def _panel(*children: rx.Component) -> rx.Component:
+def panel(*children: rx.Component) -> rx.Component:
     return rx.card(
         rx.vstack(*children, spacing="4", width="100%"),
         size="3",
@@ -53,7 +53,7 @@ def _panel(*children: rx.Component) -> rx.Component:
     )
 
 
-def _bookings() -> rx.Component:
+def bookings_list() -> rx.Component:
     def line(b: rx.Var[PayLineRow]) -> rx.Component:
         return rx.vstack(
             rx.hstack(
@@ -122,8 +122,8 @@ def _merchant_words() -> rx.Component:
     )
 
 
-def _invalid() -> rx.Component:
-    return _panel(
+def invalid_link() -> rx.Component:
+    return panel(
         rx.center(rx.icon("link-2-off", size=32, color=rx.color("gray", 9)), width="100%"),
         rx.heading("This payment link is no longer valid", size="5", text_align="center"),
         rx.text(
@@ -135,7 +135,7 @@ def _invalid() -> rx.Component:
 
 
 def _pay_form() -> rx.Component:
-    return _panel(
+    return panel(
         rx.vstack(
             rx.text("Payment for " + PayState.customer_name, size="2", color=rx.color("gray", 11)),
             rx.heading(PayState.amount, size="8", aria_label="Amount due"),
@@ -143,7 +143,7 @@ def _pay_form() -> rx.Component:
             width="100%",
         ),
         _merchant_words(),
-        _bookings(),
+        bookings_list(),
         rx.match(
             PayState.view,
             (
@@ -210,49 +210,11 @@ def _pay_form() -> rx.Component:
 
 
 def pay_page() -> rx.Component:
-    return _frame(
+    return page_frame(
         rx.match(
             PayState.view,
             (PayPageState.LOADING, rx.spinner(size="3")),
-            (PayPageState.INVALID, _invalid()),
+            (PayPageState.INVALID, invalid_link()),
             _pay_form(),
-        )
-    )
-
-
-def _receipt() -> rx.Component:
-    r = PayState.receipt
-    return _panel(
-        rx.center(rx.icon("circle-check", size=40, color=rx.color("green", 9)), width="100%"),
-        rx.heading("Payment received", size="6", text_align="center", width="100%"),
-        rx.text(
-            "Thank you, "
-            + PayState.customer_name
-            + ". A receipt is on its way to "
-            + PayState.customer_email
-            + ".",
-            text_align="center",
-            color=rx.color("gray", 11),
-        ),
-        rx.data_list.root(
-            rx.data_list.item(rx.data_list.label("Amount paid"), rx.data_list.value(r.amount)),
-            rx.data_list.item(rx.data_list.label("Receipt number"), rx.data_list.value(r.number)),
-            rx.data_list.item(rx.data_list.label("Date"), rx.data_list.value(r.date)),
-            rx.cond(
-                r.card != "",
-                rx.data_list.item(rx.data_list.label("Card"), rx.data_list.value(r.card)),
-            ),
-        ),
-        _bookings(),
-    )
-
-
-def receipt_page() -> rx.Component:
-    return _frame(
-        rx.match(
-            PayState.view,
-            (PayPageState.LOADING, rx.spinner(size="3")),
-            (PayPageState.PAID, _receipt()),
-            _invalid(),
         )
     )

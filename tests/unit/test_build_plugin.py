@@ -1,0 +1,83 @@
+"""The frontend build plugin: Radix Themes per page, third-party code in one chunk."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import get_args
+
+import pytest
+from reflex_base.compiler.templates import vite_config_template
+from reflex_components_radix.themes.base import LiteralAccentColor, LiteralGrayColor
+
+import mioapp.ui
+from mioapp.ui.build_plugin import (
+    COLOR_SCALES,
+    VENDOR_GROUP,
+    frontend_build_plugin,
+    one_vendor_chunk,
+)
+
+RADIX_COLORS = {*get_args(LiteralAccentColor), *get_args(LiteralGrayColor)} - {"auto"}
+
+
+def reflex_vite_config() -> str:
+    """The vite.config.js Reflex 0.10 writes for a production build."""
+    return vite_config_template(
+        base="/", hmr=False, force_full_reload=False, experimental_hmr=False, sourcemap=False
+    )
+
+
+def test_the_vendor_group_goes_into_reflexs_own_vite_config() -> None:
+    original = reflex_vite_config()
+    patched = one_vendor_chunk(original)
+    assert patched.count(VENDOR_GROUP) == 1
+    assert patched.replace(f" {VENDOR_GROUP}", "") == original, "nothing else changes"
+    groups = patched[patched.index("groups: [") :]
+    assert groups.index(VENDOR_GROUP) < groups.index('name: "reflex-env"')
+
+
+def test_a_config_without_chunk_groups_is_left_alone_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    config = "export default { build: {} };"
+    assert one_vendor_chunk(config) == config
+    assert "chunks left as they are" in caplog.text
+
+
+def test_radix_themes_is_not_bundled_for_dynamic_components() -> None:
+    assert frontend_build_plugin().get_frontend_dependencies() == ()
+
+
+def test_the_style_sheet_has_the_color_scales_the_ui_names_and_no_others() -> None:
+    sheets = frontend_build_plugin().get_stylesheet_paths()
+    assert "@radix-ui/themes/styles.css" not in sheets, "not all 31 scales"
+    assert sheets[0] == "@radix-ui/themes/tokens/base.css"
+    assert sheets[-2:] == ("@radix-ui/themes/components.css", "@radix-ui/themes/utilities.css")
+    colors = {Path(s).stem for s in sheets if "/tokens/colors/" in s}
+    assert colors == set(COLOR_SCALES)
+
+
+def colors_named_in_the_ui() -> set[str]:
+    """Every Radix color name written as a string in mioapp/ui: color_scheme=, rx.color(),
+    badge maps, the theme itself."""
+    named = set()
+    for path in Path(mioapp.ui.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and node.value in RADIX_COLORS:
+                named.add(node.value)
+    return named
+
+
+def test_every_color_the_ui_names_has_its_scale_in_the_style_sheet() -> None:
+    named = colors_named_in_the_ui()
+    assert {"indigo", "slate", "red", "green"} <= named, "the scan finds the UI's colors"
+    assert named <= set(COLOR_SCALES), f"add {named - set(COLOR_SCALES)} to COLOR_SCALES"
+
+
+def test_the_plugin_asks_to_rewrite_vite_config() -> None:
+    tasks = []
+    frontend_build_plugin().pre_compile(
+        add_modify_task=lambda path, fn: tasks.append((path, fn)), add_save_task=None
+    )
+    assert tasks == [("vite.config.js", one_vendor_chunk)]
