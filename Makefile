@@ -5,7 +5,7 @@ export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test test-unit test-postgres lint format lock bench bench-pay clean
+.PHONY: help setup run run-cluster test test-unit test-postgres lint format lock bench bench-pay clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -16,13 +16,17 @@ setup: ## Install Python packages (.venv) and bun (.tools); quick when done befo
 run: setup ## Run the app with demo data on http://localhost:$${PORT:-3000} (SQLite, Stripe emulator)
 	@$(VENV)/python -m devtools.stack run
 
-test: ## Set up, lint, then run every test (unit, emulator, browser) on SQLite
-	@./devtools/bootstrap.sh --browser
+run-cluster: ## Production layout on this machine: PostgreSQL, Redis, nginx on :$${PORT:-8080}, 2 app instances, 2 consumers
+	@./devtools/bootstrap.sh --cluster
+	@$(VENV)/python -m devtools.cluster run
+
+test: ## Set up, lint, then run every test on SQLite (the cluster's tests need PostgreSQL and Redis)
+	@./devtools/bootstrap.sh --browser --cluster
 	@$(MAKE) --no-print-directory lint
 	@$(VENV)/python -m pytest
 
 test-postgres: ## The whole suite again on PostgreSQL ($$TEST_DATABASE_URL, default the local test db)
-	@./devtools/bootstrap.sh --browser
+	@./devtools/bootstrap.sh --browser --cluster
 	@TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} \
 		$(VENV)/python -m pytest
 

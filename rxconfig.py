@@ -1,5 +1,7 @@
 """Reflex configuration; every value comes from mioapp.settings."""
 
+import os
+
 import reflex as rx
 from reflex.plugins.sitemap import SitemapPlugin
 
@@ -19,6 +21,9 @@ _bun = [
     )
     if p.exists()
 ]
+# Reflex reads the worker count from the environment, not from rx.Config; without it, it
+# takes 1 without Redis and 2 x CPUs + 1 with Redis. The count comes from WEB_WORKERS only.
+os.environ["GRANIAN_WORKERS"] = str(settings.web_workers)
 
 config = rx.Config(
     app_name="mioapp",
@@ -27,9 +32,13 @@ config = rx.Config(
     deploy_url=settings.app_base_url,
     cors_allowed_origins=[settings.app_base_url],
     telemetry_enabled=False,
-    # Page state in memory, not pickled to .states/ on disk: it holds pay-page URLs, whose
-    # tokens must not sit in plain files. (A Redis URL, when configured, takes over.)
-    state_manager_mode="memory",
+    # Page state is shared in Redis when REDIS_URL is set (any worker or host may serve a
+    # tab's next event); otherwise it stays in this one process's memory, never pickled to
+    # .states/ on disk: it holds pay-page URLs, whose tokens must not sit in plain files.
+    state_manager_mode="redis" if settings.redis_url else "memory",
+    redis_url=settings.redis_url,
+    # Behind a balancer the client address is the last hop's entry in X-Forwarded-For.
+    trusted_proxy_hops=settings.trusted_proxy_hops,
     show_built_with_reflex=False,
     # Build-time sidecars for the static server: brotli for browsers that take it (15-20%
     # smaller than gzip on our scripts and styles), gzip for the rest.

@@ -1,4 +1,4 @@
-"""Starts and stops a local MioCommerce: Stripe emulator, mail server, migrations, demo data, app.
+"""Starts and stops a local MioCommerce: emulator, mail, migrations, demo data, app, jobs.
 
 `python -m devtools.stack run` is what `make run` calls; the browser tests use `LocalStack`.
 Every process runs in its own process group and is stopped for sure (TERM, then KILL).
@@ -128,17 +128,83 @@ def _npm_registry() -> str:
     return out or "https://registry.npmjs.org/"
 
 
+def stop_on_signals() -> None:
+    """Turn Ctrl-C and SIGTERM into KeyboardInterrupt, once: the clean-up it starts must finish.
+
+    A process manager signals the whole process group, and GNU make forwards SIGTERM to its
+    child as well, so a second signal often arrives while the children are being stopped;
+    raised there, it would leave them running. SIGINT may arrive ignored (`make` in the
+    background), hence setting both handlers explicitly.
+    """
+
+    def _interrupt(signum, frame):
+        ignore_stop_signals()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def ignore_stop_signals() -> None:
+    """Called when stopping begins: from here on SIGINT and SIGTERM change nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def start_consumer(env: dict[str, str], log_path: Path, name: str = "jobs") -> ManagedProcess:
+    """A job consumer (`python -m mioapp.jobs`): sends the outbox, runs periodic tasks."""
+    return start_process(name, [sys.executable, "-m", "mioapp.jobs"], env, log_path)
+
+
+def wait_for_log(process: ManagedProcess, text: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.popen.poll() is not None:
+            raise RuntimeError(f"{process.name} exited early:\n{process.log_tail()}")
+        if text in process.log_path.read_text(errors="replace"):
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"{process.name} did not log {text!r} in {timeout:.0f}s")
+
+
+# Running tasks get this long to finish once a consumer is asked to stop (see mioapp.jobs).
+CONSUMER_STOP_GRACE = 30.0
+CONSUMER_READY = "Huey consumer started"
+
+
 def run_step(description: str, cmd: list[str], env: dict[str, str]) -> None:
     logger.info("==> %s", description)
     subprocess.run(cmd, cwd=ROOT, env=env, check=True)
 
 
+def prepare_database(
+    env: dict[str, str], seed_args: list[str], emulator: EmulatorProcess | None
+) -> None:
+    """Apply the migrations, then load the demo data unless the database has it already."""
+    run_step("applying database migrations", [str(BIN / "reflex"), "db", "migrate"], env)
+    seed = [sys.executable, "-m", "devtools.demo", "--if-empty", *seed_args]
+    if emulator is not None:
+        seed += [
+            "--connect",
+            EMULATOR_SECRET_KEY,
+            EMULATOR_PUBLISHABLE_KEY,
+            "--webhook-secret",
+            EMULATOR_WEBHOOK_SECRET,
+        ]
+    else:
+        seed.append("--no-stripe")
+    run_step("loading the Live Tour demo data (first run only)", seed, env)
+
+
 @dataclass
 class LocalStack:
-    """The app with its own database, emulator, mail server and port; `start()` then `stop()`.
+    """The app with its own database, emulator, mail server, job consumer and port;
+    `start()` then `stop()`.
 
-    `mail` is the local SMTP server the app sends through (in this process, so tests read
-    `stack.mail.messages()`); it keeps every message in `<data_dir>/mail`.
+    `mail` is the local SMTP server the consumer sends through (in this process, so tests
+    read `stack.mail.messages()`); it keeps every message in `<data_dir>/mail`. The job queue
+    is the SQLite file in `data_dir`, so a process with the same DATA_DIR (a test) that
+    queues an email nudges this stack's consumer.
     """
 
     port: int
@@ -153,6 +219,7 @@ class LocalStack:
     emulator: EmulatorProcess | None = None
     mail: LocalMailServer | None = None
     app: ManagedProcess | None = None
+    consumer: ManagedProcess | None = None
 
     @property
     def base_url(self) -> str:
@@ -163,6 +230,9 @@ class LocalStack:
             "APP_BASE_URL": self.base_url,
             "DATA_DIR": str(self.data_dir),
             "METRICS_TOKEN": METRICS_TOKEN,
+            # Without Redis, the consumer tells the app which customers' emails it sent, so
+            # their open pages update (mioapp.changes).
+            "INTERNAL_BASE_URL": f"http://127.0.0.1:{self.port}",
         }
         if self.database_url:
             extra["DATABASE_URL"] = self.database_url
@@ -193,19 +263,9 @@ class LocalStack:
             logger.info("==> starting the local mail server")
             self.mail = start_mail_server(self.mail_port or free_port(), self.data_dir / "mail")
         env = self.app_env()
-        run_step("applying database migrations", [str(BIN / "reflex"), "db", "migrate"], env)
-        seed = [sys.executable, "-m", "devtools.demo", "--if-empty", *self.seed_args]
-        if self.emulator is not None:
-            seed += [
-                "--connect",
-                EMULATOR_SECRET_KEY,
-                EMULATOR_PUBLISHABLE_KEY,
-                "--webhook-secret",
-                EMULATOR_WEBHOOK_SECRET,
-            ]
-        else:
-            seed.append("--no-stripe")
-        run_step("loading the Live Tour demo data (first run only)", seed, env)
+        prepare_database(env, self.seed_args, self.emulator)
+        logger.info("==> starting a job consumer (email, periodic tasks)")
+        self.consumer = start_consumer(env, logs / "jobs.log")
         logger.info("==> building and starting the app on %s", self.base_url)
         self.app = start_process(
             "app",
@@ -224,18 +284,30 @@ class LocalStack:
         )
         wait_for_http(f"http://127.0.0.1:{self.port}/api/health", self.app, timeout=300)
         wait_for_http(f"http://127.0.0.1:{self.port}/login", self.app, timeout=120)
+        wait_for_log(self.consumer, CONSUMER_READY, timeout=60)
         return self
 
     def stop(self) -> None:
         """Stop what is running; calling it again does nothing."""
-        app, mail, emulator = self.app, self.mail, self.emulator
-        self.app = self.mail = self.emulator = None
-        if app is not None:
-            app.stop()
-        if mail is not None:
-            mail.stop()
-        if emulator is not None:
-            emulator.stop()
+        app, consumer, mail, emulator = self.app, self.consumer, self.mail, self.emulator
+        self.app = self.consumer = self.mail = self.emulator = None
+        try:
+            if app is not None:
+                app.stop()
+            if consumer is not None:
+                consumer.stop(grace=CONSUMER_STOP_GRACE)
+        finally:
+            if mail is not None:
+                mail.stop()
+            if emulator is not None:
+                emulator.stop()
+
+    def stopped_process(self) -> ManagedProcess | None:
+        """The app or the consumer if it has exited by itself, else None."""
+        for process in (self.app, self.consumer):
+            if process is not None and process.popen.poll() is not None:
+                return process
+        return None
 
     @contextlib.contextmanager
     def running(self) -> Iterator[LocalStack]:
@@ -280,12 +352,8 @@ def run(argv: list[str] | None = None) -> int:
         mail_port=mail_port,
     )
 
-    def _interrupt(signum, frame):
-        raise KeyboardInterrupt
-
-    # Ctrl-C and `kill` both end in the `finally` below, even when SIGINT arrived ignored.
-    signal.signal(signal.SIGINT, _interrupt)
-    signal.signal(signal.SIGTERM, _interrupt)
+    # Ctrl-C and `kill` both end in the `finally` below, which no further signal interrupts.
+    stop_on_signals()
     try:
         stack.start()
         if real_stripe:
@@ -311,13 +379,14 @@ def run(argv: list[str] | None = None) -> int:
             stripe_note,
             mail_note,
         )
-        while stack.app.popen.poll() is None:
+        while (stopped := stack.stopped_process()) is None:
             time.sleep(0.5)
-        logger.error("The app stopped:\n%s", stack.app.log_tail())
+        logger.error("The %s stopped:\n%s", stopped.name, stopped.log_tail())
         return 1
     except KeyboardInterrupt:
         pass
     finally:
+        ignore_stop_signals()
         logger.info("Stopping…")
         stack.stop()
     return 0

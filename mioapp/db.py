@@ -1,17 +1,33 @@
-"""Connection settings every engine gets: SQLite behaves like a server database where it can."""
+"""Database plumbing: engine settings, this process's engine, after-commit work, fork safety.
+
+Every engine gets the SQLite pragmas; jobs and scripts share one engine per process; work
+can wait for a transaction's commit; pooled connections never cross a fork.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import sqlite3
+import sys
+import threading
 from collections.abc import Callable
 from functools import lru_cache
 from typing import TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
+from mioapp.settings import get_settings
+
+logger = logging.getLogger(__name__)
 T = TypeVar("T")
+
+_engine: sa.Engine | None = None
+_engine_lock = threading.Lock()
+_AFTER_COMMIT = "mioapp.after_commit"
 
 
 @sa.event.listens_for(sa.Engine, "connect")
@@ -23,6 +39,84 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
+
+
+def create_engine(url: str) -> sa.Engine:
+    """An engine with the app's settings; `get_engine()` keeps one per process."""
+    if url.startswith("sqlite"):
+        # Job threads share the pool: a connection may be returned by one and taken by another.
+        return sa.create_engine(url, connect_args={"check_same_thread": False})
+    # A database restart or an idle timeout must cost a reconnect, not a failed job.
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def get_engine() -> sa.Engine:
+    """This process's engine on DATABASE_URL: the app's units of work, jobs and scripts
+    (Reflex keeps its own for rx.session)."""
+    global _engine
+    with _engine_lock:
+        if _engine is None:
+            _engine = create_engine(get_settings().resolved_database_url)
+        return _engine
+
+
+def open_session() -> Session:
+    """A session on `get_engine()`: `with open_session() as session: ...`."""
+    return Session(get_engine())
+
+
+def run_after_commit(session: OrmSession, callback: Callable[[], object]) -> None:
+    """Call `callback` once the transaction `session` is in commits; never if it rolls back.
+
+    A callback added several times in one transaction runs once. It runs after the data is
+    visible to other processes, so a job it enqueues finds what it is meant to work on. Its
+    errors are logged, not raised: the commit has happened and must not look failed.
+    """
+    session.info.setdefault(_AFTER_COMMIT, {})[callback] = None
+
+
+@sa.event.listens_for(OrmSession, "after_commit")
+def _run_callbacks(session: OrmSession) -> None:
+    # A savepoint's release fires this event too, while the outer transaction goes on.
+    if session.in_nested_transaction():
+        return
+    for callback in session.info.pop(_AFTER_COMMIT, {}):
+        try:
+            callback()
+        except Exception:
+            logger.exception("After-commit callback %r failed", callback)
+
+
+@sa.event.listens_for(OrmSession, "after_transaction_end")
+def _forget_callbacks(session: OrmSession, transaction) -> None:
+    # The outermost transaction ended without a commit (rollback or close): drop its callbacks.
+    if transaction.parent is None:
+        session.info.pop(_AFTER_COMMIT, None)
+
+
+def _forget_pools_after_fork() -> None:
+    """In a forked child, drop the parent's pooled connections without closing them.
+
+    A worker forked after its parent used the database (Granian forks its workers from a
+    process that has imported the app) would share the parent's sockets: PostgreSQL then
+    fails with "can't change 'autocommit' now" or "server closed the connection". The child
+    opens its own; `close=False` leaves the parent's connections alone.
+    """
+    global _engine_lock
+    # Another thread of the parent may have held the lock at the fork; it never releases here.
+    _engine_lock = threading.Lock()
+    if _engine is not None:
+        _engine.dispose(close=False)
+    # Reflex caches its engines (rx.session, rx.asession) per URL in reflex.model.
+    reflex_model = sys.modules.get("reflex.model")
+    if reflex_model is not None:
+        for engine in getattr(reflex_model, "_ENGINE", {}).values():
+            engine.dispose(close=False)
+        for async_engine in getattr(reflex_model, "_ASYNC_ENGINE", {}).values():
+            async_engine.sync_engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_pools_after_fork)
 
 
 def lock_row(session, table: type, row_id: int) -> None:
@@ -57,7 +151,5 @@ class Database:
 
 @lru_cache
 def database() -> Database:
-    """The app's database, from settings (one engine per process)."""
-    from mioapp.settings import get_settings
-
-    return Database(sa.create_engine(get_settings().resolved_database_url))
+    """The app's database, on this process's engine (`get_engine`)."""
+    return Database(get_engine())

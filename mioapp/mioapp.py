@@ -2,7 +2,6 @@
 
 import reflex as rx
 
-from mioapp.notifications.worker import mail_worker
 from mioapp.ui.live import change_notices
 from mioapp.ui.pages.charge.state import ChargeState
 from mioapp.ui.pages.customer.state import CustomerState
@@ -31,7 +30,6 @@ app = rx.App(
         rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml"),
     ],
 )
-app.register_lifespan_task(mail_worker)
 app.register_lifespan_task(change_notices)
 app.add_page(
     lambda: rx.fragment(),

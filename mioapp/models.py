@@ -288,7 +288,7 @@ class StripeEvent(SQLModel, table=True):
 
 
 class EmailMessage(SQLModel, table=True):
-    """Outbox: written with the change it announces, sent afterwards by the mail worker."""
+    """Outbox: written with the change it announces, sent afterwards by the job engine."""
 
     id: int | None = Field(default=None, primary_key=True)
     dedupe_key: str = Field(max_length=255, sa_column_kwargs={"unique": True})

@@ -7,7 +7,7 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mioapp.formatting import parse_locale, parse_time_zone
@@ -107,6 +107,34 @@ class Settings(BaseSettings):
         "(e.g. http://127.0.0.1:3000); unset, open pages refresh only for changes made "
         "by the web process itself.",
     )
+    web_workers: int = Field(
+        default=1,
+        ge=1,
+        description="Granian worker processes per app instance; more than 1 needs REDIS_URL.",
+    )
+    job_workers: int = Field(
+        default=2, ge=1, description="Threads of each job consumer (`python -m mioapp.jobs`)."
+    )
+    job_queue: str = Field(
+        default="mioapp",
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="Name of the job queue; every app instance and consumer of a site shares it.",
+    )
+    trusted_proxy_hops: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "Reverse proxies in front of the app that append the client to X-Forwarded-For "
+            "(1 behind one nginx); 0 ignores the header, so it cannot be forged."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _workers_need_shared_state(self) -> Settings:
+        # Memory state lives in one process: a second worker would not know the first's tabs.
+        if self.web_workers > 1 and not self.redis_url:
+            raise ValueError("WEB_WORKERS above 1 needs REDIS_URL (page state shared in Redis)")
+        return self
 
     @field_validator("business_time_zone")
     @classmethod
@@ -122,6 +150,11 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'mioapp.db'}"
+
+    @property
+    def job_store_path(self) -> Path:
+        """The SQLite file that holds the job queue when REDIS_URL is unset."""
+        return self.data_dir / "jobs.db"
 
     @property
     def stripe_mode(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,6 +21,24 @@ from sqlmodel import Session, SQLModel
 import mioapp.models  # noqa: F401  (every table on SQLModel.metadata; mioapp.db's engine pragmas)
 from devtools.mailserver import LocalMailServer, start_mail_server
 from devtools.stripe_emulator.launcher import free_port
+
+# This process and every process the tests start (the app, job consumers) share one DATA_DIR
+# and one DATABASE_URL, never the checkout's .data: an email a test queues nudges the job
+# queue in DATA_DIR, where the consumer of the app under test listens. Set while this file is
+# imported, before any test module or other conftest imports mioapp.jobs, whose queue is
+# built from the settings at import. Tests that import `tests.conftest` (run_coroutine) load
+# this file a second time, under another name: that copy keeps the folder of the first.
+_RUN_DATA_DIR = "MIOAPP_TEST_RUN_DATA_DIR"
+TEST_DATA_DIR = Path(os.environ.get(_RUN_DATA_DIR) or tempfile.mkdtemp(prefix="mio-tests-"))
+os.environ[_RUN_DATA_DIR] = str(TEST_DATA_DIR)
+os.environ["DATA_DIR"] = str(TEST_DATA_DIR)
+os.environ["DATABASE_URL"] = (
+    os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{TEST_DATA_DIR / 'test.db'}"
+)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(TEST_DATA_DIR, ignore_errors=True)
 
 
 def run_coroutine(coroutine):
@@ -49,10 +68,9 @@ def upgrade_to_head(connection: sa.Connection) -> None:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return os.environ.get("TEST_DATABASE_URL") or (
-        f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-    )
+def database_url() -> str:
+    """`TEST_DATABASE_URL`, or a fresh SQLite file; also this process's DATABASE_URL."""
+    return os.environ["DATABASE_URL"]
 
 
 @pytest.fixture(scope="session")

@@ -1,1 +1,1 @@
-"""Email: Jinja2 templates, the outbox written with each change, and the SMTP sender worker."""
+"""Email: Jinja2 templates, the outbox written with each change, and the SMTP sender."""

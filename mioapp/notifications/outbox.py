@@ -16,6 +16,8 @@ from sqlmodel import Session, col, func, select
 
 from mioapp.business import BusinessProfile, current_profile
 from mioapp.crypto import encrypt
+from mioapp.db import run_after_commit
+from mioapp.jobs.outbox import send_outbox
 from mioapp.models import EmailMessage
 from mioapp.notifications.render import render_email
 from mioapp.settings import get_settings
@@ -39,9 +41,10 @@ def queue_email(
     """Render `kind` for the business `profile` (default: the current one) and add it to the
     outbox; None if `dedupe_key` was queued before.
 
-    Nothing is committed: the email lands with the caller's change or not at all. Choose the
-    key from what the email announces (`receipt:payment:42`), so a redelivered webhook or a
-    reload finds the existing row instead of mailing twice (never from the secret).
+    Nothing is committed: the email lands with the caller's change or not at all, and once
+    that transaction commits the job engine is nudged to send it. Choose the key from what
+    the email announces (`receipt:payment:42`), so a redelivered webhook or a reload finds
+    the existing row instead of mailing twice (never from the secret).
 
     `secret` is a value of the context that must not be readable from a copy of the
     database (a pay URL's token): the stored parts hold a slot instead, and the secret is
@@ -74,6 +77,7 @@ def queue_email(
     except IntegrityError:
         logger.info("Email %s was already queued by a concurrent transaction", dedupe_key)
         return None
+    run_after_commit(session, send_outbox)
     return message
 
 

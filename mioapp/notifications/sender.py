@@ -1,4 +1,4 @@
-"""Delivers queued outbox emails over SMTP, with retries and backoff, from a worker thread.
+"""Delivers queued outbox emails over SMTP, with retries and backoff (run by mioapp.jobs).
 
 A failure before the server has the whole message is retried with backoff. A connection
 lost after it (the server may have delivered it) is retried a capped number of times, with
@@ -10,8 +10,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import smtplib
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.headerregistry import Address
@@ -325,62 +323,3 @@ def send_due(
     finally:
         connection.close()
     return sent
-
-
-class MailWorker:
-    """A daemon thread that calls `send_due` every `interval` seconds until stopped.
-
-    Any exception is logged and the loop carries on: a database or SMTP outage delays mail,
-    it never ends the worker.
-    """
-
-    def __init__(
-        self,
-        open_session: Callable[[], Session],
-        smtp_url: str,
-        mail_from: str,
-        interval: float = 2.0,
-        batch: int = 20,
-    ) -> None:
-        parse_smtp_url(smtp_url)  # a typo in SMTP_URL should fail at start-up, not in a loop
-        self._open_session = open_session
-        self._smtp_url = smtp_url
-        self._mail_from = mail_from
-        self._interval = interval
-        self._batch = batch
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def start(self) -> None:
-        if self.running:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="mail-worker", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def run_once(self) -> int:
-        with self._open_session() as session:
-            return send_due(
-                session, smtp_url=self._smtp_url, mail_from=self._mail_from, batch=self._batch
-            )
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            sent = 0
-            try:
-                sent = self.run_once()
-            except Exception:
-                logger.exception("Mail worker pass failed; retrying in %.0f s", self._interval)
-            # A full batch means more may be waiting: go again without sleeping.
-            if sent < self._batch:
-                self._stop.wait(self._interval)

@@ -96,21 +96,28 @@ _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict] = weakref.W
 def _client(credentials: StripeCredentials) -> stripe.StripeClient:
     per_loop = _clients.setdefault(asyncio.get_running_loop(), {})
     key = (credentials.secret_key, credentials.api_base)
-    client = per_loop.get(key)
-    if client is None:
+    if key not in per_loop:
         settings = get_settings()
         timeout = httpx.Timeout(
             settings.stripe_read_timeout, connect=settings.stripe_connect_timeout
         )
+        http = stripe.HTTPXClient(timeout=timeout)
         client = stripe.StripeClient(
             credentials.secret_key,
             base_addresses=_base(credentials),
-            http_client=stripe.HTTPXClient(timeout=timeout),
+            http_client=http,
             # Retries reuse the request's idempotency key, so a retried charge is one charge.
             max_network_retries=settings.stripe_max_network_retries,
         )
-        per_loop[key] = client
-    return client
+        per_loop[key] = (client, http)
+    return per_loop[key][0]
+
+
+async def close_clients() -> None:
+    """Close this event loop's connections: a job's loop ends after its task, the web
+    server's never does."""
+    for _, http in _clients.pop(asyncio.get_running_loop(), {}).values():
+        await http.close_async()
 
 
 def translate_error(exc: stripe.StripeError) -> GatewayError:

@@ -256,6 +256,28 @@ async def revoke(
         await settle_payment(db, credentials, unfinished, release=True)
 
 
+def expire_due(session: Session, *, now: datetime | None = None, limit: int = 200) -> list[int]:
+    """Record as expired the links whose time has run out (their pages already refuse them)
+    and return the ids of attempts they left open, for the caller to cancel at Stripe."""
+    now = now or utcnow()
+    due = session.exec(
+        select(PaymentLink)
+        .where(col(PaymentLink.status).in_((PaymentLinkStatus.SENT, PaymentLinkStatus.OPENED)))
+        .where(col(PaymentLink.expires_at) <= now)
+        .order_by(col(PaymentLink.expires_at))
+        .limit(limit)
+    ).all()
+    unfinished = []
+    for link in due:
+        link.status = PaymentLinkStatus.EXPIRED
+        session.add(AuditEntry(action="payment_link.expired", subject=f"payment link {link.id}"))
+        attempt = open_attempt(session, link, include_abandoned=True)
+        if attempt is not None:
+            unfinished.append(attempt.id)
+    session.flush()
+    return unfinished
+
+
 def find_link(session: Session, token: str) -> PaymentLink | None:
     """The link behind a URL token; malformed and unknown tokens alike give None."""
     if not isinstance(token, str) or not TOKEN_PATTERN.match(token):

@@ -26,6 +26,9 @@ SETTLE_AFTER = timedelta(minutes=1)
 # An attempt Stripe has no record of this long after it was written never reached Stripe:
 # by then every call and retry for it has ended (timeouts are seconds).
 NEVER_RECEIVED_AFTER = timedelta(minutes=5)
+# The sweep cancels an abandoned attempt this long after its hold ran out; the merchant's
+# Release does it at once. (Its amount is free from the moment the hold ran out.)
+SWEEP_ABANDONED_AFTER = timedelta(minutes=5)
 # An off-session charge the bank wants the customer to approve is closed after this; the
 # merchant has sent a payment link (a new intent) or moved on.
 REQUIRES_ACTION_FOR = timedelta(minutes=15)
@@ -136,7 +139,10 @@ def due_for_settling(session: Session, *, now: datetime, limit: int) -> list[int
             col(Payment.status).in_((PaymentStatus.UNKNOWN, PaymentStatus.PROCESSING)),
             col(Payment.updated_at) <= now - SETTLE_AFTER,
         ),
-        sa.and_(Payment.status == PaymentStatus.CREATED, col(Payment.hold_until) <= now),
+        sa.and_(
+            Payment.status == PaymentStatus.CREATED,
+            col(Payment.hold_until) <= now - SWEEP_ABANDONED_AFTER,
+        ),
         sa.and_(
             Payment.status == PaymentStatus.CREATED,
             col(Payment.hold_until).is_(None),

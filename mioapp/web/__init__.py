@@ -1,1 +1,1 @@
-"""HTTP beside Reflex: API routes, security headers, URLs of the app's pages."""
+"""HTTP beside Reflex: API routes, security headers, page URLs, the production server."""

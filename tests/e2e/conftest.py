@@ -38,8 +38,9 @@ RUNNING_STACK = pytest.StashKey[LocalStack]()
 
 @pytest.hookimpl(trylast=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
-    """Stop the app as soon as the last browser test is done: its mail worker and page
-    watchers would otherwise keep working on the database the next tests empty and reuse."""
+    """Stop the app and its job consumer as soon as the last browser test is done: the
+    consumer (mail) and page watchers would otherwise keep working on the database the next
+    tests empty and reuse."""
     last_browser_test = "tests/e2e/" in item.nodeid and (
         nextitem is None or "tests/e2e/" not in nextitem.nodeid
     )
@@ -50,15 +51,15 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
 @pytest.fixture(scope="session")
 def stack(
     request: pytest.FixtureRequest,
-    tmp_path_factory: pytest.TempPathFactory,
     database_url: str,
     engine: sa.Engine,
 ) -> Iterator[LocalStack]:
     """One app for the browser tests, on a free port, with its own emulator and demo data.
 
     It uses the suite's database (`TEST_DATABASE_URL` or a fresh SQLite file), which the
-    `engine` fixture has just migrated, so the app seeds it on start. It shares one
-    SECRET_KEY with this process, so the app can send the payment-link emails a test queues.
+    `engine` fixture has just migrated, so the app seeds it on start. It shares this
+    process's DATA_DIR, so the emails a test queues nudge the app's job consumer, and one
+    SECRET_KEY, so the consumer can send the payment-link emails a test queues.
     """
     shared_key = pytest.MonkeyPatch()
     shared_key.setenv("SECRET_KEY", secrets.token_urlsafe(32))
@@ -67,7 +68,7 @@ def stack(
     request.addfinalizer(shared_key.undo)
     app = LocalStack(
         port=free_port(),
-        data_dir=tmp_path_factory.mktemp("app-data"),
+        data_dir=get_settings().data_dir,
         database_url=database_url,
         seed_args=["--customers", "60", "--bookings", "180"],
     )

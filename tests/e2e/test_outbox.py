@@ -1,4 +1,4 @@
-"""Email end to end: the app's worker delivers the outbox over SMTP; the Outbox page shows it."""
+"""Email end to end: the job consumer delivers the outbox over SMTP; the Outbox page shows it."""
 
 from __future__ import annotations
 
@@ -16,12 +16,13 @@ from sqlmodel import Session, select
 from devtools.mailserver import start_mail_server
 from devtools.stack import LocalStack
 from mioapp.billing.balances import booking_shares
+from mioapp.jobs.outbox import send_outbox
 from mioapp.models import Booking, Customer, EmailMessage, EmailStatus, utcnow
 from mioapp.notifications.outbox import queue_email
 from mioapp.notifications.render import MASK, PAYMENT_LINK, booking_lines
 from mioapp.notifications.sender import MAX_ATTEMPTS
 
-# The worker polls every 2 s; a few passes is plenty.
+# Each commit that queues an email nudges the app's job consumer: seconds, not minutes.
 DELIVERY_TIMEOUT = 15.0
 
 
@@ -83,7 +84,7 @@ def _reloaded(session: Session, email: EmailMessage) -> EmailMessage:
 
 
 def _marked_sent(session: Session, email: EmailMessage) -> EmailMessage:
-    """The worker commits `sent` just after the server accepts the message: wait for that too."""
+    """The consumer commits `sent` just after the server accepts the message: wait for that."""
     return _wait_until(
         lambda: (e := _reloaded(session, email)).status == EmailStatus.SENT and e,
         "the email to be marked sent",
@@ -191,11 +192,13 @@ def test_smtp_outage_keeps_email_queued_with_its_error_then_retries(
     expect(row).to_contain_text("1 failed attempt")
     expect(row).to_contain_text("Connection refused")
 
-    # The server comes back; rather than wait out the backoff, make the retry due now.
+    # The server comes back; rather than wait out the backoff (and the minute's sweep), make
+    # the retry due now and nudge the consumer, as a commit that queues an email does.
     mail_outage()
     failed_once.next_attempt_at = utcnow()
     session.add(failed_once)
     session.commit()
+    send_outbox()
     _wait_until(lambda: _received(stack, customer.email, email.subject), "the retried email")
     delivered = _marked_sent(session, email)
     assert delivered.attempts == 1
@@ -209,7 +212,7 @@ def test_smtp_outage_keeps_email_queued_with_its_error_then_retries(
 def test_outbox_shows_an_email_given_up_on(merchant_page: Page, session: Session) -> None:
     customer = _customer(session, 2)
     email, _ = _queue_payment_link(session, customer, 6789)
-    # Marked as the sender leaves it after the last try, before the worker can see it.
+    # Marked as the sender leaves it after the last try, before the consumer can see it.
     email.status = EmailStatus.FAILED
     email.attempts = MAX_ATTEMPTS
     email.last_error = "SMTPRecipientsRefused: 1 recipient(s) refused"

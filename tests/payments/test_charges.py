@@ -353,9 +353,11 @@ def test_abandoned_new_card_attempt_releases_its_hold(
     started = start_card_charge(db, credentials, customer, [booking])
     assert _available(session, customer) == 0
     after_hold = utcnow() + charges.CARD_HOLD + timedelta(seconds=1)
+    swept = after_hold + reconcile.SWEEP_ABANDONED_AFTER
 
     assert _available(session, customer, now=after_hold) == 39_300
-    assert run(reconcile.settle_due(db, credentials, now=after_hold)) == 1
+    assert run(reconcile.settle_due(db, credentials, now=after_hold)) == 0, "Release comes first"
+    assert run(reconcile.settle_due(db, credentials, now=swept)) == 1
 
     session.expire_all()
     payment = session.get(Payment, started.payment.id)

@@ -5,12 +5,10 @@ A small fault-injecting SMTP server stands in for a server whose reply gets lost
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import smtplib
 import socketserver
 import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email import policy
@@ -30,14 +28,11 @@ from mioapp.notifications.outbox import queue_email
 from mioapp.notifications.sender import (
     MAX_ATTEMPTS,
     RETRIES_AFTER_UNCONFIRMED,
-    MailWorker,
     backoff,
     parse_smtp_url,
     send_due,
 )
-from mioapp.notifications.worker import mail_worker
 from mioapp.settings import get_settings
-from tests.conftest import run_coroutine
 
 MAIL_FROM = "Lagoon Adventures <payments@lagoon-adventures.test>"
 PAY_TOKEN = secrets.token_urlsafe(32)
@@ -204,32 +199,6 @@ def test_two_workers_at_once_send_each_email_once(
     assert all(_stored(engine, message_id).status == EmailStatus.SENT for message_id in ids)
 
 
-def test_worker_survives_errors_and_delivers(
-    session: Session, engine: sa.Engine, mailbox: LocalMailServer
-) -> None:
-    calls = {"n": 0}
-
-    def open_session() -> Session:
-        calls["n"] += 1
-        if calls["n"] == 1:
-            raise RuntimeError("database briefly unavailable")
-        return Session(engine)
-
-    _queue(session, "link:5:sent")
-    worker = MailWorker(open_session, mailbox.url, MAIL_FROM, interval=0.05)
-    worker.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not mailbox.messages() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert len(mailbox.messages()) == 1
-        assert worker.running
-    finally:
-        worker.stop()
-    assert not worker.running
-    assert calls["n"] >= 2
-
-
 def test_backoff_doubles_and_is_capped() -> None:
     assert [backoff(n).total_seconds() for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
     assert backoff(20) == timedelta(hours=1)
@@ -260,28 +229,6 @@ def test_mail_server_clear_empties_memory_and_folder(mailbox: LocalMailServer) -
     mailbox.clear()
     assert mailbox.messages() == []
     assert list(mailbox.store_dir.glob("*.eml")) == []
-
-
-def test_lifespan_task_sends_while_the_backend_runs_and_stops_with_it(
-    session: Session, engine: sa.Engine, mailbox: LocalMailServer, monkeypatch
-) -> None:
-    monkeypatch.setenv("SMTP_URL", mailbox.url)
-    get_settings.cache_clear()
-    message = _queue(session, "link:lifespan:sent")
-
-    async def serve() -> None:
-        async with mail_worker(open_session=lambda: Session(engine)):
-            deadline = time.monotonic() + 10
-            while not mailbox.messages() and time.monotonic() < deadline:
-                await asyncio.sleep(0.05)
-
-    try:
-        run_coroutine(serve())
-    finally:
-        get_settings.cache_clear()
-    assert [m["Subject"] for m in mailbox.messages()] == [message.subject]
-    assert _stored(engine, message.id).status == EmailStatus.SENT
-    assert not [t for t in threading.enumerate() if t.name == "mail-worker"]
 
 
 class FaultySmtpServer:
