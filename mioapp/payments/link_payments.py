@@ -187,15 +187,13 @@ async def start_link_payment(
     view, own, limited, merchant = await db.run(check)
     if limited:
         raise ChargeError(f"Too many failed attempts. Try again in an hour or contact {merchant}.")
-    if view is None or view.state != "payable":
-        raise ChargeError("This link can no longer be paid.")
+    _refuse_unless_payable(view)
     if own is not None:
         reused = await _reuse(db, credentials, own, view.amount, save_card)
         if reused is not None:
             return reused
         view = await db.run(lambda s: pay_view(s, s.get(PaymentLink, link_id), now))
-        if view is None or view.state != "payable":
-            raise ChargeError("This link can no longer be paid.")
+        _refuse_unless_payable(view)
     request = ChargeRequest(
         customer_id=view.customer.id,
         booking_ids=[line.booking.id for line in view.lines],
@@ -222,6 +220,15 @@ async def start_link_payment(
         if not reused:
             raise
         return reused
+
+
+def _refuse_unless_payable(view: PayView | None) -> None:
+    if view is not None and view.state == "payable":
+        return
+    logger.info("link payment refused: %s", view.state if view else "link closed")
+    if view is not None and view.state == "in_progress":
+        raise ChargeError("A payment for these bookings is in progress.")
+    raise ChargeError("This link can no longer be paid.")
 
 
 async def _reuse(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import stripe
 from sqlmodel import Session, select
@@ -24,7 +25,11 @@ def _statuses(session: Session) -> Counter:
 
 
 def test_seed_with_stripe(session: Session, credentials: StripeCredentials) -> None:
-    report = seed_demo(session, customers=45, bookings=135, credentials=credentials)
+    # seed_demo runs asyncio.run, which refuses the thread where Playwright's loop runs.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        report = pool.submit(
+            seed_demo, session, customers=45, bookings=135, credentials=credentials
+        ).result()
     client: stripe.StripeClient = build_client(credentials)
 
     user = session.exec(select(MerchantUser)).one()

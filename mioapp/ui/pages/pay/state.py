@@ -208,25 +208,30 @@ class PayState(rx.State):
             self.in_flight = False
             self._invalid()
             return
-        try:
-            started = await link_payments.start_link_payment(
-                database(),
-                credentials,
-                link_id=link_id,
-                save_card=self.save_card,
-                client_address=self._client_address(),
-            )
-        except (ChargeError, GatewayError) as exc:
-            self.in_flight = False
-            _, view, profile = await self._view()
-            if view is not None and view.state == "paid":
-                # Paid meanwhile (another tab, another device): show the receipt.
-                yield rx.redirect(routes.pay_success_path(self._token()))
+        for attempt in range(2):
+            try:
+                started = await link_payments.start_link_payment(
+                    database(),
+                    credentials,
+                    link_id=link_id,
+                    save_card=self.save_card,
+                    client_address=self._client_address(),
+                )
+                break
+            except (ChargeError, GatewayError) as exc:
+                _, view, profile = await self._view()
+                if view is not None and view.state == "paid":
+                    # Paid meanwhile (another tab, another device): show the receipt.
+                    self.in_flight = False
+                    yield rx.redirect(routes.pay_success_path(self._token()))
+                    return
+                if attempt == 0 and view is not None and view.state == "payable":
+                    # Another tab's attempt changed hands as this one started: once more.
+                    continue
+                self.in_flight, self.error = False, exc.message
+                if view is not None:
+                    self._show(view, profile)
                 return
-            self.error = exc.message
-            if view is not None:
-                self._show(view, profile)
-            return
         if started.client_secret is None:
             self.in_flight = False
             yield PayState.load_pay
