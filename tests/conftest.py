@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -16,9 +17,11 @@ from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
 from playwright.sync_api import Browser, sync_playwright
+from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel
 
 import mioapp.models  # noqa: F401  (every table on SQLModel.metadata; mioapp.db's engine pragmas)
+from devtools.cluster import drop_postgres_database, ensure_postgres_database
 from devtools.mailserver import LocalMailServer, start_mail_server
 from devtools.stripe_emulator.launcher import free_port
 
@@ -32,13 +35,29 @@ _RUN_DATA_DIR = "MIOAPP_TEST_RUN_DATA_DIR"
 TEST_DATA_DIR = Path(os.environ.get(_RUN_DATA_DIR) or tempfile.mkdtemp(prefix="mio-tests-"))
 os.environ[_RUN_DATA_DIR] = str(TEST_DATA_DIR)
 os.environ["DATA_DIR"] = str(TEST_DATA_DIR)
-os.environ["DATABASE_URL"] = (
-    os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{TEST_DATA_DIR / 'test.db'}"
-)
+# On PostgreSQL the run gets a database of its own on TEST_DATABASE_URL's server, created
+# here and dropped at the end, so two runs on one server (two checkouts, CI beside a
+# developer) never empty each other's tables.
+_RUN_DATABASE_URL = "MIOAPP_TEST_RUN_DATABASE_URL"
+_suite_url = os.environ.get("TEST_DATABASE_URL", "")
+if os.environ.get(_RUN_DATABASE_URL):
+    os.environ["DATABASE_URL"] = os.environ[_RUN_DATABASE_URL]
+elif _suite_url.startswith("postgresql"):
+    _server = make_url(_suite_url)
+    _run_url = _server.set(
+        database=f"{_server.database or 'test'}_run_{os.getpid()}_{secrets.token_hex(3)}"
+    ).render_as_string(hide_password=False)
+    ensure_postgres_database(_run_url)
+    os.environ[_RUN_DATABASE_URL] = os.environ["DATABASE_URL"] = _run_url
+else:
+    os.environ["DATABASE_URL"] = _suite_url or f"sqlite:///{TEST_DATA_DIR / 'test.db'}"
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(TEST_DATA_DIR, ignore_errors=True)
+    run_url = os.environ.pop(_RUN_DATABASE_URL, None)
+    if run_url:
+        drop_postgres_database(run_url)
 
 
 def run_coroutine(coroutine):
