@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -203,11 +203,17 @@ class TransactionPage:
     older: Cursor | None
 
 
+# Up to this many matching customers are looked up once and their ids handed to both
+# queries; more than that and each query matches customers itself.
+CUSTOMER_IDS_LISTED = 2000
+
+
 @dataclass(frozen=True)
 class _Search:
     kind: SearchKind
     text: str = ""
     number: int = 0
+    customer_ids: tuple[int, ...] | None = None
 
 
 def classify_search(text: str) -> _Search:
@@ -235,6 +241,10 @@ def _resolve_search(session: Session, text: str) -> _Search:
         ).first()
         if booking_id is not None:
             return _Search(SearchKind.BOOKING, search.text, booking_id)
+    if search.kind == SearchKind.CUSTOMER:
+        ids = session.exec(_matching_customers(search.text).limit(CUSTOMER_IDS_LISTED + 1)).all()
+        if len(ids) <= CUSTOMER_IDS_LISTED:
+            return replace(search, customer_ids=tuple(ids))
     return search
 
 
@@ -294,9 +304,12 @@ def _branch(
                 return None
             stmt = stmt.where(col(Refund.status).in_(statuses))
         if f.method is not None:
-            # Only the refunds of payments taken this way; the payment side drives the lookup.
+            # Refunds are read in order, each one's payment looked up by id: driving from
+            # the payments of a method would visit a third of all payments.
             stmt = stmt.where(
-                payment_id.in_(select(Payment.id).where(Payment.method_kind == f.method))
+                select(Payment.id)
+                .where(col(Payment.id) == payment_id, col(Payment.method_kind) == f.method)
+                .exists()
             )
     if kind == TransactionKind.PAYMENT and f.method is not None:
         stmt = stmt.where(col(Payment.method_kind) == f.method)
@@ -306,7 +319,11 @@ def _branch(
         stmt = stmt.where(at < _day_start(f.date_to + timedelta(days=1), time_zone))
     match search.kind:
         case SearchKind.CUSTOMER:
-            customers = _matching_customers(search.text)
+            customers = (
+                _matching_customers(search.text)
+                if search.customer_ids is None
+                else search.customer_ids
+            )
             if kind == TransactionKind.PAYMENT:
                 stmt = stmt.where(col(Payment.customer_id).in_(customers))
             else:
