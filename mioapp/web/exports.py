@@ -20,7 +20,7 @@ from mioapp.models import utcnow
 from mioapp.web.sign_in import token_from_cookie_header
 
 
-async def _rows(
+async def export_rows(
     db: Database, f: TransactionFilter, profile: BusinessProfile, batch: int
 ) -> AsyncIterator[str]:
     # A UTF-8 byte order mark, so spreadsheet programs read names with accents correctly.
@@ -58,7 +58,7 @@ def payments_export_endpoint(db: Database, *, batch: int = transactions.EXPORT_B
         f = TransactionFilter.from_params(request.query_params)
         stamp = local_time(utcnow(), profile).strftime("%Y-%m-%d")
         return StreamingResponse(
-            _rows(db, f, profile, batch),
+            export_rows(db, f, profile, batch),
             media_type="text/csv; charset=utf-8",
             headers={
                 "Content-Disposition": f'attachment; filename="payments-{stamp}.csv"',

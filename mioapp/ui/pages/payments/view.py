@@ -98,7 +98,7 @@ def _filters() -> rx.Component:
                     on_click=PaymentsState.clear_filters,
                 ),
             ),
-            gap="3",
+            spacing="3",
             wrap="wrap",
             align="end",
             width="100%",
@@ -215,11 +215,15 @@ def _rows() -> rx.Component:
             width="100%",
         ),
         rx.box(
-            rx.foreach(PaymentsState.rows, _stacked_row),
+            rx.el.ul(
+                rx.foreach(PaymentsState.rows, lambda row: rx.el.li(_stacked_row(row))),
+                aria_label="Transactions",
+                list_style="none",
+                margin="0",
+                padding="0",
+            ),
             display=NARROW,
             width="100%",
-            role="list",
-            aria_label="Transactions",
         ),
     )
 
@@ -266,21 +270,22 @@ def payments_page() -> rx.Component:
                 spacing="1",
             ),
             rx.spacer(),
-            # A plain link, not the app's router: the browser downloads the file, sending
-            # the session cookie, and the server streams the CSV.
+            # Left to the browser, not the app's router (rx.el.a is React Router's Link):
+            # it downloads the file, sending the session cookie, and the server streams it.
             rx.button(
                 rx.el.a(
                     rx.icon("download", size=16),
                     "Export CSV",
                     href=PaymentsState.export_url,
                     download="payments.csv",
+                    reload_document=True,
                 ),
                 as_child=True,
                 variant="soft",
             ),
             width="100%",
             align="end",
-            gap="3",
+            spacing="3",
             wrap="wrap",
         ),
         card(
