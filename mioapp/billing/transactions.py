@@ -361,15 +361,15 @@ def _branch(
                 return None
             stmt = stmt.where(Refund.stripe_refund_id == search.text)
         case SearchKind.BOOKING:
-            allocations = PaymentAllocation if kind == TransactionKind.PAYMENT else RefundAllocation
-            owner = (
-                allocations.payment_id
-                if kind == TransactionKind.PAYMENT
-                else RefundAllocation.refund_id
-            )
-            stmt = stmt.where(
-                ident.in_(select(owner).where(allocations.booking_id == search.number))
-            )
+            if kind == TransactionKind.PAYMENT:
+                parts = select(PaymentAllocation.payment_id).where(
+                    PaymentAllocation.booking_id == search.number
+                )
+            else:
+                parts = select(RefundAllocation.refund_id).where(
+                    RefundAllocation.booking_id == search.number
+                )
+            stmt = stmt.where(ident.in_(parts))
     if cursor is not None:
         stmt = stmt.where(_keyset(at, ident, kind, cursor, older))
     order = (at.desc(), ident.desc()) if older else (at.asc(), ident.asc())
