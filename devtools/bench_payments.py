@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import statistics
 import tempfile
@@ -319,7 +320,12 @@ def main() -> None:
                 session, TransactionFilter(status=StatusFilter.FAILED), time_zone=ZONE, after=deep
             ),
         }
-        print(f"Payments page queries ({args.runs} runs each, {engine.dialect.name}):")
+        # Figures from a busy machine are worth less: say how busy it was.
+        load = os.getloadavg()[0]
+        print(
+            f"Payments page queries ({args.runs} runs each, {engine.dialect.name}, "
+            f"load average {load:.1f} on {os.cpu_count()} CPUs):"
+        )
         worst = max(_measure(label, fn, args.runs) for label, fn in cases.items())
         print(f"  worst p95: {worst:.1f} ms")
 
