@@ -130,6 +130,8 @@ def test_row_opens_the_customer_with_that_transaction_highlighted(
     expect(highlighted).to_have_id(f"transaction-{target.id}")
     expect(highlighted).to_contain_text(format_money(target.amount, "usd"))
     expect(highlighted).to_be_in_viewport()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "customer-highlight-1366.png")
 
 
 def test_export_downloads_exactly_the_filtered_rows(
