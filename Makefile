@@ -5,7 +5,7 @@ export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run run-cluster test test-unit test-postgres lint format lock bench bench-pay clean
+.PHONY: help setup run run-cluster test test-unit test-postgres lint format lock bench bench-payments bench-pay clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -43,9 +43,13 @@ lock: ## Re-pin requirements.lock from pyproject.toml in a clean virtualenv
 	@{ echo '# Exact versions for pip; regenerate with `make lock` after changing pyproject.toml.'; \
 		.lockvenv/bin/pip freeze --exclude mioapp; } > requirements.lock && rm -rf .lockvenv build *.egg-info
 
-bench: setup ## Time customer search and the customer page on 100,000 customers, then the pay page
+bench: setup ## Time customer search and the customer page on 100,000 customers, the Payments page on 1,000,000 payments, then the pay page
 	@$(VENV)/python -m devtools.bench
+	@$(MAKE) --no-print-directory bench-payments
 	@$(MAKE) --no-print-directory bench-pay
+
+bench-payments: ## The Payments page's queries (p50/p95) and CSV export on 1,000,000 payments (SQLite; BENCH_DATABASE_URL for another)
+	@$(VENV)/python -m devtools.bench_payments $${BENCH_DATABASE_URL:+--database-url "$$BENCH_DATABASE_URL"}
 
 bench-pay: ## The pay page on an emulated phone (Chromium, 4x CPU, slow 4G): requests, bytes, ready time
 	@./devtools/bootstrap.sh --browser

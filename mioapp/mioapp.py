@@ -16,6 +16,8 @@ from mioapp.ui.pages.outbox.view import outbox_page
 from mioapp.ui.pages.pay.receipt import receipt_page
 from mioapp.ui.pages.pay.state import PayState
 from mioapp.ui.pages.pay.view import pay_page
+from mioapp.ui.pages.payments.state import PaymentsState
+from mioapp.ui.pages.payments.view import payments_page
 from mioapp.ui.pages.settings.state import BusinessSettingsState, PaymentSettingsState
 from mioapp.ui.pages.settings.view import business_settings_page, settings_page
 from mioapp.web import api, routes
@@ -54,6 +56,12 @@ app.add_page(
     route=routes.CUSTOMER,
     title=CustomerState.page_title,
     on_load=[CustomerState.load_customer, ChargeState.close_on_navigation],
+)
+app.add_page(
+    payments_page,
+    route=routes.PAYMENTS,
+    title="Payments · MioCommerce",
+    on_load=PaymentsState.load,
 )
 app.add_page(
     outbox_page,

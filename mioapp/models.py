@@ -150,6 +150,15 @@ class SavedCard(SQLModel, table=True):
 class Payment(SQLModel, table=True):
     """One payment attempt; the row is written before Stripe is called."""
 
+    # The Payments page walks these newest first, (time, id) being its keyset order: all
+    # payments, or those of one status, method or customer (billing.transactions).
+    __table_args__ = (
+        sa.Index("ix_payment_created_at_id", "created_at", "id"),
+        sa.Index("ix_payment_status_created_at_id", "status", "created_at", "id"),
+        sa.Index("ix_payment_method_kind_created_at_id", "method_kind", "created_at", "id"),
+        sa.Index("ix_payment_customer_id_created_at_id", "customer_id", "created_at", "id"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id", index=True)
     amount: int = Field(gt=0)
@@ -172,7 +181,7 @@ class Payment(SQLModel, table=True):
     # Until then a `created` attempt holds its amount against the balance; after it, the
     # attempt is abandoned: it holds nothing and is canceled at Stripe (see billing.balances).
     hold_until: datetime | None = None
-    created_at: datetime = Field(default_factory=utcnow, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     succeeded_at: datetime | None = None
 
@@ -190,6 +199,12 @@ class PaymentAllocation(SQLModel, table=True):
 
 class Refund(SQLModel, table=True):
     """Money returned on a payment, made here or recorded from Stripe."""
+
+    # Read newest first by the Payments page, like payments (billing.transactions).
+    __table_args__ = (
+        sa.Index("ix_refund_created_at_id", "created_at", "id"),
+        sa.Index("ix_refund_status_created_at_id", "status", "created_at", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     payment_id: int = Field(foreign_key="payment.id", index=True)

@@ -24,7 +24,9 @@ from mioapp.payments.connection import active_credentials, connection_info
 from mioapp.settings import get_settings
 from mioapp.ui.live import watchers
 from mioapp.web import metrics
+from mioapp.web import routes as paths
 from mioapp.web.body_limit import BodyLimitMiddleware
+from mioapp.web.exports import payments_export_endpoint
 from mioapp.web.preload import PayPagePreloadMiddleware
 from mioapp.web.security_headers import SecurityHeadersMiddleware
 from mioapp.web.sign_in import SignInEndpoints
@@ -96,6 +98,7 @@ def build_routes(
             Route("/api/stripe/webhook", stripe_webhook, methods=["POST"]),
             Route(changes.INTERNAL_PATH, customer_changes, methods=["POST"]),
             Route("/api/metrics", metrics.metrics, methods=["GET"]),
+            Route(paths.PAYMENTS_EXPORT, payments_export_endpoint(db), methods=["GET"]),
             *sign_in_endpoints.routes(),
         ],
         # Reflex mounts itself under this app, so in production (one port) the middleware

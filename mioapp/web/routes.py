@@ -9,6 +9,7 @@ SIGN_IN = "/login"
 CUSTOMERS = "/customers"
 CUSTOMER = "/customers/[customer_id]"
 OUTBOX = "/outbox"
+PAYMENTS = "/payments"
 PAYMENT_SETTINGS = "/settings/payments"
 BUSINESS_SETTINGS = "/settings/business"
 PAY = "/pay/[token]"
@@ -18,10 +19,19 @@ NOT_FOUND = "404"
 # Plain HTTP form posts (Starlette), not pages: they set and clear the HttpOnly session cookie.
 SIGN_IN_POST = "/api/auth/sign-in"
 SIGN_OUT_POST = "/api/auth/sign-out"
+# The Payments page's CSV of its filtered rows (same query parameters as the page).
+PAYMENTS_EXPORT = "/api/payments/export.csv"
+# The customer page's query parameter naming the payment to scroll to and highlight.
+HIGHLIGHT = "highlight"
 
 
 def customer_path(customer_id: int | str) -> str:
     return f"{CUSTOMERS}/{customer_id}"
+
+
+def customer_highlight_path(customer_id: int, payment_id: int) -> str:
+    """The customer's page, scrolled to one of their payments (a refund shows on its payment)."""
+    return f"{customer_path(customer_id)}?{HIGHLIGHT}={payment_id}"
 
 
 def pay_path(token: str) -> str:

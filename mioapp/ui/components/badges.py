@@ -1,4 +1,4 @@
-"""Status badges: one map per domain (bookings, payments, links, emails), each status with
+"""Status badges: one map per domain (bookings, payments, refunds, links, emails), each status with
 a fixed label and colour wherever it appears."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from enum import StrEnum
 import reflex as rx
 
 from mioapp.billing.ledger import BookingStatus
-from mioapp.models import EmailStatus, PaymentLinkStatus
+from mioapp.models import EmailStatus, PaymentLinkStatus, RefundStatus
 from mioapp.ui.status import PaymentDisplayStatus
 
 BOOKING: dict[StrEnum, tuple[str, str]] = {
@@ -30,6 +30,11 @@ PAYMENT: dict[StrEnum, tuple[str, str]] = {
     PaymentDisplayStatus.UNKNOWN: ("Unknown", "gray"),
     PaymentDisplayStatus.FAILED: ("Failed", "red"),
     PaymentDisplayStatus.CANCELED: ("Canceled", "gray"),
+}
+REFUND: dict[StrEnum, tuple[str, str]] = {
+    RefundStatus.PENDING: ("Refund pending", "gray"),
+    RefundStatus.SUCCEEDED: ("Refunded", "blue"),
+    RefundStatus.FAILED: ("Refund failed", "red"),
 }
 LINK: dict[StrEnum, tuple[str, str]] = {
     PaymentLinkStatus.SENT: ("Sent", "blue"),
@@ -61,6 +66,10 @@ def booking_badge(status: rx.Var) -> rx.Component:
 
 def payment_badge(status: rx.Var) -> rx.Component:
     return _status_badge(status, PAYMENT)
+
+
+def refund_badge(status: rx.Var) -> rx.Component:
+    return _status_badge(status, REFUND)
 
 
 def link_badge(status: rx.Var) -> rx.Component:

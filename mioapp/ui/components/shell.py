@@ -10,6 +10,7 @@ from mioapp.web import routes
 
 NAV = [
     ("Customers", routes.CUSTOMERS, "users"),
+    ("Payments", routes.PAYMENTS, "credit-card"),
     ("Outbox", routes.OUTBOX, "mail"),
     ("Settings", routes.PAYMENT_SETTINGS, "settings"),
 ]

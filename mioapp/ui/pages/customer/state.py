@@ -111,6 +111,11 @@ class LinkRow:
     email_error: str
 
 
+def transaction_anchor(payment_id: int | str) -> str:
+    """The element id of a payment's row in Transactions."""
+    return f"transaction-{payment_id}"
+
+
 class CustomerState(MerchantState):
     """Filled by `load_customer` from the route's id; the id is then kept server-side."""
 
@@ -127,6 +132,8 @@ class CustomerState(MerchantState):
     # Said when the default card was just found dead: nobody should charge it unwarned.
     default_card_warning: str = ""
     stripe_connected: bool = False
+    # The payment the Payments page opened this page for (?highlight=<id>), 0 for none.
+    highlighted: int = 0
     _customer_id: int | None = None
 
     @rx.var
@@ -148,6 +155,12 @@ class CustomerState(MerchantState):
         if self.found:
             # Changes made anywhere (the pay page, a webhook, a job) are pushed to this tab.
             watchers.watch(self._customer_id, self.router.session.client_token, type(self))
+        raw = str(self.router.page.params.get(routes.HIGHLIGHT, ""))
+        wanted = int(raw) if raw.isdigit() and len(raw) < 10 else 0
+        self.highlighted = wanted if any(t.id == wanted for t in self.transactions) else 0
+        if self.highlighted:
+            return rx.scroll_to(transaction_anchor(self.highlighted))
+        return None
 
     async def _follow_change(self, customer_id: int) -> bool:
         """A change notice for `customer_id` reached this tab; False if it no longer shows it."""

@@ -293,6 +293,13 @@ def _transactions() -> rx.Component:
             rx.table.cell(t.bookings, white_space="nowrap"),
             rx.table.cell(rx.code(t.intent, size="1", variant="ghost")),
             align="center",
+            # The Payments page opens this page at one transaction: it is marked out.
+            id="transaction-" + t.id.to_string(),
+            aria_current=rx.cond(t.id == CustomerState.highlighted, "true", None),
+            background=rx.cond(
+                t.id == CustomerState.highlighted, rx.color("amber", 3), "transparent"
+            ),
+            scroll_margin_top="96px",
         )
 
     return section(
