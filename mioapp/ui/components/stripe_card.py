@@ -94,3 +94,19 @@ class StripeCardField(rx.Component):
 
 
 stripe_card_field = StripeCardField.create
+
+
+class CardFieldMixin(rx.State, mixin=True):
+    """What a page with the card field holds about it (the charge modal, the pay page)."""
+
+    publishable_key: str = ""
+    # Browser-visible by design: Stripe.js needs it to confirm the card; the server re-fetches
+    # the intent before trusting any outcome.
+    client_secret: str = ""
+    card_complete: bool = False
+    card_message: str = ""
+
+    def _note_card(self, change: dict) -> None:
+        """The field's `on_change` report: complete yet, and what Stripe.js says is wrong."""
+        self.card_complete = bool(change.get("complete"))
+        self.card_message = str(change.get("error") or "")
