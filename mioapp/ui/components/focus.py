@@ -36,7 +36,7 @@ class FocusOnArrival(rx.Component):
 
     # The id of the element to focus ("" to note the page left); it needs tabIndex -1 unless
     # it is focusable already.
-    target: rx.Var[str] = rx.Var.create("")
+    target: rx.Var[str]
 
     def add_imports(self) -> dict:
         return {"react": [rx.ImportVar(tag="useEffect")]}

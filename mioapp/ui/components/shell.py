@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import reflex as rx
 
+from mioapp.ui import styles
 from mioapp.ui.components.focus import focus_on_arrival
 from mioapp.ui.components.forms import NativeForm
-from mioapp.ui.components.layout import icon_button, row, stack
+from mioapp.ui.components.layout import column, icon_button, row, stack
 from mioapp.ui.components.text import muted
 from mioapp.ui.merchant_state import MerchantState
 from mioapp.web import routes
@@ -74,25 +75,19 @@ def _nav_item(label: str, href: str, icon: str, active: bool) -> rx.Component:
 
 def _sidebar(active: str) -> rx.Component:
     return rx.el.nav(
-        rx.vstack(
+        column(
             rx.box(
-                brand("MioCommerce", subtitle=MerchantState.business_name),
-                padding_x="12px",
-                padding_bottom="20px",
+                brand("MioCommerce", subtitle=MerchantState.business_name), padding="0 12px 20px"
             ),
             *[_nav_item(label, href, icon, label == active) for label, href, icon in NAV],
-            spacing="1",
+            align="stretch",
             padding="20px 12px",
             position="sticky",
             top="0",
         ),
         aria_label="Main",
-        width="240px",
-        min_width="240px",
-        align_self="stretch",
-        border_right=f"1px solid {rx.color('gray', 5)}",
-        background=rx.color("gray", 1),
         display=["none", "none", "block"],
+        **styles.SIDEBAR,
     )
 
 
@@ -161,18 +156,13 @@ def dashboard(active: str, *content: rx.Component) -> rx.Component:
             rx.vstack(
                 _topbar(active),
                 rx.el.main(
-                    rx.vstack(*content, spacing="5", width="100%", max_width="1200px"),
+                    stack(*content, spacing="5", max_width="1200px"),
                     id=CONTENT_ID,
                     tab_index=-1,
-                    padding=["16px", "24px", "32px"],
-                    width="100%",
-                    outline="none",
+                    **styles.MAIN,
                 ),
                 spacing="0",
-                width="100%",
-                # Lets wide content shrink inside its cards instead of widening the page.
-                min_width="0",
-                min_height="100vh",
+                **styles.PAGE_COLUMN,
             ),
             spacing="0",
             width="100%",
@@ -254,12 +244,15 @@ def loading() -> rx.Component:
     return rx.center(rx.spinner(size="3"), padding="48px", width="100%", role="status")
 
 
-def list_or_empty(rows: rx.Var, table: rx.Component, empty: rx.Component, loaded=True):
-    """The table when there are rows; else the empty state once loaded, a spinner before."""
+def list_or_empty(
+    rows: rx.Var, table: rx.Component, empty: rx.Component, loaded: rx.Var | None = None
+) -> rx.Component:
+    """The table when there are rows; else the empty state (once `loaded`, a spinner before,
+    for a page that loads its rows after it shows)."""
     return rx.cond(
         rows.length() > 0,
         table,
-        empty if loaded is True else rx.cond(loaded, empty, loading()),
+        empty if loaded is None else rx.cond(loaded, empty, loading()),
     )
 
 

@@ -27,6 +27,8 @@ class Col:
     header: bool = False
     # Spans the whole card on a phone (statuses with notes, actions).
     wide: bool = False
+    # The row's attribute shown as it is; other columns get their content from `cells`.
+    field: str = ""
 
 
 def _header(columns: list[Column]) -> rx.Component:
@@ -69,17 +71,24 @@ def _cell(column: Col, content) -> rx.Component:
 def stacked_table(
     columns: list[Col],
     rows: rx.Var,
-    cells: Callable[[rx.Var], list],
+    cells: Callable[[rx.Var], dict] | None = None,
     row_props: Callable[[rx.Var], dict] | None = None,
 ) -> rx.Component:
     """A table on a desktop; on a phone each row is a card of label/value pairs, so no amount,
-    balance or status is ever scrolled off the screen. `cells(row)` gives one cell's content
-    per column; `row_props(row)` gives the row's own props (a click handler...)."""
+    balance or status is ever scrolled off the screen. A column shows its `field` of the row,
+    or what `cells(row)` gives under its title; `row_props(row)` gives the row's own props
+    (a click handler...)."""
 
     def row(item: rx.Var) -> rx.Component:
-        contents = cells(item)
+        custom = cells(item) if cells else {}
         return rx.table.row(
-            *[_cell(column, content) for column, content in zip(columns, contents, strict=True)],
+            *[
+                _cell(
+                    column,
+                    custom[column.title] if column.title in custom else getattr(item, column.field),
+                )
+                for column in columns
+            ],
             align="center",
             **(row_props(item) if row_props else {}),
         )

@@ -15,7 +15,6 @@ from mioapp.billing.errors import ChargeError
 from mioapp.billing.money import format_money
 from mioapp.business import current_profile
 from mioapp.db import database
-from mioapp.formatting import when
 from mioapp.models import PaymentStatus
 from mioapp.payments import charges, links
 from mioapp.payments.connection import active_credentials
@@ -24,6 +23,7 @@ from mioapp.ui.merchant_state import signed_in
 from mioapp.ui.pages.charge import wording
 from mioapp.ui.pages.charge.form import BookingOption, ChargeFormMixin, Method, ShareError
 from mioapp.ui.pages.charge.wording import Outcome
+from mioapp.ui.pages.customer.rows import booking_fields
 from mioapp.ui.pages.customer.state import CustomerState
 
 
@@ -65,10 +65,7 @@ class ChargeState(ChargeFormMixin, CustomerState):
         self._locale = profile.locale
         self.options = [
             BookingOption(
-                id=c.booking.id,
-                reference=c.booking.reference,
-                tour=c.booking.tour_name,
-                date=when(c.booking.starts_at, profile),
+                **booking_fields(c.booking, profile),
                 balance=format_money(c.available, c.booking.currency, profile.locale),
                 currency=c.booking.currency,
             )

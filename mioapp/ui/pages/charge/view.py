@@ -5,16 +5,17 @@ from __future__ import annotations
 import reflex as rx
 
 from mioapp.payments import links
+from mioapp.ui import styles
 from mioapp.ui.components.badges import saved_card_line
 from mioapp.ui.components.forms import checkbox_field, labelled, notice
 from mioapp.ui.components.layout import icon_button, row, stack
 from mioapp.ui.components.shell import dialog_header, fit_dialog
-from mioapp.ui.components.stripe_card import stripe_card_field
-from mioapp.ui.components.text import error_text, muted, two_lines
+from mioapp.ui.components.stripe_card import card_entry
+from mioapp.ui.components.text import muted, two_lines
 from mioapp.ui.pages.charge.form import BookingOption, Method
 from mioapp.ui.pages.charge.state import ChargeState
 from mioapp.ui.pages.charge.wording import Outcome
-from mioapp.ui.pages.customer.state import CardRow
+from mioapp.ui.pages.customer.rows import CardRow
 
 # Focus goes back to this button when the modal closes.
 CHARGE_BUTTON_ID = "charge-customer"
@@ -24,7 +25,7 @@ def _bookings_picker() -> rx.Component:
     def option(o: rx.Var[BookingOption]) -> rx.Component:
         chosen = ChargeState.selected.contains(o.id)
         share_id = "share-" + o.id.to_string()
-        return rx.hstack(
+        return row(
             rx.el.label(
                 rx.hstack(
                     rx.checkbox(
@@ -57,27 +58,35 @@ def _bookings_picker() -> rx.Component:
                     aria_invalid=ChargeState.error_field == share_id,
                 ),
             ),
-            align="center",
-            spacing="3",
-            width="100%",
             padding="10px 12px",
-            border_bottom=f"1px solid {rx.color('gray', 4)}",
+            **styles.LIST_LINE,
         )
 
-    return rx.vstack(
+    return stack(
         rx.text("Bookings and what each one gets", size="2", weight="medium"),
         rx.box(
             rx.foreach(ChargeState.options, option),
-            border=f"1px solid {rx.color('gray', 5)}",
-            border_radius="var(--radius-3)",
-            width="100%",
             max_height="240px",
             overflow_y="auto",
             role="group",
             aria_label="Bookings to charge",
+            **styles.FRAMED,
         ),
         spacing="1",
-        width="100%",
+    )
+
+
+def _input(id_: str, value, on_change, *children, component=rx.input, **props):
+    """A field of the form: disabled while a submit is in flight."""
+    props.setdefault("size", "3")
+    props.setdefault("width", "100%")
+    return component(
+        *children,
+        id=id_,
+        value=value,
+        on_change=on_change,
+        disabled=ChargeState.in_flight,
+        **props,
     )
 
 
@@ -86,15 +95,12 @@ def _amount_fields() -> rx.Component:
         labelled(
             "Amount",
             "charge-amount",
-            rx.input(
+            _input(
+                "charge-amount",
+                ChargeState.amount_text,
+                ChargeState.set_amount,
                 rx.input.slot(ChargeState.currency.upper()),
-                id="charge-amount",
-                value=ChargeState.amount_text,
-                on_change=ChargeState.set_amount,
                 input_mode="decimal",
-                width="100%",
-                size="3",
-                disabled=ChargeState.in_flight,
                 aria_invalid=ChargeState.error_field == "amount",
             ),
             muted(
@@ -106,15 +112,12 @@ def _amount_fields() -> rx.Component:
         labelled(
             "Description (optional)",
             "charge-description",
-            rx.input(
-                id="charge-description",
-                value=ChargeState.description,
-                on_change=ChargeState.set_description,
+            _input(
+                "charge-description",
+                ChargeState.description,
+                ChargeState.set_description,
                 placeholder="e.g. Balance before the tour",
-                width="100%",
-                size="3",
                 max_length=500,
-                disabled=ChargeState.in_flight,
             ),
             flex="1",
         ),
@@ -161,18 +164,8 @@ def _saved_cards() -> rx.Component:
 
 
 def _new_card() -> rx.Component:
-    return rx.vstack(
-        rx.text("Card details", size="2", weight="medium"),
-        stripe_card_field(
-            publishable_key=ChargeState.publishable_key,
-            client_secret=ChargeState.client_secret,
-            on_change=ChargeState.card_changed,
-            on_result=ChargeState.card_confirmed,
-        ),
-        rx.cond(
-            ChargeState.card_message != "",
-            error_text(ChargeState.card_message, role="alert"),
-        ),
+    return stack(
+        card_entry(ChargeState, "Card details"),
         muted("Card details go straight to Stripe; they never touch MioCommerce.", size="1"),
         checkbox_field(
             "Save card for future charges",
@@ -181,7 +174,6 @@ def _new_card() -> rx.Component:
             disabled=ChargeState.in_flight,
         ),
         spacing="2",
-        width="100%",
     )
 
 
@@ -194,30 +186,27 @@ def _payment_link() -> rx.Component:
         labelled(
             "Expires after (days)",
             "link-expiry",
-            rx.input(
-                id="link-expiry",
+            _input(
+                "link-expiry",
+                ChargeState.expiry_days,
+                ChargeState.set_expiry_days,
                 type="number",
                 min=1,
                 max=links.MAX_EXPIRY_DAYS,
-                value=ChargeState.expiry_days,
-                on_change=ChargeState.set_expiry_days,
-                size="3",
                 width="120px",
-                disabled=ChargeState.in_flight,
             ),
         ),
         labelled(
             "Personal message (optional)",
             "link-message",
-            rx.text_area(
-                id="link-message",
-                value=ChargeState.link_message,
-                on_change=ChargeState.set_link_message,
+            _input(
+                "link-message",
+                ChargeState.link_message,
+                ChargeState.set_link_message,
                 placeholder="e.g. Looking forward to seeing you on the water!",
                 max_length=links.MAX_MESSAGE,
-                width="100%",
                 rows="3",
-                disabled=ChargeState.in_flight,
+                component=rx.text_area,
             ),
         ),
         spacing="3",

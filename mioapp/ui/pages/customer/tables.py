@@ -11,13 +11,8 @@ from mioapp.ui.components.layout import column, row
 from mioapp.ui.components.shell import empty_state, list_or_empty, section
 from mioapp.ui.components.tables import Col, stacked_table
 from mioapp.ui.components.text import amount_text, muted, two_lines
-from mioapp.ui.pages.customer.state import (
-    BookingPaymentRow,
-    BookingRow,
-    CustomerState,
-    LinkRow,
-    TransactionRow,
-)
+from mioapp.ui.pages.customer.rows import BookingPaymentRow, BookingRow, LinkRow, TransactionRow
+from mioapp.ui.pages.customer.state import CustomerState
 
 
 def _small_button(label: str, icon: str, on_click=None, color: str = "indigo", **props):
@@ -71,25 +66,21 @@ def _booking_payments(b: rx.Var[BookingRow]) -> rx.Component:
 
 
 BOOKING_COLUMNS = [
-    Col("Date", nowrap=True),
+    Col("Date", nowrap=True, field="date"),
     Col("Tour", header=True),
-    Col("Guests", numeric=True),
-    Col("Total", numeric=True, nowrap=True),
+    Col("Guests", numeric=True, field="participants"),
+    Col("Total", numeric=True, nowrap=True, field="total"),
     Col("Paid", numeric=True, nowrap=True),
-    Col("Balance", numeric=True, nowrap=True),
+    Col("Balance", numeric=True, nowrap=True, field="balance"),
     Col("Status"),
 ]
 
 
-def _booking_cells(b: rx.Var[BookingRow]) -> list:
-    return [
-        b.date,
-        two_lines(b.tour, b.reference),
-        b.participants,
-        b.total,
-        rx.cond(b.payments.length() > 0, _booking_payments(b), amount_text(b.paid)),
-        b.balance,
-        column(
+def _booking_cells(b: rx.Var[BookingRow]) -> dict:
+    return {
+        "Tour": two_lines(b.tour, b.reference),
+        "Paid": rx.cond(b.payments.length() > 0, _booking_payments(b), amount_text(b.paid)),
+        "Status": column(
             booking_badge(b.status),
             rx.cond(
                 b.overpaid != "",
@@ -101,7 +92,7 @@ def _booking_cells(b: rx.Var[BookingRow]) -> list:
                 ),
             ),
         ),
-    ]
+    }
 
 
 def bookings() -> rx.Component:
@@ -118,11 +109,11 @@ def bookings() -> rx.Component:
 
 
 TRANSACTION_COLUMNS = [
-    Col("Date", nowrap=True),
-    Col("Amount", numeric=True, nowrap=True),
-    Col("Method"),
+    Col("Date", nowrap=True, field="date"),
+    Col("Amount", numeric=True, nowrap=True, field="amount"),
+    Col("Method", field="method"),
     Col("Status", wide=True),
-    Col("Bookings"),
+    Col("Bookings", field="bookings"),
     Col("Stripe payment"),
 ]
 
@@ -165,15 +156,11 @@ def _transaction_status(t: rx.Var[TransactionRow]) -> rx.Component:
     )
 
 
-def _transaction_cells(t: rx.Var[TransactionRow]) -> list:
-    return [
-        t.date,
-        t.amount,
-        t.method,
-        _transaction_status(t),
-        t.bookings,
-        rx.code(t.intent, size="1", variant="ghost", word_break="break-all"),
-    ]
+def _transaction_cells(t: rx.Var[TransactionRow]) -> dict:
+    return {
+        "Status": _transaction_status(t),
+        "Stripe payment": rx.code(t.intent, size="1", variant="ghost", word_break="break-all"),
+    }
 
 
 def transactions() -> rx.Component:
@@ -192,12 +179,12 @@ def transactions() -> rx.Component:
 
 
 LINK_COLUMNS = [
-    Col("Sent", nowrap=True),
-    Col("Amount", numeric=True, nowrap=True),
-    Col("Bookings"),
+    Col("Sent", nowrap=True, field="created"),
+    Col("Amount", numeric=True, nowrap=True, field="amount"),
+    Col("Bookings", field="bookings"),
     Col("Status"),
     Col("Email"),
-    Col("Expires", nowrap=True),
+    Col("Expires", nowrap=True, field="expires"),
     Col("", wide=True),
 ]
 
@@ -243,16 +230,8 @@ def _link_actions(link: rx.Var[LinkRow]) -> rx.Component:
     )
 
 
-def _link_cells(link: rx.Var[LinkRow]) -> list:
-    return [
-        link.created,
-        link.amount,
-        link.bookings,
-        link_badge(link.status),
-        _link_email(link),
-        link.expires,
-        _link_actions(link),
-    ]
+def _link_cells(link: rx.Var[LinkRow]) -> dict:
+    return {"Status": link_badge(link.status), "Email": _link_email(link), "": _link_actions(link)}
 
 
 def _copied_dialog() -> rx.Component:

@@ -10,7 +10,8 @@ from mioapp.ui.components.forms import notice
 from mioapp.ui.components.shell import card, dashboard, empty_state, loading, page_title, section
 from mioapp.ui.components.text import muted
 from mioapp.ui.pages.charge.view import charge_dialog
-from mioapp.ui.pages.customer.state import CardRow, CustomerState
+from mioapp.ui.pages.customer.rows import CardRow
+from mioapp.ui.pages.customer.state import CustomerState
 from mioapp.ui.pages.customer.tables import bookings, payment_links, transactions
 from mioapp.web import routes
 

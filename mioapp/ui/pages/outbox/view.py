@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from mioapp.ui import styles
 from mioapp.ui.components.badges import email_badge
 from mioapp.ui.components.forms import notice
 from mioapp.ui.components.layout import column, icon_button, row, stack
@@ -39,14 +40,14 @@ COLUMNS = [
 ]
 
 
-def _cells(email: rx.Var[dict[str, str]]) -> list:
-    return [
-        muted(email["created"]),
-        two_lines(email["subject"], "To " + email["to"], size="3"),
-        email["kind"],
-        _status(email),
-        icon_button("eye", "Preview", size="1", aria_label="Preview " + email["subject"]),
-    ]
+def _cells(email: rx.Var[dict[str, str]]) -> dict:
+    return {
+        "Created": muted(email["created"]),
+        "Email": two_lines(email["subject"], "To " + email["to"], size="3"),
+        "Type": email["kind"],
+        "Status": _status(email),
+        "": icon_button("eye", "Preview", size="1", aria_label="Preview " + email["subject"]),
+    }
 
 
 def _row_props(email: rx.Var[dict[str, str]]) -> dict:
@@ -59,11 +60,42 @@ def _row_props(email: rx.Var[dict[str, str]]) -> dict:
     }
 
 
+def _parts(preview: rx.Var[dict[str, str]]) -> rx.Component:
+    """The email's HTML and plain-text parts, in tabs."""
+    # Sandboxed with no permissions: the email's HTML can show but never run script, submit
+    # forms or navigate the dashboard.
+    html = rx.el.iframe(
+        src_doc=preview["html"],
+        sandbox="",
+        title="HTML part of the email",
+        height="60vh",
+        background="white",
+        **styles.FRAMED,
+    )
+    text = rx.el.pre(
+        preview["text"], aria_label="Plain-text part of the email", **styles.PLAIN_TEXT
+    )
+    return rx.tabs.root(
+        rx.tabs.list(
+            rx.tabs.trigger("HTML", value="html"),
+            rx.tabs.trigger("Plain text", value="text"),
+            size="2",
+        ),
+        rx.box(
+            rx.tabs.content(html, value="html"),
+            rx.tabs.content(text, value="text"),
+            padding_top="12px",
+        ),
+        default_value="html",
+        width="100%",
+    )
+
+
 def _preview_dialog() -> rx.Component:
     preview = OutboxState.preview
     return rx.dialog.root(
         rx.dialog.content(
-            rx.vstack(
+            stack(
                 dialog_header(preview["subject"], size="5"),
                 rx.dialog.description(
                     rx.flex(
@@ -102,52 +134,8 @@ def _preview_dialog() -> rx.Component:
                     preview["error"] != "",
                     notice(preview["error"], "triangle-alert", "red", role="note"),
                 ),
-                rx.tabs.root(
-                    rx.tabs.list(
-                        rx.tabs.trigger("HTML", value="html"),
-                        rx.tabs.trigger("Plain text", value="text"),
-                        size="2",
-                    ),
-                    rx.box(
-                        rx.tabs.content(
-                            # Sandboxed with no permissions: the email's HTML can show but
-                            # never run script, submit forms or navigate the dashboard.
-                            rx.el.iframe(
-                                src_doc=preview["html"],
-                                sandbox="",
-                                title="HTML part of the email",
-                                width="100%",
-                                height="60vh",
-                                border=f"1px solid {rx.color('gray', 5)}",
-                                border_radius="8px",
-                                background="white",
-                            ),
-                            value="html",
-                        ),
-                        rx.tabs.content(
-                            rx.el.pre(
-                                preview["text"],
-                                aria_label="Plain-text part of the email",
-                                white_space="pre-wrap",
-                                font_family="var(--code-font-family)",
-                                font_size="13px",
-                                margin="0",
-                                padding="16px",
-                                max_height="60vh",
-                                overflow_y="auto",
-                                border=f"1px solid {rx.color('gray', 5)}",
-                                border_radius="8px",
-                                background=rx.color("gray", 2),
-                            ),
-                            value="text",
-                        ),
-                        padding_top="12px",
-                    ),
-                    default_value="html",
-                    width="100%",
-                ),
+                _parts(preview),
                 spacing="3",
-                width="100%",
             ),
             **fit_dialog("780px"),
         ),

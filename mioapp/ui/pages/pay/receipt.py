@@ -48,11 +48,4 @@ def _receipt() -> rx.Component:
 
 
 def receipt_page() -> rx.Component:
-    return page_frame(
-        rx.match(
-            PayState.view,
-            (PayPageState.LOADING, rx.spinner(size="3")),
-            (PayPageState.PAID, _receipt()),
-            invalid_link(),
-        )
-    )
+    return page_frame((PayPageState.PAID, _receipt()), invalid_link())

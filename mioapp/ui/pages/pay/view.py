@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import reflex as rx
 
+from mioapp.ui import styles
 from mioapp.ui.components.forms import checkbox_field, error_notice, notice
+from mioapp.ui.components.layout import stack
 from mioapp.ui.components.public import centered_page, panel
-from mioapp.ui.components.stripe_card import stripe_card_field
-from mioapp.ui.components.text import amount_text, error_text, muted, two_lines
+from mioapp.ui.components.stripe_card import card_entry
+from mioapp.ui.components.text import amount_text, muted, two_lines
 from mioapp.ui.pages.pay.state import PayLineRow, PayPageState, PayState
 
 
@@ -36,10 +38,14 @@ def contact() -> rx.Component:
     )
 
 
-def page_frame(*children: rx.Component) -> rx.Component:
-    """A single column on a calm background: the merchant on top, one card below, then how
-    to reach the merchant."""
-    return centered_page(PayState.business_name, *children, contact())
+def page_frame(*cases) -> rx.Component:
+    """A single column on a calm background: the merchant on top, then what the page's state
+    shows (`cases` of an rx.match on it; a spinner while loading), then how to reach the
+    merchant."""
+    loading = (PayPageState.LOADING, rx.spinner(size="3"))
+    return centered_page(
+        PayState.business_name, rx.match(PayState.view, loading, *cases), contact()
+    )
 
 
 def bookings_list() -> rx.Component:
@@ -67,19 +73,12 @@ def bookings_list() -> rx.Component:
                 size="1",
             ),
             spacing="1",
-            width="100%",
             padding_y="8px",
-            border_bottom=f"1px solid {rx.color('gray', 4)}",
             role="listitem",
+            **styles.LIST_LINE,
         )
 
-    return rx.vstack(
-        rx.foreach(PayState.lines, line),
-        spacing="0",
-        width="100%",
-        role="list",
-        aria_label="Bookings",
-    )
+    return stack(rx.foreach(PayState.lines, line), spacing="0", role="list", aria_label="Bookings")
 
 
 def _merchant_words() -> rx.Component:
@@ -159,17 +158,7 @@ def _pay_form() -> rx.Component:
                 ),
             ),
             rx.vstack(
-                rx.text("Card", size="2", weight="medium", id="pay-card-label"),
-                stripe_card_field(
-                    publishable_key=PayState.publishable_key,
-                    client_secret=PayState.client_secret,
-                    on_change=PayState.card_changed,
-                    on_result=PayState.card_confirmed,
-                ),
-                rx.cond(
-                    PayState.card_message != "",
-                    error_text(PayState.card_message, role="alert"),
-                ),
+                card_entry(PayState, "Card"),
                 checkbox_field(
                     "Save this card for future charges",
                     PayState.save_card,
@@ -196,11 +185,4 @@ def _pay_form() -> rx.Component:
 
 
 def pay_page() -> rx.Component:
-    return page_frame(
-        rx.match(
-            PayState.view,
-            (PayPageState.LOADING, rx.spinner(size="3")),
-            (PayPageState.INVALID, invalid_link()),
-            _pay_form(),
-        )
-    )
+    return page_frame((PayPageState.INVALID, invalid_link()), _pay_form())

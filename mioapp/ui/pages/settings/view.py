@@ -8,7 +8,7 @@ from babel import Locale
 
 from mioapp.formatting import time_zones
 from mioapp.ui.components.forms import confirm_action, error_notice, text_field
-from mioapp.ui.components.layout import stack
+from mioapp.ui.components.layout import row, stack
 from mioapp.ui.components.shell import card, dashboard, loading, page_header
 from mioapp.ui.components.text import muted
 from mioapp.ui.pages.settings.state import BusinessSettingsState, PaymentSettingsState
@@ -65,7 +65,7 @@ def _connected_card() -> rx.Component:
     S = PaymentSettingsState
     return card(
         rx.vstack(
-            rx.hstack(
+            row(
                 rx.center(
                     rx.icon("circle-check", color=rx.color("green", 9)),
                     width="36px",
@@ -87,8 +87,6 @@ def _connected_card() -> rx.Component:
                     size="2",
                 ),
                 width="100%",
-                align="center",
-                spacing="3",
             ),
             rx.data_list.root(
                 rx.cond(S.account_id != "", _detail("Account", S.account_id)),
@@ -147,9 +145,12 @@ def _settings_form(on_submit, max_width: str, *fields: rx.Component, **form_prop
 
 
 def _connect_form() -> rx.Component:
-    S = PaymentSettingsState
+    saving = PaymentSettingsState.saving
+    button = _submit(
+        saving, "plug", rx.cond(saving, "Checking keys with Stripe…", "Connect Stripe")
+    )
     return _settings_form(
-        S.connect_stripe,
+        PaymentSettingsState.connect_stripe,
         "560px",
         _form_heading(
             "Connect your Stripe account",
@@ -181,10 +182,8 @@ def _connect_form() -> rx.Component:
             type="password",
             **KEY_INPUT,
         ),
-        error_notice(S.error),
-        _submit(
-            S.saving, "plug", rx.cond(S.saving, "Checking keys with Stripe…", "Connect Stripe")
-        ),
+        error_notice(PaymentSettingsState.error),
+        button,
     )
 
 
@@ -244,9 +243,16 @@ def _choices(list_id: str, options: list[tuple[str, str]]) -> rx.Component:
     )
 
 
+def _profile_field(label: str, name: str, **props) -> rx.Component:
+    """A profile field: starts from the saved value, says what is wrong under itself."""
+    S = BusinessSettingsState
+    return text_field(
+        label, name, default_value=getattr(S.saved, name), error=getattr(S.errors, name), **props
+    )
+
+
 def _business_form() -> rx.Component:
     S = BusinessSettingsState
-    saved, errors = S.saved, S.errors
     return _settings_form(
         S.save_business,
         "640px",
@@ -256,49 +262,34 @@ def _business_form() -> rx.Component:
             "reach you. Every date is shown in the time zone, and dates and amounts "
             "are written the way the locale writes them.",
         ),
-        text_field("Business name", "name", default_value=saved.name, error=errors.name),
+        _profile_field("Business name", "name"),
         _pair(
-            text_field(
-                "Contact email",
-                "email",
-                type="email",
-                default_value=saved.email,
-                error=errors.email,
-                auto_complete="email",
-            ),
-            text_field(
+            _profile_field("Contact email", "email", type="email", auto_complete="email"),
+            _profile_field(
                 "Contact phone (optional)",
                 "phone",
                 type="tel",
-                default_value=saved.phone,
-                error=errors.phone,
                 placeholder="+1 808 555 0134",
                 auto_complete="tel",
             ),
         ),
-        text_field(
+        _profile_field(
             "Reply-to address (optional)",
             "reply_to",
             type="email",
-            default_value=saved.reply_to,
-            error=errors.reply_to,
             hint="Where customers' replies to emails go; empty means the contact email.",
         ),
         _pair(
-            text_field(
+            _profile_field(
                 "Time zone",
                 "time_zone",
-                default_value=saved.time_zone,
-                error=errors.time_zone,
                 hint="An IANA zone, such as America/New_York or Europe/Lisbon.",
                 auto_complete="off",
                 custom_attrs={"list": "time-zone-choices"},
             ),
-            text_field(
+            _profile_field(
                 "Locale",
                 "locale",
-                default_value=saved.locale,
-                error=errors.locale,
                 hint="How dates and amounts are written: en_US, de_DE, pt_BR…",
                 auto_complete="off",
                 custom_attrs={"list": "locale-choices"},
