@@ -28,12 +28,16 @@ def panel(*children: rx.Component, **props) -> rx.Component:
     )
 
 
-def centered_page(name, *children: rx.Component, max_width: str = "480px") -> rx.Component:
-    """`name` with the logo on top, then `children`, then the secure-payment note."""
+def centered_page(
+    name, *children: rx.Component, max_width: str = "480px", name_is_title: bool = False
+) -> rx.Component:
+    """`name` with the logo on top (the page's h1 if `name_is_title`, as on the pay pages,
+    where the business is what the customer looks for), then `children`, then the
+    secure-payment note."""
     return rx.box(
         rx.el.main(
             rx.vstack(
-                brand(name, 36, title_size="5"),
+                brand(name, 36, title_size="5", heading=name_is_title),
                 *children,
                 secure_note(),
                 spacing="5",

@@ -38,9 +38,15 @@ def logo(size: int) -> rx.Component:
     )
 
 
-def brand(name, size: int = 32, *, title_size: str = "3", subtitle=None) -> rx.Component:
-    """The logo beside a name (and a smaller line under it)."""
-    lines = rx.text(name, weight="bold", size=title_size)
+def brand(
+    name, size: int = 32, *, title_size: str = "3", subtitle=None, heading: bool = False
+) -> rx.Component:
+    """The logo beside a name (and a smaller line under it); with `heading`, the name is the
+    page's h1."""
+    if heading:
+        lines = rx.heading(name, as_="h1", size=title_size)
+    else:
+        lines = rx.text(name, weight="bold", size=title_size)
     if subtitle is not None:
         lines = rx.vstack(lines, muted(subtitle, size="1"), spacing="0")
     return rx.hstack(logo(size), lines, spacing="3", align="center")

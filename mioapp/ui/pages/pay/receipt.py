@@ -18,7 +18,7 @@ def _receipt() -> rx.Component:
     r = PayState.receipt
     return panel(
         rx.center(rx.icon("circle-check", size=40, color=rx.color("green", 9)), width="100%"),
-        rx.heading("Payment received", as_="h1", size="6", text_align="center", width="100%"),
+        rx.heading("Payment received", as_="h2", size="6", text_align="center", width="100%"),
         muted(
             "Thank you, "
             + PayState.customer_name

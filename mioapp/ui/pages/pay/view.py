@@ -44,7 +44,10 @@ def page_frame(*cases) -> rx.Component:
     merchant."""
     loading = (PayPageState.LOADING, rx.spinner(size="3"))
     return centered_page(
-        PayState.business_name, rx.match(PayState.view, loading, *cases), contact()
+        PayState.business_name,
+        rx.match(PayState.view, loading, *cases),
+        contact(),
+        name_is_title=True,
     )
 
 
@@ -107,7 +110,7 @@ def _merchant_words() -> rx.Component:
 def invalid_link() -> rx.Component:
     return panel(
         rx.center(rx.icon("link-2-off", size=32, color=rx.color("gray", 9)), width="100%"),
-        rx.heading("This payment link is no longer valid", as_="h1", size="5", text_align="center"),
+        rx.heading("This payment link is no longer valid", as_="h2", size="5", text_align="center"),
         muted(
             "Please contact " + PayState.business_name + " for a new link.",
             size="3",
@@ -119,13 +122,7 @@ def invalid_link() -> rx.Component:
 def _pay_form() -> rx.Component:
     return panel(
         rx.vstack(
-            rx.heading(
-                "Payment for " + PayState.customer_name,
-                as_="h1",
-                size="2",
-                weight="regular",
-                color=rx.color("gray", 11),
-            ),
+            muted("Payment for " + PayState.customer_name),
             rx.heading(PayState.amount, as_="h2", size="8", aria_label="Amount due"),
             spacing="1",
             width="100%",
