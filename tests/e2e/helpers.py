@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 from sqlmodel import Session
 
 from devtools.demo import stripe_data
+from devtools.stack import EMULATOR_PUBLISHABLE_KEY, EMULATOR_SECRET_KEY, LocalStack
 from mioapp.billing.ledger import BookingStatus
 from mioapp.customers.detail import customer_detail
 from mioapp.models import Booking, Customer, utcnow
@@ -90,3 +92,49 @@ def fill_card(dialog: Locator, number: str) -> None:
     postal = dialog.get_by_label("Postal code")
     if postal.count():
         postal.fill("94110")
+
+
+@dataclass
+class Scene:
+    """What the tests share: a customer with bookings, a card, a payment, links (one open,
+    one paid) and the pay page addresses."""
+
+    customer_id: int
+    customer_name: str
+    open_path: str
+    paid_path: str
+
+
+def build_scene(stack: LocalStack, browser: Browser, engine) -> Scene:
+    credentials = StripeCredentials(
+        secret_key=EMULATOR_SECRET_KEY,
+        publishable_key=EMULATOR_PUBLISHABLE_KEY,
+        api_base=stack.emulator.base_url,
+    )
+    from tests.e2e.test_payment_links import link_for, pay
+
+    with Session(engine) as session:
+        customer = new_customer(
+            session,
+            credentials,
+            totals=[48_000, 12_500, 9_900],
+            card="4242424242424242",
+            name="Aroha Whitcombe-Delacroix",
+        )
+        customer_id, customer_name = customer.id, customer.name
+        _, paid_path = link_for(session, stack, customer, 9_000)
+        _, open_path = link_for(session, stack, customer, 20_000)
+    context = browser.new_context(base_url=stack.base_url, viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        page.goto(paid_path)
+        pay(page, "4242424242424242")
+        expect(page.get_by_role("heading", name="Payment received")).to_be_visible()
+    finally:
+        context.close()
+    return Scene(
+        customer_id=customer_id,
+        customer_name=customer_name,
+        open_path=open_path,
+        paid_path=paid_path + "/success",
+    )

@@ -334,6 +334,7 @@ def test_copy_resend_and_revoke_from_the_customer_page(
         expect(customer_page.get_by_label("Amount due")).to_have_text("$44.00")
 
     row.get_by_role("button", name="Revoke").click()
+    merchant_page.get_by_role("alertdialog").get_by_role("button", name="Revoke link").click()
     expect(row).to_contain_text("Revoked")
     for path in (first_path, copied_path, resent_path):
         customer_page.goto(path)

@@ -52,7 +52,10 @@ EMAIL: dict[StrEnum, tuple[str, str]] = {
 
 
 def _badge(label, color: str) -> rx.Component:
-    return rx.badge(label, color_scheme=color, variant="soft", radius="full", size="2")
+    # High contrast: the soft variant's own text falls just under 4.5:1 on some colours.
+    return rx.badge(
+        label, color_scheme=color, variant="soft", radius="full", size="2", high_contrast=True
+    )
 
 
 def _status_badge(status: rx.Var, mapping: dict[StrEnum, tuple[str, str]]) -> rx.Component:
@@ -78,3 +81,22 @@ def link_badge(status: rx.Var) -> rx.Component:
 
 def email_badge(status: rx.Var) -> rx.Component:
     return _status_badge(status, EMAIL)
+
+
+def pill(label, color: str = "indigo") -> rx.Component:
+    """A small fixed badge (Default, Expired, a decline)."""
+    return _badge(label, color)
+
+
+def saved_card_line(c, *, size: str = "2") -> rx.Component:
+    """`Visa •••• 4242`, its expiry, and Default / Expired / declined badges."""
+    return rx.hstack(
+        rx.text(c.brand + " •••• " + c.last4, weight="medium", size=size),
+        rx.text("Expires " + c.expiry, size="1", color=rx.color("gray", 11)),
+        rx.cond(c.is_default, pill("Default")),
+        rx.cond(c.expired, pill("Expired", "red")),
+        rx.cond(c.declined != "", pill(c.declined, "red")),
+        spacing="2",
+        align="center",
+        wrap="wrap",
+    )

@@ -27,6 +27,7 @@ import reflex as rx
 from reflex.event import no_args_event_spec, passthrough_event_spec
 
 from mioapp.settings import get_settings
+from mioapp.ui.components.text import error_text
 
 
 class StripeCardField(rx.Component):
@@ -94,3 +95,34 @@ class StripeCardField(rx.Component):
 
 
 stripe_card_field = StripeCardField.create
+
+
+def card_entry(state: type[rx.State], label: str) -> rx.Component:
+    """The labelled card field of a state with CardFieldMixin and `card_changed` /
+    `card_confirmed` handlers, with what Stripe.js says is wrong under it."""
+    return rx.fragment(
+        rx.text(label, size="2", weight="medium"),
+        stripe_card_field(
+            publishable_key=state.publishable_key,
+            client_secret=state.client_secret,
+            on_change=state.card_changed,
+            on_result=state.card_confirmed,
+        ),
+        rx.cond(state.card_message != "", error_text(state.card_message, role="alert")),
+    )
+
+
+class CardFieldMixin(rx.State, mixin=True):
+    """What a page with the card field holds about it (the charge modal, the pay page)."""
+
+    publishable_key: str = ""
+    # Browser-visible by design: Stripe.js needs it to confirm the card; the server re-fetches
+    # the intent before trusting any outcome.
+    client_secret: str = ""
+    card_complete: bool = False
+    card_message: str = ""
+
+    def _note_card(self, change: dict) -> None:
+        """The field's `on_change` report: complete yet, and what Stripe.js says is wrong."""
+        self.card_complete = bool(change.get("complete"))
+        self.card_message = str(change.get("error") or "")

@@ -5,35 +5,36 @@ from __future__ import annotations
 import reflex as rx
 
 from mioapp.payments import links
-from mioapp.ui.components.forms import checkbox_field, field_label, notice
-from mioapp.ui.components.shell import dialog_header
-from mioapp.ui.components.stripe_card import stripe_card_field
-from mioapp.ui.pages.charge.state import BookingOption, ChargeState, Method
+from mioapp.ui import styles
+from mioapp.ui.components.badges import saved_card_line
+from mioapp.ui.components.forms import checkbox_field, labelled, notice
+from mioapp.ui.components.layout import icon_button, row, stack
+from mioapp.ui.components.shell import dialog_header, fit_dialog
+from mioapp.ui.components.stripe_card import card_entry
+from mioapp.ui.components.text import muted, two_lines
+from mioapp.ui.pages.charge.form import BookingOption, Method
+from mioapp.ui.pages.charge.state import ChargeState
 from mioapp.ui.pages.charge.wording import Outcome
-from mioapp.ui.pages.customer.state import CardRow
+from mioapp.ui.pages.customer.rows import CardRow
+
+# Focus goes back to this button when the modal closes.
+CHARGE_BUTTON_ID = "charge-customer"
 
 
 def _bookings_picker() -> rx.Component:
     def option(o: rx.Var[BookingOption]) -> rx.Component:
         chosen = ChargeState.selected.contains(o.id)
         share_id = "share-" + o.id.to_string()
-        return rx.hstack(
+        return row(
             rx.el.label(
                 rx.hstack(
                     rx.checkbox(
                         checked=chosen,
                         on_change=lambda checked: ChargeState.toggle_booking(o.id, checked),
                         disabled=ChargeState.in_flight,
+                        aria_label=o.tour + ", " + o.reference,
                     ),
-                    rx.vstack(
-                        rx.text(o.tour, weight="medium", size="2"),
-                        rx.text(
-                            o.date + " · " + o.reference + " · owes " + o.balance,
-                            size="1",
-                            color=rx.color("gray", 11),
-                        ),
-                        spacing="0",
-                    ),
+                    two_lines(o.tour, o.date + " · " + o.reference + " · owes " + o.balance),
                     align="center",
                     spacing="3",
                 ),
@@ -50,72 +51,74 @@ def _bookings_picker() -> rx.Component:
                     on_change=lambda value: ChargeState.set_share(o.id, value),
                     input_mode="decimal",
                     size="2",
-                    width="128px",
+                    width=rx.breakpoints(initial="112px", sm="128px"),
+                    flex_shrink="0",
                     disabled=ChargeState.in_flight,
                     aria_label="Part for " + o.reference,
                     aria_invalid=ChargeState.error_field == share_id,
                 ),
             ),
-            align="center",
-            spacing="3",
-            width="100%",
             padding="10px 12px",
-            border_bottom=f"1px solid {rx.color('gray', 4)}",
+            **styles.LIST_LINE,
         )
 
-    return rx.vstack(
+    return stack(
         rx.text("Bookings and what each one gets", size="2", weight="medium"),
         rx.box(
             rx.foreach(ChargeState.options, option),
-            border=f"1px solid {rx.color('gray', 5)}",
-            border_radius="var(--radius-3)",
-            width="100%",
             max_height="240px",
             overflow_y="auto",
             role="group",
             aria_label="Bookings to charge",
+            **styles.FRAMED,
         ),
         spacing="1",
-        width="100%",
+    )
+
+
+def _input(id_: str, value, on_change, *children, component=rx.input, **props):
+    """A field of the form: disabled while a submit is in flight."""
+    props.setdefault("size", "3")
+    props.setdefault("width", "100%")
+    return component(
+        *children,
+        id=id_,
+        value=value,
+        on_change=on_change,
+        disabled=ChargeState.in_flight,
+        **props,
     )
 
 
 def _amount_fields() -> rx.Component:
     return rx.flex(
-        rx.vstack(
-            field_label("Amount", "charge-amount"),
-            rx.input(
+        labelled(
+            "Amount",
+            "charge-amount",
+            _input(
+                "charge-amount",
+                ChargeState.amount_text,
+                ChargeState.set_amount,
                 rx.input.slot(ChargeState.currency.upper()),
-                id="charge-amount",
-                value=ChargeState.amount_text,
-                on_change=ChargeState.set_amount,
                 input_mode="decimal",
-                width="100%",
-                size="3",
-                disabled=ChargeState.in_flight,
                 aria_invalid=ChargeState.error_field == "amount",
             ),
-            rx.text(
+            muted(
                 "Lower it for a deposit; change a booking's part to put it where you mean.",
                 size="1",
-                color=rx.color("gray", 11),
             ),
-            spacing="1",
             flex="1",
         ),
-        rx.vstack(
-            field_label("Description (optional)", "charge-description"),
-            rx.input(
-                id="charge-description",
-                value=ChargeState.description,
-                on_change=ChargeState.set_description,
+        labelled(
+            "Description (optional)",
+            "charge-description",
+            _input(
+                "charge-description",
+                ChargeState.description,
+                ChargeState.set_description,
                 placeholder="e.g. Balance before the tour",
-                width="100%",
-                size="3",
                 max_length=500,
-                disabled=ChargeState.in_flight,
             ),
-            spacing="1",
             flex="1",
         ),
         gap="3",
@@ -129,18 +132,8 @@ def _saved_cards() -> rx.Component:
         return rx.el.label(
             rx.hstack(
                 rx.radio_group.item(value=c.id.to_string(), disabled=c.expired),
-                rx.icon("credit-card", size=16),
-                rx.text(c.brand + " •••• " + c.last4, weight="medium", size="2"),
-                rx.text("Expires " + c.expiry, size="1", color=rx.color("gray", 10)),
-                rx.cond(c.is_default, rx.badge("Default", variant="soft", radius="full")),
-                rx.cond(
-                    c.expired,
-                    rx.badge("Expired", color_scheme="red", variant="soft", radius="full"),
-                ),
-                rx.cond(
-                    c.declined != "",
-                    rx.badge(c.declined, color_scheme="red", variant="soft", radius="full"),
-                ),
+                rx.icon("credit-card", size=16, flex_shrink="0"),
+                saved_card_line(c),
                 spacing="2",
                 align="center",
             ),
@@ -171,23 +164,9 @@ def _saved_cards() -> rx.Component:
 
 
 def _new_card() -> rx.Component:
-    return rx.vstack(
-        rx.text("Card details", size="2", weight="medium"),
-        stripe_card_field(
-            publishable_key=ChargeState.publishable_key,
-            client_secret=ChargeState.client_secret,
-            on_change=ChargeState.card_changed,
-            on_result=ChargeState.card_confirmed,
-        ),
-        rx.cond(
-            ChargeState.card_message != "",
-            rx.text(ChargeState.card_message, size="1", color=rx.color("red", 11), role="alert"),
-        ),
-        rx.text(
-            "Card details go straight to Stripe; they never touch MioCommerce.",
-            size="1",
-            color=rx.color("gray", 10),
-        ),
+    return stack(
+        card_entry(ChargeState, "Card details"),
+        muted("Card details go straight to Stripe; they never touch MioCommerce.", size="1"),
         checkbox_field(
             "Save card for future charges",
             ChargeState.save_card,
@@ -195,50 +174,54 @@ def _new_card() -> rx.Component:
             disabled=ChargeState.in_flight,
         ),
         spacing="2",
-        width="100%",
     )
 
 
 def _payment_link() -> rx.Component:
-    return rx.vstack(
-        rx.text(
+    return stack(
+        muted(
             "The customer gets an email with a Complete Payment button and pays on a secure "
-            "page; they can save their card there.",
-            size="2",
-            color=rx.color("gray", 11),
+            "page; they can save their card there."
         ),
-        rx.vstack(
-            field_label("Expires after (days)", "link-expiry"),
-            rx.input(
-                id="link-expiry",
+        labelled(
+            "Expires after (days)",
+            "link-expiry",
+            _input(
+                "link-expiry",
+                ChargeState.expiry_days,
+                ChargeState.set_expiry_days,
                 type="number",
                 min=1,
                 max=links.MAX_EXPIRY_DAYS,
-                value=ChargeState.expiry_days,
-                on_change=ChargeState.set_expiry_days,
-                size="3",
                 width="120px",
-                disabled=ChargeState.in_flight,
             ),
-            spacing="1",
         ),
-        rx.vstack(
-            field_label("Personal message (optional)", "link-message"),
-            rx.text_area(
-                id="link-message",
-                value=ChargeState.link_message,
-                on_change=ChargeState.set_link_message,
+        labelled(
+            "Personal message (optional)",
+            "link-message",
+            _input(
+                "link-message",
+                ChargeState.link_message,
+                ChargeState.set_link_message,
                 placeholder="e.g. Looking forward to seeing you on the water!",
                 max_length=links.MAX_MESSAGE,
-                width="100%",
                 rows="3",
-                disabled=ChargeState.in_flight,
+                component=rx.text_area,
             ),
-            spacing="1",
-            width="100%",
         ),
         spacing="3",
-        width="100%",
+    )
+
+
+def _offer_link(color: str) -> rx.Component:
+    """The next step after a decline or a bank's demand for authentication."""
+    return icon_button(
+        "send",
+        "Send a payment link instead",
+        icon_size=14,
+        color_scheme=color,
+        on_click=ChargeState.offer_payment_link,
+        width="fit-content",
     )
 
 
@@ -252,15 +235,7 @@ def _outcome_messages() -> rx.Component:
                     ChargeState.error,
                     "circle-alert",
                     "red",
-                    rx.button(
-                        rx.icon("send", size=14),
-                        "Send a payment link instead",
-                        size="2",
-                        variant="soft",
-                        color_scheme="red",
-                        on_click=ChargeState.offer_payment_link,
-                        width="fit-content",
-                    ),
+                    _offer_link("red"),
                 ),
                 notice(ChargeState.error, "circle-alert", "red"),
             ),
@@ -273,15 +248,7 @@ def _outcome_messages() -> rx.Component:
                 "payment link so they can approve it.",
                 "shield-alert",
                 "violet",
-                rx.button(
-                    rx.icon("send", size=14),
-                    "Send a payment link instead",
-                    size="2",
-                    variant="soft",
-                    color_scheme="violet",
-                    on_click=ChargeState.offer_payment_link,
-                    width="fit-content",
-                ),
+                _offer_link("violet"),
             ),
         ),
         rx.cond(
@@ -320,23 +287,47 @@ def _method_tabs() -> rx.Component:
     )
 
 
+def _footer() -> rx.Component:
+    submit = {
+        "size": "3",
+        "disabled": ~ChargeState.can_submit,
+        "loading": ChargeState.in_flight,
+    }
+    return row(
+        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", size="3")),
+        rx.cond(
+            ChargeState.method == Method.PAYMENT_LINK,
+            rx.button(
+                rx.icon("send", size=16),
+                "Send Payment Link",
+                on_click=ChargeState.send_link,
+                **submit,
+            ),
+            rx.button(ChargeState.charge_label, on_click=ChargeState.submit_charge, **submit),
+        ),
+        justify="end",
+        width="100%",
+    )
+
+
 def charge_dialog() -> rx.Component:
     """The Charge Customer button and the modal it opens."""
     return rx.dialog.root(
         rx.button(
             rx.icon("credit-card", size=18),
             "Charge Customer",
+            id=CHARGE_BUTTON_ID,
             size="3",
             disabled=~ChargeState.stripe_connected | ~ChargeState.owes,
             on_click=ChargeState.open_charge,
         ),
         rx.dialog.content(
-            rx.vstack(
+            stack(
                 dialog_header("Charge " + ChargeState.customer.name),
                 rx.dialog.description(
                     "Choose the bookings and amount, then how to charge.",
                     size="2",
-                    color=rx.color("gray", 10),
+                    color=rx.color("gray", 11),
                 ),
                 _bookings_picker(),
                 _amount_fields(),
@@ -354,48 +345,19 @@ def charge_dialog() -> rx.Component:
                 ),
                 rx.cond(
                     ChargeState.blocked_reason != "",
-                    rx.text(
+                    muted(
                         ChargeState.blocked_reason,
-                        size="2",
-                        color=rx.color("gray", 11),
                         id="charge-blocked-reason",
                         text_align="right",
                         width="100%",
                     ),
                 ),
-                rx.hstack(
-                    rx.dialog.close(
-                        rx.button("Cancel", variant="soft", color_scheme="gray", size="3")
-                    ),
-                    rx.cond(
-                        ChargeState.method == Method.PAYMENT_LINK,
-                        rx.button(
-                            rx.icon("send", size=16),
-                            "Send Payment Link",
-                            size="3",
-                            disabled=~ChargeState.can_submit,
-                            loading=ChargeState.in_flight,
-                            on_click=ChargeState.send_link,
-                        ),
-                        rx.button(
-                            ChargeState.charge_label,
-                            size="3",
-                            disabled=~ChargeState.can_submit,
-                            loading=ChargeState.in_flight,
-                            on_click=ChargeState.submit_charge,
-                        ),
-                    ),
-                    justify="end",
-                    width="100%",
-                    spacing="3",
-                ),
-                spacing="4",
-                width="100%",
+                _footer(),
             ),
-            max_width="600px",
-            # On a phone the modal fits the screen and scrolls inside itself.
-            max_height="calc(100dvh - 32px)",
-            overflow_y="auto",
+            **fit_dialog("600px"),
+            # The modal opens from a handler, not a Radix trigger, so Radix would hand focus
+            # to the page body on closing: give it back to Charge Customer instead.
+            on_close_auto_focus=[rx.prevent_default, rx.set_focus(CHARGE_BUTTON_ID)],
         ),
         # Only on the page of the customer it was opened for (the form is theirs).
         open=ChargeState.is_open & (ChargeState.opened_for == ChargeState.customer.id),

@@ -3,8 +3,6 @@ its actions (Check status, Release, Refund overpayment, the link buttons)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import reflex as rx
 from sqlmodel import Session
 
@@ -16,15 +14,23 @@ from mioapp.business import BusinessProfile, current_profile, current_profile_as
 from mioapp.customers import detail as customers
 from mioapp.db import database
 from mioapp.formatting import brand_name, month, when
-from mioapp.models import Payment, PaymentLinkStatus, PaymentStatus, utcnow
+from mioapp.models import Payment, PaymentStatus, utcnow
 from mioapp.payments import charges, links, reconcile, refunds
 from mioapp.payments.cards import is_expired
 from mioapp.payments.connection import active_credentials, connection_info
 from mioapp.ui.live import watchers
 from mioapp.ui.merchant_state import MerchantState, signed_in
+from mioapp.ui.pages.customer.rows import (
+    BookingPaymentRow,
+    BookingRow,
+    CardRow,
+    CustomerHeader,
+    LinkRow,
+    TransactionRow,
+    booking_fields,
+    link_row,
+)
 from mioapp.ui.status import (
-    EmailDelivery,
-    PaymentDisplayStatus,
     card_decline_words,
     merchant_reason,
     payment_display_status,
@@ -34,81 +40,6 @@ from mioapp.web import routes
 
 # Payments whose outcome Stripe may still change, so the merchant can ask it again.
 CHECKABLE = (PaymentStatus.UNKNOWN, PaymentStatus.PROCESSING, PaymentStatus.CREATED)
-
-
-@dataclass
-class CustomerHeader:
-    id: int = 0
-    name: str = ""
-    email: str = ""
-    phone: str = ""
-    initials: str = ""
-    since: str = ""
-
-
-@dataclass
-class BookingPaymentRow:
-    date: str
-    amount: str
-    method: str
-    status: PaymentDisplayStatus
-
-
-@dataclass
-class BookingRow:
-    id: int
-    reference: str
-    tour: str
-    date: str
-    participants: int
-    total: str
-    paid: str
-    balance: str
-    status: BookingStatus
-    payments: list[BookingPaymentRow] = field(default_factory=list)
-    # What a refund of the overpayment would give back ("" unless overpaid).
-    overpaid: str = ""
-
-
-@dataclass
-class CardRow:
-    id: int
-    brand: str
-    last4: str
-    expiry: str
-    is_default: bool
-    expired: bool
-    # Why a charge last found the card dead ("" if it never did).
-    declined: str
-
-
-@dataclass
-class TransactionRow:
-    id: int
-    date: str
-    amount: str
-    refunded: str
-    method: str
-    status: PaymentDisplayStatus
-    reason: str
-    bookings: str
-    intent: str
-    checkable: bool
-    abandoned: bool
-
-
-@dataclass
-class LinkRow:
-    id: int
-    created: str
-    amount: str
-    bookings: str
-    status: PaymentLinkStatus
-    expires: str
-    sends: int
-    active: bool
-    email: EmailDelivery
-    email_error: str
 
 
 def transaction_anchor(payment_id: int | str) -> str:
@@ -188,7 +119,7 @@ class CustomerState(MerchantState):
             self.transactions, self.payment_links, self.owes = [], [], False
             return
         self._show(detail, profile)
-        self.payment_links = [_link_row(row, profile) for row in link_rows]
+        self.payment_links = [link_row(row, profile) for row in link_rows]
 
     def _show(self, detail: customers.CustomerDetail, profile: BusinessProfile) -> None:
         c = detail.customer
@@ -217,10 +148,7 @@ class CustomerState(MerchantState):
             )
         self.bookings = [
             BookingRow(
-                id=line.booking.id,
-                reference=line.booking.reference,
-                tour=line.booking.tour_name,
-                date=when(line.booking.starts_at, profile),
+                **booking_fields(line.booking, profile),
                 participants=line.booking.participants,
                 total=format_money(
                     line.booking.total_amount, line.booking.currency, profile.locale
@@ -418,19 +346,3 @@ class CustomerState(MerchantState):
     @signed_in
     async def close_copied(self):
         self.copied_url = ""
-
-
-def _link_row(row: links.LinkRow, profile: BusinessProfile) -> LinkRow:
-    email = row.email
-    return LinkRow(
-        id=row.link.id,
-        created=when(row.link.created_at, profile),
-        amount=format_money(row.link.amount, row.link.currency, profile.locale),
-        bookings=", ".join(row.references),
-        status=row.status,
-        expires=when(row.link.expires_at, profile),
-        sends=row.link.send_count,
-        active=row.status.value in ("sent", "opened"),
-        email=EmailDelivery(email.status.value) if email else EmailDelivery.NONE,
-        email_error=(email.last_error or "") if email else "",
-    )

@@ -8,23 +8,25 @@ from __future__ import annotations
 
 import reflex as rx
 
+from mioapp.ui.components.public import panel
+from mioapp.ui.components.text import muted
 from mioapp.ui.pages.pay.state import PayPageState, PayState
-from mioapp.ui.pages.pay.view import bookings_list, invalid_link, page_frame, panel
+from mioapp.ui.pages.pay.view import bookings_list, invalid_link, page_frame
 
 
 def _receipt() -> rx.Component:
     r = PayState.receipt
     return panel(
         rx.center(rx.icon("circle-check", size=40, color=rx.color("green", 9)), width="100%"),
-        rx.heading("Payment received", size="6", text_align="center", width="100%"),
-        rx.text(
+        rx.heading("Payment received", as_="h2", size="6", text_align="center", width="100%"),
+        muted(
             "Thank you, "
             + PayState.customer_name
             + ". A receipt is on its way to "
             + PayState.customer_email
             + ".",
+            size="3",
             text_align="center",
-            color=rx.color("gray", 11),
         ),
         rx.data_list.root(
             rx.data_list.item(rx.data_list.label("Amount paid"), rx.data_list.value(r.amount)),
@@ -46,11 +48,4 @@ def _receipt() -> rx.Component:
 
 
 def receipt_page() -> rx.Component:
-    return page_frame(
-        rx.match(
-            PayState.view,
-            (PayPageState.LOADING, rx.spinner(size="3")),
-            (PayPageState.PAID, _receipt()),
-            invalid_link(),
-        )
-    )
+    return page_frame((PayPageState.PAID, _receipt()), invalid_link())

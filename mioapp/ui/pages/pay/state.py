@@ -18,6 +18,7 @@ from mioapp.notifications.receipts import receipt_number
 from mioapp.payments import link_payments, links
 from mioapp.payments.connection import active_credentials
 from mioapp.payments.gateway import GatewayError
+from mioapp.ui.components.stripe_card import CardFieldMixin
 from mioapp.web import routes
 
 
@@ -56,7 +57,7 @@ class Receipt:
     card: str = ""
 
 
-class PayState(rx.State):
+class PayState(CardFieldMixin, rx.State):
     """One customer's view of one link. The token comes from the URL on every event; the
     amount and bookings always come from the server."""
 
@@ -74,14 +75,9 @@ class PayState(rx.State):
     message: str = ""
     # When another attempt's hold on these bookings runs out ("" if it waits on Stripe).
     released_at: str = ""
-    publishable_key: str = ""
     save_card: bool = False
-    card_complete: bool = False
-    card_message: str = ""
     error: str = ""
     in_flight: bool = False
-    # Browser-visible by design (Stripe.js confirms with it); the server re-fetches the intent.
-    client_secret: str = ""
     receipt: Receipt = Receipt()
     _payment_id: int | None = None
 
@@ -193,8 +189,7 @@ class PayState(rx.State):
 
     @rx.event
     async def card_changed(self, change: dict):
-        self.card_complete = bool(change.get("complete"))
-        self.card_message = str(change.get("error") or "")
+        self._note_card(change)
 
     @rx.event
     async def pay(self):

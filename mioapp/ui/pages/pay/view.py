@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import reflex as rx
 
-from mioapp.ui.components.forms import checkbox_field, notice
-from mioapp.ui.components.stripe_card import stripe_card_field
+from mioapp.ui import styles
+from mioapp.ui.components.forms import checkbox_field, error_notice, notice
+from mioapp.ui.components.layout import stack
+from mioapp.ui.components.public import centered_page, panel
+from mioapp.ui.components.stripe_card import card_entry
+from mioapp.ui.components.text import amount_text, muted, two_lines
 from mioapp.ui.pages.pay.state import PayLineRow, PayPageState, PayState
 
 
@@ -34,50 +38,16 @@ def contact() -> rx.Component:
     )
 
 
-def page_frame(*children: rx.Component) -> rx.Component:
-    """A single column on a calm background: the merchant on top, one card below, then how
-    to reach the merchant."""
-    return rx.box(
-        rx.vstack(
-            rx.hstack(
-                rx.center(
-                    rx.icon("waves", size=18, color="white"),
-                    width="32px",
-                    height="32px",
-                    border_radius="8px",
-                    background=rx.color("indigo", 9),
-                ),
-                rx.heading(PayState.business_name, size="4"),
-                spacing="2",
-                align="center",
-                min_height="32px",
-            ),
-            *children,
-            contact(),
-            rx.hstack(
-                rx.icon("lock", size=12),
-                rx.text("Payments are processed securely by Stripe.", size="1"),
-                color=rx.color("gray", 10),
-                spacing="1",
-                align="center",
-            ),
-            spacing="5",
-            align="center",
-            width="100%",
-            max_width="480px",
-            margin="0 auto",
-            padding="32px 16px",
-        ),
-        background=rx.color("gray", 2),
-        min_height="100vh",
-    )
-
-
-def panel(*children: rx.Component) -> rx.Component:
-    return rx.card(
-        rx.vstack(*children, spacing="4", width="100%"),
-        size="3",
-        width="100%",
+def page_frame(*cases) -> rx.Component:
+    """A single column on a calm background: the merchant on top, then what the page's state
+    shows (`cases` of an rx.match on it; a spinner while loading), then how to reach the
+    merchant."""
+    loading = (PayPageState.LOADING, rx.spinner(size="3"))
+    return centered_page(
+        PayState.business_name,
+        rx.match(PayState.view, loading, *cases),
+        contact(),
+        name_is_title=True,
     )
 
 
@@ -85,21 +55,16 @@ def bookings_list() -> rx.Component:
     def line(b: rx.Var[PayLineRow]) -> rx.Component:
         return rx.vstack(
             rx.hstack(
-                rx.vstack(
-                    rx.text(b.tour, weight="medium", size="2"),
-                    rx.text(
-                        b.date + " · " + b.participants.to_string() + " guests · " + b.reference,
-                        size="1",
-                        color=rx.color("gray", 11),
-                    ),
-                    spacing="0",
+                two_lines(
+                    b.tour,
+                    b.date + " · " + b.participants.to_string() + " guests · " + b.reference,
                 ),
                 rx.spacer(),
-                rx.text(b.amount, size="2", weight="medium", font_variant_numeric="tabular-nums"),
+                amount_text(b.amount, weight="medium"),
                 width="100%",
                 align="start",
             ),
-            rx.text(
+            muted(
                 "Total " + b.total,
                 rx.cond(b.paid_before != "", " · paid before " + b.paid_before, ""),
                 " · ",
@@ -109,22 +74,14 @@ def bookings_list() -> rx.Component:
                     "paid in full with this payment",
                 ),
                 size="1",
-                color=rx.color("gray", 11),
             ),
             spacing="1",
-            width="100%",
             padding_y="8px",
-            border_bottom=f"1px solid {rx.color('gray', 4)}",
             role="listitem",
+            **styles.LIST_LINE,
         )
 
-    return rx.vstack(
-        rx.foreach(PayState.lines, line),
-        spacing="0",
-        width="100%",
-        role="list",
-        aria_label="Bookings",
-    )
+    return stack(rx.foreach(PayState.lines, line), spacing="0", role="list", aria_label="Bookings")
 
 
 def _merchant_words() -> rx.Component:
@@ -153,10 +110,10 @@ def _merchant_words() -> rx.Component:
 def invalid_link() -> rx.Component:
     return panel(
         rx.center(rx.icon("link-2-off", size=32, color=rx.color("gray", 9)), width="100%"),
-        rx.heading("This payment link is no longer valid", size="5", text_align="center"),
-        rx.text(
+        rx.heading("This payment link is no longer valid", as_="h2", size="5", text_align="center"),
+        muted(
             "Please contact " + PayState.business_name + " for a new link.",
-            color=rx.color("gray", 11),
+            size="3",
             text_align="center",
         ),
     )
@@ -165,8 +122,8 @@ def invalid_link() -> rx.Component:
 def _pay_form() -> rx.Component:
     return panel(
         rx.vstack(
-            rx.text("Payment for " + PayState.customer_name, size="2", color=rx.color("gray", 11)),
-            rx.heading(PayState.amount, size="8", aria_label="Amount due"),
+            muted("Payment for " + PayState.customer_name),
+            rx.heading(PayState.amount, as_="h2", size="8", aria_label="Amount due"),
             spacing="1",
             width="100%",
         ),
@@ -198,17 +155,7 @@ def _pay_form() -> rx.Component:
                 ),
             ),
             rx.vstack(
-                rx.text("Card", size="2", weight="medium"),
-                stripe_card_field(
-                    publishable_key=PayState.publishable_key,
-                    client_secret=PayState.client_secret,
-                    on_change=PayState.card_changed,
-                    on_result=PayState.card_confirmed,
-                ),
-                rx.cond(
-                    PayState.card_message != "",
-                    rx.text(PayState.card_message, size="1", color=rx.color("red", 11)),
-                ),
+                card_entry(PayState, "Card"),
                 checkbox_field(
                     "Save this card for future charges",
                     PayState.save_card,
@@ -218,10 +165,7 @@ def _pay_form() -> rx.Component:
                     + " to keep this card with Stripe and charge it for my future bookings.",
                     disabled=PayState.in_flight,
                 ),
-                rx.cond(
-                    PayState.error != "",
-                    notice(PayState.error, "circle-alert", "red"),
-                ),
+                error_notice(PayState.error),
                 rx.button(
                     "Pay " + PayState.amount,
                     size="4",
@@ -238,11 +182,4 @@ def _pay_form() -> rx.Component:
 
 
 def pay_page() -> rx.Component:
-    return page_frame(
-        rx.match(
-            PayState.view,
-            (PayPageState.LOADING, rx.spinner(size="3")),
-            (PayPageState.INVALID, invalid_link()),
-            _pay_form(),
-        )
-    )
+    return page_frame((PayPageState.INVALID, invalid_link()), _pay_form())

@@ -7,8 +7,10 @@ import reflex as rx
 from babel import Locale
 
 from mioapp.formatting import time_zones
-from mioapp.ui.components.forms import text_field
-from mioapp.ui.components.shell import card, dashboard
+from mioapp.ui.components.forms import confirm_action, error_notice, text_field
+from mioapp.ui.components.layout import row, stack
+from mioapp.ui.components.shell import card, dashboard, loading, page_header
+from mioapp.ui.components.text import muted
 from mioapp.ui.pages.settings.state import BusinessSettingsState, PaymentSettingsState
 from mioapp.web import routes
 
@@ -51,6 +53,10 @@ LOCALES = [
 KEY_INPUT = {"auto_complete": "off", "spellcheck": False}
 
 
+def _form_heading(title: str, intro: str) -> rx.Component:
+    return rx.vstack(rx.heading(title, as_="h2", size="4"), muted(intro), spacing="2")
+
+
 def _detail(label: str, value: rx.Var | str) -> rx.Component:
     return rx.data_list.item(rx.data_list.label(label), rx.data_list.value(value))
 
@@ -59,7 +65,7 @@ def _connected_card() -> rx.Component:
     S = PaymentSettingsState
     return card(
         rx.vstack(
-            rx.hstack(
+            row(
                 rx.center(
                     rx.icon("circle-check", color=rx.color("green", 9)),
                     width="36px",
@@ -68,8 +74,8 @@ def _connected_card() -> rx.Component:
                     background=rx.color("green", 3),
                 ),
                 rx.vstack(
-                    rx.heading("Stripe is connected", size="4"),
-                    rx.text("Customers can be charged.", size="2", color=rx.color("gray", 10)),
+                    rx.heading("Stripe is connected", as_="h2", size="4"),
+                    muted("Customers can be charged."),
                     spacing="0",
                 ),
                 rx.spacer(),
@@ -81,8 +87,6 @@ def _connected_card() -> rx.Component:
                     size="2",
                 ),
                 width="100%",
-                align="center",
-                spacing="3",
             ),
             rx.data_list.root(
                 rx.cond(S.account_id != "", _detail("Account", S.account_id)),
@@ -98,46 +102,18 @@ def _connected_card() -> rx.Component:
                     ),
                 ),
             ),
-            rx.cond(
-                S.error != "",
-                rx.callout(
-                    S.error, icon="circle-alert", color_scheme="red", role="alert", width="100%"
-                ),
-            ),
+            error_notice(S.error),
             rx.cond(
                 S.source == "settings",
-                rx.alert_dialog.root(
-                    rx.alert_dialog.trigger(
-                        rx.button("Disconnect Stripe", color_scheme="red", variant="soft")
-                    ),
-                    rx.alert_dialog.content(
-                        rx.alert_dialog.title("Disconnect Stripe?"),
-                        rx.alert_dialog.description(
-                            "Nobody can charge customers until Stripe is connected again. "
-                            "Past payments stay recorded."
-                        ),
-                        rx.hstack(
-                            rx.alert_dialog.cancel(
-                                rx.button("Cancel", variant="soft", color_scheme="gray")
-                            ),
-                            rx.alert_dialog.action(
-                                rx.button(
-                                    "Disconnect",
-                                    color_scheme="red",
-                                    on_click=PaymentSettingsState.disconnect_stripe,
-                                )
-                            ),
-                            justify="end",
-                            spacing="3",
-                            margin_top="16px",
-                        ),
-                    ),
+                confirm_action(
+                    rx.button("Disconnect Stripe", color_scheme="red", variant="soft"),
+                    "Disconnect Stripe?",
+                    "Nobody can charge customers until Stripe is connected again. "
+                    "Past payments stay recorded.",
+                    "Disconnect",
+                    PaymentSettingsState.disconnect_stripe,
                 ),
-                rx.text(
-                    "Set by the server's environment variables; change them there.",
-                    size="2",
-                    color=rx.color("gray", 10),
-                ),
+                muted("Set by the server's environment variables; change them there."),
             ),
             spacing="4",
             width="100%",
@@ -145,63 +121,69 @@ def _connected_card() -> rx.Component:
     )
 
 
-def _connect_form() -> rx.Component:
-    S = PaymentSettingsState
+def _submit(saving, icon: str, label) -> rx.Component:
+    """The form's button: a spinner in place of its icon while the server works."""
+    return rx.button(
+        rx.cond(saving, rx.spinner(size="2"), rx.icon(icon, size=16)),
+        label,
+        type="submit",
+        size="3",
+        disabled=saving,
+    )
+
+
+def _settings_form(on_submit, max_width: str, *fields: rx.Component, **form_props):
+    """A card holding a form the server checks; what was typed stays after a submit."""
     return card(
         rx.form(
-            rx.vstack(
-                rx.heading("Connect your Stripe account", size="4"),
-                rx.text(
-                    "Paste the API keys from your Stripe Dashboard (Developers → API keys). "
-                    "We check them with Stripe before saving; the secret key is stored "
-                    "encrypted and never shown again.",
-                    size="2",
-                    color=rx.color("gray", 10),
-                ),
-                text_field(
-                    "Secret key",
-                    "secret_key",
-                    placeholder="sk_live_… or sk_test_…",
-                    hint="Used only by our server to create charges.",
-                    type="password",
-                    **KEY_INPUT,
-                ),
-                text_field(
-                    "Publishable key",
-                    "publishable_key",
-                    placeholder="pk_live_… or pk_test_…",
-                    hint="Loads Stripe's secure card field in the browser.",
-                    type="text",
-                    **KEY_INPUT,
-                ),
-                text_field(
-                    "Webhook signing secret (optional)",
-                    "webhook_secret",
-                    placeholder="whsec_…",
-                    hint="Lets us verify payment updates Stripe sends us.",
-                    type="password",
-                    **KEY_INPUT,
-                ),
-                rx.cond(
-                    S.error != "",
-                    rx.callout(
-                        S.error, icon="circle-alert", color_scheme="red", role="alert", width="100%"
-                    ),
-                ),
-                rx.button(
-                    rx.cond(S.saving, rx.spinner(size="2"), rx.icon("plug", size=16)),
-                    rx.cond(S.saving, "Checking keys with Stripe…", "Connect Stripe"),
-                    type="submit",
-                    size="3",
-                    disabled=S.saving,
-                ),
-                spacing="4",
-                width="100%",
-                max_width="560px",
-            ),
-            on_submit=PaymentSettingsState.connect_stripe,
+            stack(*fields, max_width=max_width),
+            on_submit=on_submit,
             reset_on_submit=False,
+            **form_props,
         )
+    )
+
+
+def _connect_form() -> rx.Component:
+    saving = PaymentSettingsState.saving
+    button = _submit(
+        saving, "plug", rx.cond(saving, "Checking keys with Stripe…", "Connect Stripe")
+    )
+    return _settings_form(
+        PaymentSettingsState.connect_stripe,
+        "560px",
+        _form_heading(
+            "Connect your Stripe account",
+            "Paste the API keys from your Stripe Dashboard (Developers → API keys). "
+            "We check them with Stripe before saving; the secret key is stored "
+            "encrypted and never shown again.",
+        ),
+        text_field(
+            "Secret key",
+            "secret_key",
+            placeholder="sk_live_… or sk_test_…",
+            hint="Used only by our server to create charges.",
+            type="password",
+            **KEY_INPUT,
+        ),
+        text_field(
+            "Publishable key",
+            "publishable_key",
+            placeholder="pk_live_… or pk_test_…",
+            hint="Loads Stripe's secure card field in the browser.",
+            type="text",
+            **KEY_INPUT,
+        ),
+        text_field(
+            "Webhook signing secret (optional)",
+            "webhook_secret",
+            placeholder="whsec_…",
+            hint="Lets us verify payment updates Stripe sends us.",
+            type="password",
+            **KEY_INPUT,
+        ),
+        error_notice(PaymentSettingsState.error),
+        button,
     )
 
 
@@ -231,23 +213,28 @@ def _sections(active: str) -> rx.Component:
     )
 
 
-def settings_page() -> rx.Component:
+def _settings_page(active: str, subtitle: str, loaded, body: rx.Component) -> rx.Component:
     return dashboard(
         "Settings",
-        _sections("Payments"),
-        rx.vstack(
-            rx.heading("Payments", size="7"),
-            rx.text(
-                "Connect Stripe to take card payments from customers.", color=rx.color("gray", 10)
-            ),
-            spacing="1",
-        ),
-        rx.cond(
-            PaymentSettingsState.loaded,
-            rx.cond(PaymentSettingsState.connected, _connected_card(), _connect_form()),
-            rx.center(rx.spinner(size="3"), padding="48px", width="100%"),
-        ),
+        _sections(active),
+        page_header(active, subtitle),
+        rx.cond(loaded, body, loading()),
     )
+
+
+def settings_page() -> rx.Component:
+    S = PaymentSettingsState
+    return _settings_page(
+        "Payments",
+        "Connect Stripe to take card payments from customers.",
+        S.loaded,
+        rx.cond(S.connected, _connected_card(), _connect_form()),
+    )
+
+
+def _pair(*fields: rx.Component) -> rx.Component:
+    """Two fields side by side, one under the other on a phone."""
+    return rx.grid(*fields, columns=rx.breakpoints(initial="1", sm="2"), spacing="4", width="100%")
 
 
 def _choices(list_id: str, options: list[tuple[str, str]]) -> rx.Component:
@@ -256,121 +243,78 @@ def _choices(list_id: str, options: list[tuple[str, str]]) -> rx.Component:
     )
 
 
+def _profile_field(label: str, name: str, **props) -> rx.Component:
+    """A profile field: starts from the saved value, says what is wrong under itself."""
+    S = BusinessSettingsState
+    return text_field(
+        label, name, default_value=getattr(S.saved, name), error=getattr(S.errors, name), **props
+    )
+
+
 def _business_form() -> rx.Component:
     S = BusinessSettingsState
-    saved, errors = S.saved, S.errors
-    return card(
-        rx.form(
-            rx.vstack(
-                rx.heading("Business profile", size="4"),
-                rx.text(
-                    "Customers see this on the pay page, receipts and emails, with a way to "
-                    "reach you. Every date is shown in the time zone, and dates and amounts "
-                    "are written the way the locale writes them.",
-                    size="2",
-                    color=rx.color("gray", 10),
-                ),
-                text_field("Business name", "name", default_value=saved.name, error=errors.name),
-                rx.grid(
-                    text_field(
-                        "Contact email",
-                        "email",
-                        type="email",
-                        default_value=saved.email,
-                        error=errors.email,
-                        auto_complete="email",
-                    ),
-                    text_field(
-                        "Contact phone (optional)",
-                        "phone",
-                        type="tel",
-                        default_value=saved.phone,
-                        error=errors.phone,
-                        placeholder="+1 808 555 0134",
-                        auto_complete="tel",
-                    ),
-                    columns=rx.breakpoints(initial="1", sm="2"),
-                    spacing="4",
-                    width="100%",
-                ),
-                text_field(
-                    "Reply-to address (optional)",
-                    "reply_to",
-                    type="email",
-                    default_value=saved.reply_to,
-                    error=errors.reply_to,
-                    hint="Where customers' replies to emails go; empty means the contact email.",
-                ),
-                rx.grid(
-                    text_field(
-                        "Time zone",
-                        "time_zone",
-                        default_value=saved.time_zone,
-                        error=errors.time_zone,
-                        hint="An IANA zone, such as America/New_York or Europe/Lisbon.",
-                        auto_complete="off",
-                        custom_attrs={"list": "time-zone-choices"},
-                    ),
-                    text_field(
-                        "Locale",
-                        "locale",
-                        default_value=saved.locale,
-                        error=errors.locale,
-                        hint="How dates and amounts are written: en_US, de_DE, pt_BR…",
-                        auto_complete="off",
-                        custom_attrs={"list": "locale-choices"},
-                    ),
-                    columns=rx.breakpoints(initial="1", sm="2"),
-                    spacing="4",
-                    width="100%",
-                ),
-                _choices(
-                    "time-zone-choices", [(zone, zone) for zone in sorted(time_zones().values())]
-                ),
-                _choices(
-                    "locale-choices",
-                    [(code, Locale.parse(code).get_display_name("en")) for code in LOCALES],
-                ),
-                rx.text(S.sample, size="2", color=rx.color("gray", 11), role="status"),
-                rx.button(
-                    rx.cond(S.saving, rx.spinner(size="2"), rx.icon("save", size=16)),
-                    "Save business profile",
-                    type="submit",
-                    size="3",
-                    disabled=S.saving,
-                ),
-                spacing="4",
-                width="100%",
-                max_width="640px",
+    return _settings_form(
+        S.save_business,
+        "640px",
+        _form_heading(
+            "Business profile",
+            "Customers see this on the pay page, receipts and emails, with a way to "
+            "reach you. Every date is shown in the time zone, and dates and amounts "
+            "are written the way the locale writes them.",
+        ),
+        _profile_field("Business name", "name"),
+        _pair(
+            _profile_field("Contact email", "email", type="email", auto_complete="email"),
+            _profile_field(
+                "Contact phone (optional)",
+                "phone",
+                type="tel",
+                placeholder="+1 808 555 0134",
+                auto_complete="tel",
             ),
-            on_submit=S.save_business,
-            reset_on_submit=False,
-            # The server checks every field and says what is wrong next to it; the
-            # browser's own bubbles would show one field at a time, in its words.
-            no_validate=True,
-            # A new version of the saved values starts the inputs again from them; a refused
-            # save keeps the version, so nothing typed is lost.
-            key=S.form_version,
-        )
+        ),
+        _profile_field(
+            "Reply-to address (optional)",
+            "reply_to",
+            type="email",
+            hint="Where customers' replies to emails go; empty means the contact email.",
+        ),
+        _pair(
+            _profile_field(
+                "Time zone",
+                "time_zone",
+                hint="An IANA zone, such as America/New_York or Europe/Lisbon.",
+                auto_complete="off",
+                custom_attrs={"list": "time-zone-choices"},
+            ),
+            _profile_field(
+                "Locale",
+                "locale",
+                hint="How dates and amounts are written: en_US, de_DE, pt_BR…",
+                auto_complete="off",
+                custom_attrs={"list": "locale-choices"},
+            ),
+        ),
+        _choices("time-zone-choices", [(zone, zone) for zone in sorted(time_zones().values())]),
+        _choices(
+            "locale-choices",
+            [(code, Locale.parse(code).get_display_name("en")) for code in LOCALES],
+        ),
+        muted(S.sample, role="status"),
+        _submit(S.saving, "save", "Save business profile"),
+        # The server checks every field and says what is wrong next to it; the
+        # browser's own bubbles would show one field at a time, in its words.
+        no_validate=True,
+        # A new version of the saved values starts the inputs again from them; a refused
+        # save keeps the version, so nothing typed is lost.
+        key=S.form_version,
     )
 
 
 def business_settings_page() -> rx.Component:
-    return dashboard(
-        "Settings",
-        _sections("Business"),
-        rx.vstack(
-            rx.heading("Business", size="7"),
-            rx.text(
-                "Who you are to your customers, and the time zone and locale of every date and "
-                "amount.",
-                color=rx.color("gray", 10),
-            ),
-            spacing="1",
-        ),
-        rx.cond(
-            BusinessSettingsState.loaded,
-            _business_form(),
-            rx.center(rx.spinner(size="3"), padding="48px", width="100%"),
-        ),
+    return _settings_page(
+        "Business",
+        "Who you are to your customers, and the time zone and locale of every date and amount.",
+        BusinessSettingsState.loaded,
+        _business_form(),
     )
