@@ -164,6 +164,10 @@ def test_dashboard_pages_have_no_serious_violations(merchant: Page, scene: Scene
     audit.check(page, "outbox preview", dialog=True)
     page.keyboard.press("Escape")
 
+    _visit(page, "/payments", lambda p: p.get_by_role("heading", name="Payments", level=1))
+    expect(page.get_by_role("link", name=scene.customer_name).first).to_be_visible()
+    audit.check(page, "payments")
+
     _visit(page, "/settings/payments", lambda p: p.get_by_text("Stripe is connected"))
     audit.check(page, "payment settings")
     _visit(page, "/settings/business", lambda p: p.get_by_label("Business name"))
