@@ -282,6 +282,27 @@ def test_two_tabs_paying_the_same_link_charge_once(
     assert len(paid) == 1
 
 
+def test_an_open_pay_page_follows_a_payment_made_in_another_tab(
+    browser: Browser, stack: LocalStack, session: Session, credentials
+) -> None:
+    customer = new_customer(session, credentials, totals=[5_300])
+    _, url = link_for(session, stack, customer, 5_300)
+    context = browser.new_context(base_url=stack.base_url)
+    context.set_default_timeout(15_000)
+    payer, watcher = context.new_page(), context.new_page()
+    watcher.goto(url)
+    expect(watcher.get_by_role("button", name="Pay $53.00")).to_be_visible()
+    payer.goto(url)
+    fill_card(payer.locator("body"), "4242424242424242")
+    payer.get_by_role("button", name="Pay $53.00").click()
+
+    expect(payer.get_by_role("heading", name="Payment received")).to_be_visible()
+    # Untouched and unreloaded, the other tab learns of it and shows the receipt.
+    expect(watcher.get_by_role("heading", name="Payment received")).to_be_visible()
+    expect(watcher).to_have_url(re.compile(r"/success$"))
+    context.close()
+
+
 def test_a_mail_scanner_get_changes_nothing(
     stack: LocalStack, session: Session, credentials
 ) -> None:

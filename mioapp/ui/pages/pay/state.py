@@ -19,6 +19,7 @@ from mioapp.payments import link_payments, links
 from mioapp.payments.connection import active_credentials
 from mioapp.payments.gateway import GatewayError
 from mioapp.ui.components.stripe_card import CardFieldMixin
+from mioapp.ui.live import watchers
 from mioapp.web import routes
 
 
@@ -171,7 +172,29 @@ class PayState(CardFieldMixin, rx.State):
         if view.state == "paid":
             return rx.redirect(routes.pay_success_path(self._token()), replace=True)
         self._show(view, profile)
+        # Paid from another tab or device, released, revoked: this page follows (pushed).
+        watchers.watch(view.customer.id, self.router.session.client_token, type(self))
         return None
+
+    async def _follow_change(self, customer_id: int) -> bool:
+        """A change notice for this link's customer; False once the page no longer follows."""
+        if not self.router.page.path.startswith("/pay/") or self.view == PayPageState.PAID:
+            return False
+        _, view, profile = await self._view()
+        if view is None:
+            self._invalid()
+            return False
+        if view.state == "paid":
+            # The page shows a notice whose mount opens the receipt (see view.py).
+            self.view = PayPageState.PAID
+            return False
+        if not self.in_flight:
+            self._show(view, profile)
+        return True
+
+    @rx.event
+    async def show_receipt(self):
+        return rx.redirect(routes.pay_success_path(self._token()), replace=True)
 
     @rx.event
     async def load_receipt(self):

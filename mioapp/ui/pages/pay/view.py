@@ -181,5 +181,18 @@ def _pay_form() -> rx.Component:
     )
 
 
+def _paid_elsewhere() -> rx.Component:
+    """Shown when the link is paid while this page is open (another tab or device): its
+    mount opens the receipt."""
+    return panel(
+        notice("Payment received. Opening your receipt…", "circle-check", "green", role="status"),
+        on_mount=PayState.show_receipt,
+    )
+
+
 def pay_page() -> rx.Component:
-    return page_frame((PayPageState.INVALID, invalid_link()), _pay_form())
+    return page_frame(
+        (PayPageState.INVALID, invalid_link()),
+        (PayPageState.PAID, _paid_elsewhere()),
+        _pay_form(),
+    )
