@@ -64,7 +64,7 @@ from devtools.stack import (
 
 logger = logging.getLogger("bench_scale")
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"
-BIG_BOOKING = 10_000_000_00  # a balance no run uses up
+BIG_BOOKING = 999_999_99  # the largest amount a charge form takes; no run uses it up
 CHARGE = 1_00
 
 
@@ -147,8 +147,8 @@ class ChargeCustomer:
     payment_method_id: str
 
 
-async def _charge_customer(bench: Bench, name: str) -> ChargeCustomer:
-    """A customer with one very large booking and a saved test card."""
+async def _charge_customer(bench: Bench, name: str, total: int = BIG_BOOKING) -> ChargeCustomer:
+    """A customer with one booking of `total` and a saved test card."""
     from devtools.demo import stripe_data
     from mioapp.db import database
     from mioapp.models import Booking, Customer, utcnow
@@ -168,7 +168,7 @@ async def _charge_customer(bench: Bench, name: str) -> ChargeCustomer:
             tour_name="Benchmark Cruise",
             starts_at=utcnow(),
             participants=1,
-            total_amount=BIG_BOOKING,
+            total_amount=total,
             currency="usd",
         )
         session.add(booking)
@@ -361,7 +361,7 @@ async def bench_head_of_line(bench: Bench, cookie: str) -> None:
     from mioapp.ui.pages.customer.state import CustomerState
 
     logger.info("==> head-of-line: /api/health while a charge waits on a stopped emulator")
-    customer = await _charge_customer(bench, "Bench Frozen")
+    customer = await _charge_customer(bench, "Bench Frozen", total=66_00)
     async with httpx.AsyncClient(base_url=bench.instance_url, timeout=60) as http:
 
         async def health() -> float:
