@@ -63,7 +63,7 @@ from devtools.stack import (
 )
 
 logger = logging.getLogger("bench_scale")
-POSTGRES = "postgresql://postgres@127.0.0.1:5432"
+POSTGRES = "postgresql://postgres@127.0.0.1:5432"  # the server; the bench makes its own database
 BIG_BOOKING = 999_999_99  # the largest amount a charge form takes; no run uses it up
 CHARGE = 1_00
 
@@ -434,9 +434,9 @@ async def _open_pages(bench: Bench, cookie: str, count: int) -> list[AsyncReflex
     return tabs
 
 
-def _transactions(database_name: str) -> int:
+def _transactions(server: str, database_name: str) -> int:
     """Transactions the server counted in `database_name` (every statement runs in one)."""
-    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
         row = conn.execute(
             "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = %s",
             (database_name,),
@@ -479,13 +479,16 @@ async def bench_idle_pages(bench: Bench, cookie: str) -> None:
     try:
         # PostgreSQL publishes a session's counts when it goes idle (within 10 s).
         await asyncio.sleep(12)
-        before_tx, before_cpu = _transactions(database_name), _cpu_seconds(bench.instance_pid)
+        before_tx, before_cpu = (
+            _transactions(bench.args.postgres, database_name),
+            _cpu_seconds(bench.instance_pid),
+        )
         started = time.monotonic()
         await asyncio.sleep(seconds)
         cpu = _cpu_seconds(bench.instance_pid) - before_cpu
         elapsed = time.monotonic() - started
         await asyncio.sleep(11)
-        transactions = _transactions(database_name) - before_tx
+        transactions = _transactions(bench.args.postgres, database_name) - before_tx
     finally:
         await asyncio.gather(*(tab.disconnect() for tab in tabs), return_exceptions=True)
     per_minute = transactions * 60 / (elapsed + 11)
@@ -668,6 +671,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=20, help="seconds of each load run")
     parser.add_argument("--charges", type=int, default=40, help="charges of each kind")
     parser.add_argument("--fresh-events", type=int, default=150)
+    parser.add_argument("--postgres", default=POSTGRES, help="server URL, without a database")
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -677,7 +681,7 @@ def main() -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
     suffix = secrets.token_hex(4)
-    database_url = f"{POSTGRES}/mio_bench_{suffix}"
+    database_url = f"{args.postgres.rstrip('/')}/mio_bench_{suffix}"
     ensure_postgres_database(database_url)
     cluster = Cluster(
         port=free_port(),
