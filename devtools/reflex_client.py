@@ -131,12 +131,26 @@ class AsyncReflexClient:
         timeout: float = 60.0,
     ) -> float:
         """Seconds from sending one event to its first reply (the handler's state update)."""
+        return await self.call_event(
+            f"{state.get_full_name()}.{handler}", payload, path, params, timeout
+        )
+
+    async def call_event(
+        self,
+        name: str,
+        payload: dict,
+        path: str,
+        params: dict | None = None,
+        timeout: float = 60.0,
+    ) -> float:
+        """`call` by the event's full name (`<state's full name>.<handler>`), for processes
+        that do not import the app."""
         self._answered = asyncio.Event()
         started = time.perf_counter()
         await self._client.emit(
             "event",
             {
-                "name": f"{state.get_full_name()}.{handler}",
+                "name": name,
                 "payload": payload,
                 "router_data": {"pathname": path, "query": params or {}, "asPath": path},
             },
