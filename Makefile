@@ -5,7 +5,7 @@ export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run run-cluster test test-unit test-postgres lint format lock bench bench-payments bench-pay clean
+.PHONY: help setup run run-cluster test test-unit test-postgres lint format lock bench bench-payments bench-pay bench-scale clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -43,10 +43,11 @@ lock: ## Re-pin requirements.lock from pyproject.toml in a clean virtualenv
 	@{ echo '# Exact versions for pip; regenerate with `make lock` after changing pyproject.toml.'; \
 		.lockvenv/bin/pip freeze --exclude mioapp; } > requirements.lock && rm -rf .lockvenv build *.egg-info
 
-bench: setup ## Time customer search and the customer page on 100,000 customers, the Payments page on 1,000,000 payments, then the pay page
+bench: setup ## Customer search and page on 100,000 customers, Payments on 1,000,000 payments, the pay page, then scale-out
 	@$(VENV)/python -m devtools.bench
 	@$(MAKE) --no-print-directory bench-payments
 	@$(MAKE) --no-print-directory bench-pay
+	@$(MAKE) --no-print-directory bench-scale
 
 bench-payments: ## The Payments page's queries (p50/p95) and CSV export on 1,000,000 payments (SQLite; BENCH_DATABASE_URL for another)
 	@$(VENV)/python -m devtools.bench_payments $${BENCH_DATABASE_URL:+--database-url "$$BENCH_DATABASE_URL"}
@@ -54,6 +55,10 @@ bench-payments: ## The Payments page's queries (p50/p95) and CSV export on 1,000
 bench-pay: ## The pay page on an emulated phone (Chromium, 4x CPU, slow 4G): requests, bytes, ready time
 	@./devtools/bootstrap.sh --browser
 	@$(VENV)/python -m devtools.bench_pay_page
+
+bench-scale: ## Scale-out ratios on PostgreSQL + Redis: frozen Stripe, charge vs raw Stripe, idle pages, webhooks, 2 vs 1 workers
+	@./devtools/bootstrap.sh --cluster
+	@$(VENV)/python -m devtools.bench_scale
 
 clean: ## Remove local data, build output and installed tools
 	rm -rf .data .web .states .venv .tools .pytest_cache .ruff_cache

@@ -263,24 +263,10 @@ class Cluster:
             env,
         )
         self.instance_ports = [free_port() for _ in range(self.instances)]
-        for n, port in enumerate(self.instance_ports, start=1):
-            logger.info("==> starting app instance %s on 127.0.0.1:%s", n, port)
-            self.apps.append(
-                start_process(
-                    f"app instance {n}",
-                    [
-                        sys.executable,
-                        "-m",
-                        "mioapp.web.serve",
-                        "--host",
-                        "127.0.0.1",
-                        "--port",
-                        str(port),
-                    ],
-                    env,
-                    self.logs / f"app-{n}.log",
-                )
-            )
+        self.apps = [
+            self._start_instance(n, port, env)
+            for n, port in enumerate(self.instance_ports, start=1)
+        ]
         for n in range(1, self.consumer_count + 1):
             self.consumers.append(start_consumer(env, self.logs / f"jobs-{n}.log", f"consumer {n}"))
         for app, port in zip(self.apps, self.instance_ports, strict=True):
@@ -304,6 +290,29 @@ class Cluster:
         )
         wait_for_http(f"http://127.0.0.1:{self.port}/api/health", self.balancer, timeout=60)
         return self
+
+    def _start_instance(self, n: int, port: int, env: dict[str, str]) -> ManagedProcess:
+        logger.info("==> starting app instance %s on 127.0.0.1:%s", n, port)
+        return start_process(
+            f"app instance {n}",
+            [sys.executable, "-m", "mioapp.web.serve", "--host", "127.0.0.1", "--port", str(port)],
+            env,
+            self.logs / f"app-{n}.log",
+        )
+
+    def restart_instances(self, web_workers: int) -> None:
+        """Every app instance again, on its port, with `web_workers` workers each: the
+        benchmarks compare worker counts on one build, one database and one balancer."""
+        for app in self.apps:
+            app.stop()
+        self.web_workers = web_workers
+        env = self.app_env()
+        self.apps = [
+            self._start_instance(n, port, env)
+            for n, port in enumerate(self.instance_ports, start=1)
+        ]
+        for app, port in zip(self.apps, self.instance_ports, strict=True):
+            wait_for_http(f"http://127.0.0.1:{port}/api/health", app, timeout=180)
 
     def _nginx_root(self) -> Path:
         return self.data_dir / "nginx"

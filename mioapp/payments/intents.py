@@ -164,21 +164,33 @@ def describe_failure(code: str | None, decline_code: str | None, message: str | 
     return message or "The payment failed."
 
 
+def _metadata_payment_id(intent: IntentSnapshot) -> int | None:
+    local_id = intent.metadata.get(PAYMENT_ID_KEY, "")
+    return int(local_id) if local_id.isdigit() and len(local_id) < 19 else None
+
+
 def find_payment(session: Session, intent: IntentSnapshot) -> Payment | None:
-    """The local payment behind an intent, or None when the intent is not ours: found by its
-    id, or by the metadata written at creation (attempt key included, so a payment id reused
-    by another database never matches)."""
-    payment = session.exec(
-        select(Payment).where(Payment.stripe_payment_intent_id == intent.id)
-    ).first()
-    if payment is None:
-        local_id = intent.metadata.get(PAYMENT_ID_KEY, "")
-        payment = session.get(Payment, int(local_id)) if local_id.isdigit() else None
-        if payment is not None and (
-            payment.stripe_payment_intent_id not in (None, intent.id)
-            or intent.metadata.get(ATTEMPT_KEY, payment.idempotency_key) != payment.idempotency_key
+    """The local payment behind an intent, or None when the intent is not ours: found by the
+    metadata written at creation (attempt key included, so a payment id reused by another
+    database never matches), or by the intent id stored on it (an intent of ours created
+    without that metadata). Rows are read afresh (`populate_existing`)."""
+    payment = None
+    local_id = _metadata_payment_id(intent)
+    if local_id is not None:
+        candidate = session.get(Payment, local_id, populate_existing=True)
+        if (
+            candidate is not None
+            and candidate.stripe_payment_intent_id in (None, intent.id)
+            and intent.metadata.get(ATTEMPT_KEY, candidate.idempotency_key)
+            == candidate.idempotency_key
         ):
-            return None
+            payment = candidate
+    if payment is None:
+        payment = session.exec(
+            select(Payment)
+            .where(Payment.stripe_payment_intent_id == intent.id)
+            .execution_options(populate_existing=True)
+        ).first()
     if payment is not None and (payment.amount, payment.currency) != (
         intent.amount,
         intent.currency,
@@ -196,11 +208,19 @@ def apply_payment_intent(
     Idempotent and order-proof. Returns None (changing nothing) for intents not ours.
     `cancel_reason` words a cancellation we made ourselves (e.g. an abandoned attempt).
     """
+    # The row the metadata names is locked before it is read, so the read is already the
+    # locked one: two statements on the usual path instead of a read, a lock and a re-read.
+    # Locking a row that turns out not to be this intent's is harmless: the caller's
+    # transaction is short and holds it only until it ends.
+    locked = _metadata_payment_id(intent)
+    if locked is not None:
+        lock_row(session, Payment, locked)
     payment = find_payment(session, intent)
     if payment is None:
         return None
-    lock_row(session, Payment, payment.id)
-    session.refresh(payment)
+    if payment.id != locked:
+        lock_row(session, Payment, payment.id)
+        session.refresh(payment)
     if payment.stripe_payment_intent_id is None:
         payment.stripe_payment_intent_id = intent.id
     if intent.card is not None and payment.card_last4 is None:

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from mioapp.db import Database
@@ -89,6 +90,22 @@ async def _refetch(
     return None
 
 
+def _store_event(session: Session, values: dict) -> bool:
+    """Insert the event unless its id is stored; True if this transaction stored it.
+
+    One statement, no savepoint: `ON CONFLICT DO NOTHING` (PostgreSQL and SQLite alike)
+    leaves the caller's transaction usable when the id is taken.
+    """
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        insert(StripeEvent)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(StripeEvent.id)
+    )
+    return session.execute(statement).first() is not None
+
+
 def _record(
     session: Session, event: WebhookEvent, effect: Effect | None, *, error: str | None = None
 ) -> WebhookOutcome:
@@ -99,19 +116,20 @@ def _record(
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
-    try:
-        with session.begin_nested():
-            session.add(
-                StripeEvent(
-                    processed_at=utcnow(),
-                    error=error[:1000] if error else None,
-                    event_id=event.id,
-                    type=event.type,
-                    object_id=event.object_id,
-                    livemode=event.livemode,
-                )
-            )
-    except IntegrityError:
+    now = utcnow()
+    stored = _store_event(
+        session,
+        {
+            "processed_at": now,
+            "received_at": now,
+            "error": error[:1000] if error else None,
+            "event_id": event.id,
+            "type": event.type,
+            "object_id": event.object_id,
+            "livemode": event.livemode,
+        },
+    )
+    if not stored:
         return DUPLICATE
     if effect is not None and effect(session):
         logger.info("Stripe event %s (%s) applied", event.id, event.type)

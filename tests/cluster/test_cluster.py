@@ -11,6 +11,7 @@ import signal
 import time
 import urllib.request
 from collections import Counter
+from datetime import UTC
 
 from playwright.sync_api import expect
 from sqlmodel import Session, select
@@ -18,10 +19,11 @@ from sqlmodel import Session, select
 from devtools.cluster import UPSTREAM_HEADER, Cluster
 from mioapp.billing.ledger import BookingStatus
 from mioapp.live_tour import DEMO_EMAIL
-from mioapp.models import Payment, PaymentStatus
+from mioapp.models import Booking, Payment, PaymentStatus, StripeEvent
+from mioapp.payments import links
 from mioapp.payments.gateway import StripeCredentials
 from tests.cluster.helpers import PATIENCE, SocketWatch, sign_in, upstream_port
-from tests.e2e.helpers import booking_row, intents_of, new_customer, statuses
+from tests.e2e.helpers import booking_row, fill_card, intents_of, new_customer, statuses
 from tests.processes.helpers import alive, descendants, wait_until
 
 
@@ -77,6 +79,109 @@ def _notices(cluster: Cluster, customer_name: str) -> int:
     )
 
 
+# Installed in the merchant's page: the moment (browser clock, ms) a booking row first reads
+# "Charged in Full". A reload would lose it, so it also proves the page was not reloaded.
+WATCH_ROW = """(reference) => {
+    window.chargedInFullAt = null;
+    const check = () => {
+        for (const row of document.querySelectorAll("tr")) {
+            const text = row.textContent;
+            if (text.includes(reference) && text.includes("Charged in Full")) {
+                window.chargedInFullAt ??= Date.now();
+            }
+        }
+    };
+    new MutationObserver(check).observe(document.body, {
+        subtree: true, childList: true, characterData: true,
+    });
+}"""
+
+
+def _webhook_deliveries(cluster: Cluster) -> list[str]:
+    """nginx's access-log lines of Stripe's deliveries (each names the instance it reached)."""
+    log = cluster.logs / "nginx-access.log"
+    return [line for line in log.read_text().splitlines() if "POST /api/stripe/webhook" in line]
+
+
+def test_link_paid_on_the_other_instance_updates_the_merchants_page_at_once(
+    cluster: Cluster, new_page, session: Session, credentials: StripeCredentials
+) -> None:
+    customer = new_customer(session, credentials, totals=[7_500], name="Lani Kahale")
+    booking = session.exec(select(Booking).where(Booking.customer_id == customer.id)).one()
+    link = links.create_link(
+        session,
+        customer_id=customer.id,
+        booking_ids=[booking.id],
+        amount=7_500,
+        expires_in_days=7,
+        message="",
+        user_id=None,
+    )
+    url = links.copy_url(session, link_id=link.id, customer_id=customer.id)
+    session.commit()
+    reference = f"BK-T{customer.id}-0"
+
+    merchant = new_page()
+    merchant_socket = SocketWatch(merchant)
+    sign_in(merchant)
+    merchant.goto(f"/customers/{customer.id}")
+    expect(booking_row(merchant, reference)).to_contain_text("Unpaid", timeout=PATIENCE)
+    merchant_instance = merchant_socket.current
+    merchant.evaluate(WATCH_ROW, reference)
+
+    # The customer opens the link through the balancer until the pay page's websocket is
+    # held by the other instance: its handlers, not the merchant's instance, take the card.
+    for _ in range(10):
+        payer = new_page()
+        payer_socket = SocketWatch(payer)
+        payer.goto(url[url.index("/pay/") :])
+        expect(payer.get_by_role("button", name="Pay $75.00")).to_be_visible(timeout=PATIENCE)
+        if payer_socket.current != merchant_instance:
+            break
+    assert payer_socket.current != merchant_instance, "every pay page landed on one instance"
+    deliveries_before = len(_webhook_deliveries(cluster))
+
+    fill_card(payer.locator("body"), "4242424242424242")
+    payer.get_by_role("button", name="Pay $75.00").click()
+    expect(payer.get_by_role("heading", name="Payment received")).to_be_visible(timeout=PATIENCE)
+
+    # Pushed to the merchant's page, on the other instance, with no reload and no poll.
+    expect(booking_row(merchant, reference)).to_contain_text("Charged in Full", timeout=PATIENCE)
+    [paid] = _succeeded(session, customer.id)
+    assert paid.payment_link_id == link.id
+    succeeded_at = paid.succeeded_at
+    if succeeded_at.tzinfo is None:
+        succeeded_at = succeeded_at.replace(tzinfo=UTC)
+    shown_at = merchant.evaluate("window.chargedInFullAt")
+    assert shown_at is not None, "the merchant's page was reloaded"
+    delay = shown_at / 1000 - succeeded_at.timestamp()
+    assert delay < 1.0, f"the merchant's page showed the payment {delay:.2f} s after it succeeded"
+
+    # Stripe's webhook comes through the balancer to either instance and changes nothing more.
+    wait_until(
+        lambda: session.exec(
+            select(StripeEvent).where(StripeEvent.object_id == paid.stripe_payment_intent_id)
+        ).first(),
+        "the payment_intent.succeeded webhook",
+        timeout=30,
+    )
+    delivered = _webhook_deliveries(cluster)[deliveries_before:]
+    assert delivered and all('" 200 ' in line for line in delivered), delivered
+    ports = {upstream_port(line.rsplit("upstream=", 1)[1].split()[0]) for line in delivered}
+    assert ports <= set(cluster.instance_ports)
+
+    # One receipt, sent once by one of the two consumers.
+    wait_until(lambda: _mails(cluster, customer.email) >= 1, "the receipt", timeout=60)
+    time.sleep(3)  # a double would follow within the consumers' next pass
+    assert _mails(cluster, customer.email) == 1
+    assert [p.amount for p in _succeeded(session, customer.id)] == [7_500]
+    assert statuses(session, customer) == [BookingStatus.CHARGED_IN_FULL]
+    assert [(i.status, i.amount) for i in intents_of(credentials, customer)] == [
+        ("succeeded", 7_500)
+    ]
+
+
+# Last: it leaves one instance of the module's cluster dead.
 def test_killed_instance_page_reconnects_and_loses_or_doubles_nothing(
     cluster: Cluster, new_page, session: Session, credentials: StripeCredentials
 ) -> None:

@@ -538,3 +538,73 @@ def test_an_unanswered_attempt_is_found_among_more_than_a_page_of_intents(
     settled = run(reconcile.settle_payment(db, credentials, payment.id))
 
     assert settled.status == PaymentStatus.SUCCEEDED
+
+
+def _succeeded_intent(intent_id: str, amount: int, metadata: dict[str, str]):
+    return gateway.IntentSnapshot(
+        id=intent_id, status="succeeded", amount=amount, currency="usd", metadata=metadata
+    )
+
+
+def test_intent_is_applied_to_the_payment_its_metadata_names(session: Session, db) -> None:
+    customer = make_customer(session)
+    booking = make_booking(session, customer, total=4_000)
+    payment = make_payment(session, customer, [(booking, 4_000)], status=PaymentStatus.CREATED)
+    session.commit()
+    intent = _succeeded_intent("pi_named_by_metadata", 4_000, intents.metadata(payment))
+
+    applied = db.transaction(lambda s: intents.apply_payment_intent(s, intent))
+
+    assert applied.id == payment.id
+    session.expire_all()
+    stored = session.get(Payment, payment.id)
+    assert (stored.status, stored.stripe_payment_intent_id) == (
+        PaymentStatus.SUCCEEDED,
+        "pi_named_by_metadata",
+    )
+    # Applying it again finds the same row by either route and changes nothing.
+    again = db.transaction(lambda s: intents.apply_payment_intent(s, intent))
+    assert (again.id, again.status) == (payment.id, PaymentStatus.SUCCEEDED)
+
+
+def test_intent_without_our_metadata_is_found_by_the_intent_id_stored_on_the_payment(
+    session: Session, db
+) -> None:
+    customer = make_customer(session)
+    booking = make_booking(session, customer, total=3_000)
+    payment = make_payment(session, customer, [(booking, 3_000)], status=PaymentStatus.CREATED)
+    payment.stripe_payment_intent_id = "pi_stored_on_the_row"
+    session.commit()
+    intent = _succeeded_intent("pi_stored_on_the_row", 3_000, {})
+
+    applied = db.transaction(lambda s: intents.apply_payment_intent(s, intent))
+
+    assert applied.id == payment.id
+    session.expire_all()
+    assert session.get(Payment, payment.id).status == PaymentStatus.SUCCEEDED
+
+
+def test_metadata_of_another_attempt_or_intent_never_claims_a_payment(session: Session, db) -> None:
+    """Our payment id in an intent's metadata is not enough: the attempt key must match (a
+    restored or second database hands out the same ids), and a payment already bound to
+    another intent is not this one's."""
+    customer = make_customer(session)
+    booking = make_booking(session, customer, total=9_000)
+    waiting = make_payment(session, customer, [(booking, 2_000)], status=PaymentStatus.CREATED)
+    bound = make_payment(session, customer, [(booking, 3_000)], status=PaymentStatus.CREATED)
+    bound.stripe_payment_intent_id = "pi_the_bound_one"
+    session.commit()
+    other_attempt = {**intents.metadata(waiting), intents.ATTEMPT_KEY: "mio-payment-elsewhere"}
+    other_intent = intents.metadata(bound)
+
+    for intent in (
+        _succeeded_intent("pi_from_another_database", 2_000, other_attempt),
+        _succeeded_intent("pi_not_the_bound_one", 3_000, other_intent),
+    ):
+        assert db.transaction(lambda s, i=intent: intents.apply_payment_intent(s, i)) is None
+
+    session.expire_all()
+    assert session.get(Payment, waiting.id).status == PaymentStatus.CREATED
+    assert session.get(Payment, waiting.id).stripe_payment_intent_id is None
+    assert session.get(Payment, bound.id).status == PaymentStatus.CREATED
+    assert session.get(Payment, bound.id).stripe_payment_intent_id == "pi_the_bound_one"
