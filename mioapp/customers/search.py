@@ -1,17 +1,72 @@
-"""Customer search and the paged customer list, with each customer's outstanding balance."""
+"""Customer search and the customers list: keyset pages in three orders, each customer with
+their outstanding balance and whether any of it is overdue.
+
+Search matches a substring of the case-folded name, email, phone and phone digits
+(`Customer.search_text`) through an index built for that: SQLite's FTS5 trigram table
+`customer_fts`, PostgreSQL's pg_trgm GIN index. A trigram index needs three characters; a
+query of one or two matches names that start with it, read off the name-order index.
+
+How a page is found depends on how common the match is, so neither case scans:
+- a rare one (at most CANDIDATE_LIMIT customers) is read from the search index in full, and
+  the page sorted from those ids;
+- a common one (a first name, a mail domain) is found by walking the chosen order's index
+  and checking each customer against the query, which fills a page within a few thousand rows.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from mioapp.billing.balances import booking_money, format_totals
-from mioapp.models import Booking, Customer
+from mioapp.keyset import Order, page_of
+from mioapp.models import Booking, Customer, utcnow
 
 PAGE_SIZE = 25
+# A search with more matches than this is walked in list order rather than read in full.
+CANDIDATE_LIMIT = 1000
+# The list says "1,000+ customers" rather than count a million rows for every page.
+COUNT_LIMIT = 1000
+MAX_QUERY = 100
+
+
+class CustomerSort(StrEnum):
+    NAME = "name"
+    OUTSTANDING = "outstanding"
+    ACTIVITY = "activity"
+
+    @property
+    def label(self) -> str:
+        return {
+            CustomerSort.NAME: "Name",
+            CustomerSort.OUTSTANDING: "Outstanding",
+            CustomerSort.ACTIVITY: "Last activity",
+        }[self]
+
+
+# Name A to Z (search_text starts with the case-folded name); the largest balance first;
+# the most recent activity first.
+ORDERS = {
+    CustomerSort.NAME: Order((col(Customer.search_text), col(Customer.id))),
+    CustomerSort.OUTSTANDING: Order(
+        (col(Customer.outstanding_total), col(Customer.id)), descending=True
+    ),
+    CustomerSort.ACTIVITY: Order(
+        (col(Customer.last_activity_at), col(Customer.id)), descending=True
+    ),
+}
+
+
+def parse_sort(value: str | None) -> CustomerSort:
+    try:
+        return CustomerSort(value or CustomerSort.NAME)
+    except ValueError:
+        return CustomerSort.NAME
 
 
 @dataclass(frozen=True)
@@ -21,63 +76,158 @@ class CustomerRow:
     email: str
     phone: str
     booking_count: int
+    last_activity_at: datetime
     outstanding: dict[str, int] = field(default_factory=dict)
+    # Money is still owed on a booking whose activity date has passed.
+    overdue: bool = False
 
     @property
     def outstanding_display(self) -> str:
         return format_totals(self.outstanding)
 
+    @property
+    def owes(self) -> bool:
+        return any(self.outstanding.values())
+
 
 @dataclass(frozen=True)
 class CustomerPage:
     rows: list[CustomerRow]
+    has_previous: bool
+    has_next: bool
+    # How many customers match; a floor when `more` (counting stops at COUNT_LIMIT).
     total: int
-    page: int
-    page_count: int
+    more: bool
 
 
-def _search_filter(query: str) -> sa.ColumnElement[bool] | None:
-    text = query.strip().casefold()
-    if not text:
-        return None
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return col(Customer.search_text).like(f"%{escaped}%", escape="\\")
+def normalize(query: str) -> str:
+    """What is searched for: the query case-folded like `search_text`, ends trimmed."""
+    return query[:MAX_QUERY].strip().casefold()
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _scan_condition(text: str) -> sa.ColumnElement[bool]:
+    """The query as a plain condition on a customer row (no index): checked row by row."""
+    if len(text) < 3:
+        return col(Customer.search_text).like(f"{_like_escape(text)}%", escape="\\")
+    return col(Customer.search_text).like(f"%{_like_escape(text)}%", escape="\\")
+
+
+def _candidates(session: Session, text: str) -> list[int] | None:
+    """Ids of every customer matching `text`, read from an index; None when there are more
+    than CANDIDATE_LIMIT."""
+    limit = CANDIDATE_LIMIT + 1
+    search_text = col(Customer.search_text)
+    if len(text) < 3:
+        # Names starting with the text: a range of the name-order index (byte order on both
+        # databases for these characters), checked exactly by LIKE.
+        upper = text[:-1] + chr(ord(text[-1]) + 1)
+        query = (
+            select(Customer.id)
+            .where(search_text >= text, search_text < upper)
+            .where(_scan_condition(text))
+            .limit(limit)
+        )
+    elif session.get_bind().dialect.name == "sqlite":
+        phrase = '"' + text.replace('"', '""') + '"'
+        query = sa.text(
+            "SELECT rowid FROM customer_fts WHERE customer_fts MATCH :phrase LIMIT :limit"
+        ).bindparams(phrase=phrase, limit=limit)
+    else:
+        # pg_trgm's GIN index answers LIKE '%text%' (its recheck makes the match exact).
+        query = select(Customer.id).where(_scan_condition(text)).limit(limit)
+    ids = list(session.execute(query).scalars().all())
+    return ids if len(ids) <= CANDIDATE_LIMIT else None
+
+
+def _count(session: Session, condition: sa.ColumnElement[bool] | None) -> tuple[int, bool]:
+    inner = select(Customer.id)
+    if condition is not None:
+        inner = inner.where(condition)
+    counted = session.execute(
+        select(sa.func.count()).select_from(inner.limit(COUNT_LIMIT + 1).subquery())
+    ).scalar_one()
+    return min(counted, COUNT_LIMIT), counted > COUNT_LIMIT
+
+
+def _sort_values(customer: Customer, sort: CustomerSort) -> tuple:
+    return tuple(getattr(customer, c.key) for c in ORDERS[sort].columns)
 
 
 def search_customers(
-    session: Session, *, query: str = "", page: int = 1, page_size: int = PAGE_SIZE
+    session: Session,
+    *,
+    query: str = "",
+    sort: CustomerSort = CustomerSort.NAME,
+    after: int | None = None,
+    before: int | None = None,
+    page_size: int = PAGE_SIZE,
+    now: datetime | None = None,
 ) -> CustomerPage:
-    """One page of customers matching `query` in name, email or phone, in name order."""
-    condition = _search_filter(query)
-    count_stmt = select(func.count()).select_from(Customer)
-    # search_text starts with the case-folded name, so this is name order read off one index.
-    page_stmt = select(Customer).order_by(Customer.search_text, Customer.id)
-    if condition is not None:
-        count_stmt = count_stmt.where(condition)
-        page_stmt = page_stmt.where(condition)
-    total = session.exec(count_stmt).one()
-    page_count = max(1, -(-total // page_size))
-    page = min(max(page, 1), page_count)
-    customers = session.exec(page_stmt.offset((page - 1) * page_size).limit(page_size)).all()
+    """One page of customers matching `query` (all of them when empty), in `sort` order:
+    the first page, the one after customer `after`, or the one before customer `before`.
+    A cursor that names no customer gives the first page."""
+    text = normalize(query)
+    statement = select(Customer)
+    condition: sa.ColumnElement[bool] | None = None
+    if text:
+        ids = _candidates(session, text)
+        if ids is not None and not ids:
+            return CustomerPage([], has_previous=False, has_next=False, total=0, more=False)
+        condition = col(Customer.id).in_(ids) if ids is not None else _scan_condition(text)
+        statement = statement.where(condition)
+    cursor = session.get(Customer, after if after is not None else before) if (
+        after is not None or before is not None
+    ) else None
+    values = _sort_values(cursor, sort) if cursor is not None else None
+    page = page_of(
+        session,
+        statement,
+        ORDERS[sort],
+        after=values if after is not None else None,
+        before=values if before is not None else None,
+        size=page_size,
+    )
+    if values is not None and before is not None and not page.items:
+        # Nothing before that row (it moved, or the list changed): start over.
+        return search_customers(session, query=query, sort=sort, page_size=page_size, now=now)
+    total, more = _count(session, condition)
+    return CustomerPage(
+        rows=_rows(session, page.items, now or utcnow()),
+        has_previous=page.has_previous,
+        has_next=page.has_next,
+        total=total,
+        more=more,
+    )
 
+
+def _rows(session: Session, customers: list[Customer], now: datetime) -> list[CustomerRow]:
     bookings = session.exec(
         select(Booking).where(col(Booking.customer_id).in_([c.id for c in customers]))
     ).all()
     money = booking_money(session, bookings)
     counts: dict[int, int] = defaultdict(int)
     outstanding: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    overdue: set[int] = set()
     for booking in bookings:
+        balance = money[booking.id].balance
         counts[booking.customer_id] += 1
-        outstanding[booking.customer_id][booking.currency] += money[booking.id].balance
-    rows = [
+        outstanding[booking.customer_id][booking.currency] += balance
+        if balance > 0 and booking.starts_at < now:
+            overdue.add(booking.customer_id)
+    return [
         CustomerRow(
             id=c.id,
             name=c.name,
             email=c.email,
             phone=c.phone,
             booking_count=counts[c.id],
+            last_activity_at=c.last_activity_at,
             outstanding=dict(outstanding[c.id]),
+            overdue=c.id in overdue,
         )
         for c in customers
     ]
-    return CustomerPage(rows=rows, total=total, page=page, page_count=page_count)
