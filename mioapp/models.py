@@ -412,4 +412,4 @@ sa.event.listen(Refund.status, "set", _guard_status(RefundStatus.PENDING), retva
 
 # The list's sort keys follow every flush that touches a customer's money (registered here,
 # so every process that writes rows has it).
-import mioapp.customers.summary  # noqa: E402, F401
+from mioapp.customers import summary as _summary  # noqa: E402, F401

@@ -179,9 +179,11 @@ def search_customers(
             return CustomerPage([], has_previous=False, has_next=False, total=0, more=False)
         condition = col(Customer.id).in_(ids) if ids is not None else _scan_condition(text)
         statement = statement.where(condition)
-    cursor = session.get(Customer, after if after is not None else before) if (
-        after is not None or before is not None
-    ) else None
+    cursor = (
+        session.get(Customer, after if after is not None else before)
+        if (after is not None or before is not None)
+        else None
+    )
     values = _sort_values(cursor, sort) if cursor is not None else None
     page = page_of(
         session,

@@ -1,5 +1,5 @@
-"""Status badges: one map per domain (bookings, payments, links, emails), each status with
-a fixed label and colour wherever it appears."""
+"""Status badges: one map per domain (bookings, payments, links, emails, customers), each
+status with a fixed label and colour wherever it appears."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import reflex as rx
 
 from mioapp.billing.ledger import BookingStatus
 from mioapp.models import EmailStatus, PaymentLinkStatus
-from mioapp.ui.status import PaymentDisplayStatus
+from mioapp.ui.status import CustomerBalance, PaymentDisplayStatus
 
 BOOKING: dict[StrEnum, tuple[str, str]] = {
     BookingStatus.CHARGED_IN_FULL: ("Charged in Full", "green"),
@@ -46,6 +46,13 @@ EMAIL: dict[StrEnum, tuple[str, str]] = {
 }
 
 
+CUSTOMER: dict[StrEnum, tuple[str, str]] = {
+    CustomerBalance.PAID_UP: ("Paid up", "green"),
+    CustomerBalance.DUE: ("Balance due", "amber"),
+    CustomerBalance.OVERDUE: ("Overdue", "red"),
+}
+
+
 def _badge(label, color: str) -> rx.Component:
     return rx.badge(label, color_scheme=color, variant="soft", radius="full", size="2")
 
@@ -69,3 +76,12 @@ def link_badge(status: rx.Var) -> rx.Component:
 
 def email_badge(status: rx.Var) -> rx.Component:
     return _status_badge(status, EMAIL)
+
+
+def customer_badge(status: rx.Var) -> rx.Component:
+    return _status_badge(status, CUSTOMER)
+
+
+def overdue_badge() -> rx.Component:
+    """Beside a booking whose activity date has passed with money still owed."""
+    return _badge("Overdue", "red")

@@ -36,32 +36,26 @@ def money_cell(value: rx.Var[str]) -> rx.Component:
     return rx.table.cell(value, text_align="right", white_space="nowrap")
 
 
-def pager(state, noun: str) -> rx.Component:
-    """ "N <noun> · Page p of n · Previous/Next" for a state with `total`, `page`,
-    `page_count` and a `go_to_page(page)` handler."""
+def pager(state) -> rx.Component:
+    """ "N <rows> · Previous/Next" for a state mixing in `ui.paging.PagedListState`."""
     return rx.hstack(
-        rx.text(state.total.to_string() + f" {noun}", size="2", color=rx.color("gray", 10)),
+        rx.text(state.total_label, size="2", color=rx.color("gray", 10)),
         rx.spacer(),
-        rx.text(
-            "Page " + state.page.to_string() + " of " + state.page_count.to_string(),
-            size="2",
-            color=rx.color("gray", 10),
-        ),
         rx.button(
             rx.icon("chevron-left", size=16),
             "Previous",
             variant="soft",
             color_scheme="gray",
-            disabled=state.page <= 1,
-            on_click=state.go_to_page(state.page - 1),
+            disabled=~state.has_previous,
+            on_click=state.previous_page,
         ),
         rx.button(
             "Next",
             rx.icon("chevron-right", size=16),
             variant="soft",
             color_scheme="gray",
-            disabled=state.page >= state.page_count,
-            on_click=state.go_to_page(state.page + 1),
+            disabled=~state.has_next,
+            on_click=state.next_page,
         ),
         width="100%",
         align="center",

@@ -19,7 +19,7 @@ from mioapp.billing.money import DEFAULT_LOCALE, amount_input_text, format_money
 from mioapp.business import current_profile
 from mioapp.db import database
 from mioapp.formatting import when
-from mioapp.models import PaymentStatus
+from mioapp.models import PaymentStatus, utcnow
 from mioapp.payments import charges, links
 from mioapp.payments.connection import active_credentials
 from mioapp.payments.gateway import GatewayError
@@ -43,6 +43,8 @@ class BookingOption:
     date: str
     balance: str
     currency: str
+    # Its activity date has passed and it still owes money.
+    overdue: bool = False
 
 
 def _amount_text(amount: int, currency: str, locale: str) -> str:
@@ -149,6 +151,7 @@ class ChargeState(CustomerState):
         self.publishable_key = credentials.publishable_key
         self.currency = chargeable[0].booking.currency
         self._locale = profile.locale
+        now = utcnow()
         self.options = [
             BookingOption(
                 id=c.booking.id,
@@ -157,6 +160,7 @@ class ChargeState(CustomerState):
                 date=when(c.booking.starts_at, profile),
                 balance=format_money(c.available, c.booking.currency, profile.locale),
                 currency=c.booking.currency,
+                overdue=c.booking.starts_at < now,
             )
             for c in chargeable
         ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from mioapp.payments import links
+from mioapp.ui.components.badges import overdue_badge
 from mioapp.ui.components.forms import checkbox_field, field_label, notice
 from mioapp.ui.components.shell import dialog_header
 from mioapp.ui.components.stripe_card import stripe_card_field
@@ -26,7 +27,13 @@ def _bookings_picker() -> rx.Component:
                         disabled=ChargeState.in_flight,
                     ),
                     rx.vstack(
-                        rx.text(o.tour, weight="medium", size="2"),
+                        rx.hstack(
+                            rx.text(o.tour, weight="medium", size="2"),
+                            rx.cond(o.overdue, overdue_badge()),
+                            align="center",
+                            spacing="2",
+                            wrap="wrap",
+                        ),
                         rx.text(
                             o.date + " · " + o.reference + " · owes " + o.balance,
                             size="1",

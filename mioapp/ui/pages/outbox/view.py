@@ -193,7 +193,7 @@ def outbox_page() -> rx.Component:
                 "Refresh",
                 variant="soft",
                 color_scheme="gray",
-                on_click=OutboxState.load,
+                on_click=OutboxState.refresh,
             ),
             width="100%",
             align="end",
@@ -224,7 +224,7 @@ def outbox_page() -> rx.Component:
                         rx.center(rx.spinner(size="3"), padding="48px", width="100%"),
                     ),
                 ),
-                rx.cond(OutboxState.total > 0, pager(OutboxState, "emails")),
+                rx.cond(OutboxState.rows.length() > 0, pager(OutboxState)),
                 spacing="4",
                 width="100%",
             )
