@@ -25,7 +25,8 @@ class PageInfo:
 
 
 class PagedListState(MerchantState, mixin=True):
-    """Mixed into a list page's state, which implements `_load_page` (read one page into its
+    """Mixed into a list page's state (`class XState(PagedListState, MerchantState)`: a
+    state whose bases are all mixins is a mixin too), which implements `_load_page` (read one page into its
     own rows) and may override `_turn` (the customers list turns pages through its URL)."""
 
     has_previous: bool = False

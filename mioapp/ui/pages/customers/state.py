@@ -14,7 +14,7 @@ from mioapp.customers import search as customers
 from mioapp.customers.search import CustomerSort, parse_sort
 from mioapp.db import database
 from mioapp.formatting import day
-from mioapp.ui.merchant_state import signed_in
+from mioapp.ui.merchant_state import MerchantState, signed_in
 from mioapp.ui.paging import PagedListState, PageInfo
 from mioapp.ui.status import customer_balance
 from mioapp.web import routes
@@ -59,7 +59,7 @@ def _cursor(value: object) -> int | None:
     return number if number > 0 else None
 
 
-class CustomerListState(PagedListState):
+class CustomerListState(PagedListState, MerchantState):
     noun = "customers"
     query: str = ""
     sort: str = CustomerSort.NAME.value

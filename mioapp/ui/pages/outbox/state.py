@@ -13,7 +13,7 @@ from mioapp.models import EmailMessage, EmailStatus
 from mioapp.notifications import render
 from mioapp.notifications.outbox import list_emails
 from mioapp.payments import links
-from mioapp.ui.merchant_state import signed_in
+from mioapp.ui.merchant_state import MerchantState, signed_in
 from mioapp.ui.paging import PagedListState, PageInfo
 
 KIND_LABELS = {
@@ -69,7 +69,7 @@ def _preview_data(
     }
 
 
-class OutboxState(PagedListState):
+class OutboxState(PagedListState, MerchantState):
     noun = "emails"
     rows: list[dict[str, str]] = []
     preview_open: bool = False
