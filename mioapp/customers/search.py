@@ -30,7 +30,8 @@ from mioapp.models import Booking, Customer, utcnow
 PAGE_SIZE = 25
 # A search with more matches than this is walked in list order rather than read in full.
 CANDIDATE_LIMIT = 1000
-# The list says "1,000+ customers" rather than count a million rows for every page.
+# The list says "1,000+ customers" rather than count a million rows for every page (a search
+# counts its matches up to CANDIDATE_LIMIT, as it reads them).
 COUNT_LIMIT = 1000
 MAX_QUERY = 100
 
@@ -143,13 +144,10 @@ def _candidates(session: Session, text: str) -> list[int] | None:
     return ids if len(ids) <= CANDIDATE_LIMIT else None
 
 
-def _count(session: Session, condition: sa.ColumnElement[bool] | None) -> tuple[int, bool]:
-    inner = select(Customer.id)
-    if condition is not None:
-        inner = inner.where(condition)
-    counted = session.execute(
-        select(sa.func.count()).select_from(inner.limit(COUNT_LIMIT + 1).subquery())
-    ).scalar_one()
+def _count(session: Session) -> tuple[int, bool]:
+    """How many customers there are, counted up to COUNT_LIMIT."""
+    inner = select(Customer.id).limit(COUNT_LIMIT + 1).subquery()
+    counted = session.execute(select(sa.func.count()).select_from(inner)).scalar_one()
     return min(counted, COUNT_LIMIT), counted > COUNT_LIMIT
 
 
@@ -172,7 +170,7 @@ def search_customers(
     A cursor that names no customer gives the first page."""
     text = normalize(query)
     statement = select(Customer)
-    condition: sa.ColumnElement[bool] | None = None
+    ids: list[int] | None = None
     if text:
         ids = _candidates(session, text)
         if ids is not None and not ids:
@@ -196,7 +194,12 @@ def search_customers(
     if values is not None and before is not None and not page.items:
         # Nothing before that row (it moved, or the list changed): start over.
         return search_customers(session, query=query, sort=sort, page_size=page_size, now=now)
-    total, more = _count(session, condition)
+    if not text:
+        total, more = _count(session)
+    elif ids is None:
+        total, more = CANDIDATE_LIMIT, True  # the index found more than that already
+    else:
+        total, more = len(ids), False
     return CustomerPage(
         rows=_rows(session, page.items, now or utcnow()),
         has_previous=page.has_previous,

@@ -25,9 +25,10 @@ class PageInfo:
 
 
 class PagedListState(MerchantState, mixin=True):
-    """Mixed into a list page's state (`class XState(PagedListState, MerchantState)`: a
-    state whose bases are all mixins is a mixin too), which implements `_load_page` (read one page into its
-    own rows) and may override `_turn` (the customers list turns pages through its URL)."""
+    """Mixed into a list page's state, `class XState(PagedListState, MerchantState)` (a
+    state whose bases are all mixins is a mixin too). The page implements `_load_page` (read
+    one page into its own rows) and may override `_turn` (the customers list turns pages
+    through its URL)."""
 
     has_previous: bool = False
     has_next: bool = False

@@ -243,8 +243,10 @@ def test_counts_stop_at_the_limit(session: Session, monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(search, "COUNT_LIMIT", 4)
     page = search_customers(session, page_size=2)
     assert (page.total, page.more) == (4, True)
+    monkeypatch.setattr(search, "CANDIDATE_LIMIT", 3)
     found = search_customers(session, query="kayak", page_size=2)
-    assert (found.total, found.more) == (4, True)
+    assert (found.total, found.more, len(found.rows)) == (3, True, 2)
+    assert search_customers(session, query="fan 5").total == 1
 
 
 def test_refresh_agrees_with_the_flush_hook(session: Session) -> None:
