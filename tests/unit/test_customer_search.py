@@ -98,7 +98,8 @@ def test_a_common_match_walks_the_list_order_and_finds_the_same_rows(
         walked = search_customers(session, query=query, sort=sort, page_size=5)
         monkeypatch.undo()
         assert [r.id for r in walked.rows] == [r.id for r in expected.rows], sort
-        assert (walked.has_next, walked.total) == (expected.has_next, expected.total)
+        assert walked.has_next == expected.has_next
+        assert (walked.total, walked.more) == (3, True), "more matches than the index read"
         after = search_customers(
             session, query=query, sort=sort, page_size=5, after=expected.rows[-1].id
         )
