@@ -43,8 +43,9 @@ lock: ## Re-pin requirements.lock from pyproject.toml in a clean virtualenv
 	@{ echo '# Exact versions for pip; regenerate with `make lock` after changing pyproject.toml.'; \
 		.lockvenv/bin/pip freeze --exclude mioapp; } > requirements.lock && rm -rf .lockvenv build *.egg-info
 
-bench: setup ## Time customer search and the customer page on 100,000 customers, then the pay page
+bench: setup ## Customer search, list and page at 100,000 and 1,000,000 customers (SQLite, then PostgreSQL), then the pay page
 	@$(VENV)/python -m devtools.bench
+	@$(VENV)/python -m devtools.bench --database-url $${BENCH_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/mioapp_bench}
 	@$(MAKE) --no-print-directory bench-pay
 
 bench-pay: ## The pay page on an emulated phone (Chromium, 4x CPU, slow 4G): requests, bytes, ready time

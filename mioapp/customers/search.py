@@ -110,9 +110,24 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _scan_condition(text: str) -> sa.ColumnElement[bool]:
-    """The query as a plain condition on a customer row (no index): checked row by row."""
+def _prefix_range(text: str) -> sa.ColumnElement[bool]:
+    """search_text starting with `text` as a range of the name-order index (byte order on both
+    databases for these characters); LIKE checks it exactly."""
+    search_text = col(Customer.search_text)
+    upper = text[:-1] + chr(ord(text[-1]) + 1)
+    return sa.and_(
+        search_text >= text,
+        search_text < upper,
+        search_text.like(f"{_like_escape(text)}%", escape="\\"),
+    )
+
+
+def _scan_condition(text: str, sort: CustomerSort) -> sa.ColumnElement[bool]:
+    """The query as a condition checked row by row while walking the list's order."""
     if len(text) < 3:
+        # In name order the matches are one range of the index: read it, not the rows before.
+        if sort is CustomerSort.NAME:
+            return _prefix_range(text)
         return col(Customer.search_text).like(f"{_like_escape(text)}%", escape="\\")
     return col(Customer.search_text).like(f"%{_like_escape(text)}%", escape="\\")
 
@@ -121,17 +136,8 @@ def _candidates(session: Session, text: str) -> list[int] | None:
     """Ids of every customer matching `text`, read from an index; None when there are more
     than CANDIDATE_LIMIT."""
     limit = CANDIDATE_LIMIT + 1
-    search_text = col(Customer.search_text)
     if len(text) < 3:
-        # Names starting with the text: a range of the name-order index (byte order on both
-        # databases for these characters), checked exactly by LIKE.
-        upper = text[:-1] + chr(ord(text[-1]) + 1)
-        query = (
-            select(Customer.id)
-            .where(search_text >= text, search_text < upper)
-            .where(_scan_condition(text))
-            .limit(limit)
-        )
+        query = select(Customer.id).where(_prefix_range(text)).limit(limit)
     elif session.get_bind().dialect.name == "sqlite":
         phrase = '"' + text.replace('"', '""') + '"'
         query = sa.text(
@@ -139,7 +145,7 @@ def _candidates(session: Session, text: str) -> list[int] | None:
         ).bindparams(phrase=phrase, limit=limit)
     else:
         # pg_trgm's GIN index answers LIKE '%text%' (its recheck makes the match exact).
-        query = select(Customer.id).where(_scan_condition(text)).limit(limit)
+        query = select(Customer.id).where(_scan_condition(text, CustomerSort.NAME)).limit(limit)
     ids = list(session.execute(query).scalars().all())
     return ids if len(ids) <= CANDIDATE_LIMIT else None
 
@@ -175,7 +181,7 @@ def search_customers(
         ids = _candidates(session, text)
         if ids is not None and not ids:
             return CustomerPage([], has_previous=False, has_next=False, total=0, more=False)
-        condition = col(Customer.id).in_(ids) if ids is not None else _scan_condition(text)
+        condition = col(Customer.id).in_(ids) if ids is not None else _scan_condition(text, sort)
         statement = statement.where(condition)
     cursor = (
         session.get(Customer, after if after is not None else before)
