@@ -68,3 +68,21 @@ def page_of(
 def _rows(session, query: sa.Select, scalars: bool) -> list:
     result = session.execute(query)
     return list(result.scalars().all() if scalars else result.all())
+
+
+def merge(pages: list[KeysetPage], key, size: int, *, backwards: bool) -> KeysetPage:
+    """One page from pages of disjoint row sets read at the same cursor in the same order:
+    the first `size` rows of them all (the last `size` when read `backwards`, before a row).
+    `key` gives a row's sort values, in the order's direction."""
+    rows = sorted((row for page in pages for row in page.items), key=key)
+    if backwards:
+        return KeysetPage(
+            rows[-size:] if size else [],
+            has_previous=len(rows) > size or any(p.has_previous for p in pages),
+            has_next=any(p.has_next for p in pages),
+        )
+    return KeysetPage(
+        rows[:size],
+        has_previous=any(p.has_previous for p in pages),
+        has_next=len(rows) > size or any(p.has_next for p in pages),
+    )

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from mioapp.billing.balances import booking_money, format_totals
-from mioapp.keyset import Order, page_of
+from mioapp.keyset import KeysetPage, Order, merge, page_of
 from mioapp.models import Booking, Customer, utcnow
 
 PAGE_SIZE = 25
@@ -161,6 +161,64 @@ def _sort_values(customer: Customer, sort: CustomerSort) -> tuple:
     return tuple(getattr(customer, c.key) for c in ORDERS[sort].columns)
 
 
+def _not_at_start(session: Session, text: str) -> list[int] | None:
+    """Ids of customers matching `text` (3+ characters) other than at the start of their
+    name; None when there are more than CANDIDATE_LIMIT."""
+    limit = CANDIDATE_LIMIT + 1
+    if session.get_bind().dialect.name == "sqlite":
+        phrase = '"' + text.replace('"', '""') + '"'
+        query = sa.text(
+            "SELECT rowid FROM customer_fts WHERE customer_fts MATCH :match LIMIT :limit"
+        ).bindparams(match=f"{phrase} NOT ^{phrase}", limit=limit)
+    else:
+        search_text = col(Customer.search_text)
+        query = (
+            select(Customer.id)
+            .where(search_text.like(f"%{_like_escape(text)}%", escape="\\"))
+            .where(sa.not_(search_text.like(f"{_like_escape(text)}%", escape="\\")))
+            .limit(limit)
+        )
+    ids = list(session.execute(query).scalars().all())
+    return ids if len(ids) <= CANDIDATE_LIMIT else None
+
+
+def _common_page(
+    session: Session,
+    text: str,
+    sort: CustomerSort,
+    *,
+    after: tuple | None,
+    before: tuple | None,
+    size: int,
+) -> KeysetPage:
+    """A page of a search with more than CANDIDATE_LIMIT matches, found by walking the
+    order's index. In name order the matches of a first name sit together (the names that
+    start with it), after every name before it alphabetically: those are read as one range
+    of the index, and the few others from the search index, then merged."""
+    order = ORDERS[sort]
+    if sort is CustomerSort.NAME and len(text) >= 3:
+        others = _not_at_start(session, text)
+        if others is not None:
+            streams = [select(Customer).where(_prefix_range(text))]
+            if others:
+                streams.append(select(Customer).where(col(Customer.id).in_(others)))
+            pages = [
+                page_of(session, stream, order, after=after, before=before, size=size)
+                for stream in streams
+            ]
+            # Byte order, as the index sorts on both databases' default collations here.
+            return merge(
+                pages,
+                key=lambda c: (c.search_text, c.id),
+                size=size,
+                backwards=before is not None,
+            )
+    condition = _scan_condition(text, sort)
+    return page_of(
+        session, select(Customer).where(condition), order, after=after, before=before, size=size
+    )
+
+
 def search_customers(
     session: Session,
     *,
@@ -175,37 +233,31 @@ def search_customers(
     the first page, the one after customer `after`, or the one before customer `before`.
     A cursor that names no customer gives the first page."""
     text = normalize(query)
-    statement = select(Customer)
-    ids: list[int] | None = None
-    if text:
-        ids = _candidates(session, text)
-        if ids is not None and not ids:
-            return CustomerPage([], has_previous=False, has_next=False, total=0, more=False)
-        condition = col(Customer.id).in_(ids) if ids is not None else _scan_condition(text, sort)
-        statement = statement.where(condition)
-    cursor = (
-        session.get(Customer, after if after is not None else before)
-        if (after is not None or before is not None)
-        else None
-    )
+    order = ORDERS[sort]
+    cursor_id = after if after is not None else before
+    cursor = session.get(Customer, cursor_id) if cursor_id is not None else None
     values = _sort_values(cursor, sort) if cursor is not None else None
-    page = page_of(
-        session,
-        statement,
-        ORDERS[sort],
-        after=values if after is not None else None,
-        before=values if before is not None else None,
-        size=page_size,
-    )
+    keys = {
+        "after": values if after is not None else None,
+        "before": values if before is not None else None,
+    }
+    if not text:
+        page = page_of(session, select(Customer), order, size=page_size, **keys)
+        total, more = _count(session)
+    else:
+        ids = _candidates(session, text)
+        if ids is not None:
+            if not ids:
+                return CustomerPage([], has_previous=False, has_next=False, total=0, more=False)
+            matches = select(Customer).where(col(Customer.id).in_(ids))
+            page = page_of(session, matches, order, size=page_size, **keys)
+            total, more = len(ids), False
+        else:
+            page = _common_page(session, text, sort, size=page_size, **keys)
+            total, more = CANDIDATE_LIMIT, True  # the index found more than that already
     if values is not None and before is not None and not page.items:
         # Nothing before that row (it moved, or the list changed): start over.
         return search_customers(session, query=query, sort=sort, page_size=page_size, now=now)
-    if not text:
-        total, more = _count(session)
-    elif ids is None:
-        total, more = CANDIDATE_LIMIT, True  # the index found more than that already
-    else:
-        total, more = len(ids), False
     return CustomerPage(
         rows=_rows(session, page.items, now or utcnow()),
         has_previous=page.has_previous,
