@@ -118,7 +118,9 @@ def _prefix_range(text: str) -> sa.ColumnElement[bool]:
     return sa.and_(
         search_text >= text,
         search_text < upper,
-        search_text.like(f"{_like_escape(text)}%", escape="\\"),
+        # On an expression, so PostgreSQL reads the ordered range of the name index and
+        # checks each row rather than building a bitmap from the trigram index first.
+        sa.func.coalesce(search_text, "").like(f"{_like_escape(text)}%", escape="\\"),
     )
 
 
@@ -132,22 +134,43 @@ def _scan_condition(text: str, sort: CustomerSort) -> sa.ColumnElement[bool]:
     return col(Customer.search_text).like(f"%{_like_escape(text)}%", escape="\\")
 
 
-def _candidates(session: Session, text: str) -> list[int] | None:
-    """Ids of every customer matching `text`, read from an index; None when there are more
-    than CANDIDATE_LIMIT."""
+@dataclass(frozen=True)
+class _Candidates:
+    # Every matching id, or None when there are more than CANDIDATE_LIMIT.
+    ids: list[int] | None
+    # Whether most of those read start with the query (a first name: the matches cluster in
+    # name order).
+    mostly_at_start: bool = False
+
+
+def _candidates(session: Session, text: str) -> _Candidates:
+    """The customers matching `text`, read from an index, up to CANDIDATE_LIMIT."""
     limit = CANDIDATE_LIMIT + 1
+    search_text = col(Customer.search_text)
     if len(text) < 3:
-        query = select(Customer.id).where(_prefix_range(text)).limit(limit)
+        # The range alone, so both databases read the name index in order and stop at the
+        # limit; the start of each name is checked here.
+        upper = text[:-1] + chr(ord(text[-1]) + 1)
+        query = (
+            select(Customer.id, search_text)
+            .where(search_text >= text, search_text < upper)
+            .limit(limit)
+        )
     elif session.get_bind().dialect.name == "sqlite":
         phrase = '"' + text.replace('"', '""') + '"'
         query = sa.text(
-            "SELECT rowid FROM customer_fts WHERE customer_fts MATCH :phrase LIMIT :limit"
+            "SELECT c.id, c.search_text FROM customer_fts JOIN customer c ON c.id = "
+            "customer_fts.rowid WHERE customer_fts MATCH :phrase LIMIT :limit"
         ).bindparams(phrase=phrase, limit=limit)
     else:
         # pg_trgm's GIN index answers LIKE '%text%' (its recheck makes the match exact).
-        query = select(Customer.id).where(_scan_condition(text, CustomerSort.NAME)).limit(limit)
-    ids = list(session.execute(query).scalars().all())
-    return ids if len(ids) <= CANDIDATE_LIMIT else None
+        query = select(Customer.id, search_text).where(_scan_condition(text, CustomerSort.NAME))
+        query = query.limit(limit)
+    rows = session.execute(query).all()
+    at_start = [row.id for row in rows if row.search_text.startswith(text)]
+    if len(rows) > CANDIDATE_LIMIT:
+        return _Candidates(None, mostly_at_start=len(at_start) * 2 > len(rows))
+    return _Candidates(at_start if len(text) < 3 else [row.id for row in rows])
 
 
 def _count(session: Session) -> tuple[int, bool]:
@@ -187,16 +210,18 @@ def _common_page(
     text: str,
     sort: CustomerSort,
     *,
+    clustered: bool,
     after: tuple | None,
     before: tuple | None,
     size: int,
 ) -> KeysetPage:
     """A page of a search with more than CANDIDATE_LIMIT matches, found by walking the
     order's index. In name order the matches of a first name sit together (the names that
-    start with it), after every name before it alphabetically: those are read as one range
-    of the index, and the few others from the search index, then merged."""
+    start with it), after every name before it alphabetically; when most matches read start
+    with the query (`clustered`), those are read as one range of the index, and the few
+    others from the search index, then merged."""
     order = ORDERS[sort]
-    if sort is CustomerSort.NAME and len(text) >= 3:
+    if sort is CustomerSort.NAME and len(text) >= 3 and clustered:
         others = _not_at_start(session, text)
         if others is not None:
             streams = [select(Customer).where(_prefix_range(text))]
@@ -245,7 +270,8 @@ def search_customers(
         page = page_of(session, select(Customer), order, size=page_size, **keys)
         total, more = _count(session)
     else:
-        ids = _candidates(session, text)
+        candidates = _candidates(session, text)
+        ids = candidates.ids
         if ids is not None:
             if not ids:
                 return CustomerPage([], has_previous=False, has_next=False, total=0, more=False)
@@ -253,7 +279,14 @@ def search_customers(
             page = page_of(session, matches, order, size=page_size, **keys)
             total, more = len(ids), False
         else:
-            page = _common_page(session, text, sort, size=page_size, **keys)
+            page = _common_page(
+                session,
+                text,
+                sort,
+                clustered=candidates.mostly_at_start,
+                size=page_size,
+                **keys,
+            )
             total, more = CANDIDATE_LIMIT, True  # the index found more than that already
     if values is not None and before is not None and not page.items:
         # Nothing before that row (it moved, or the list changed): start over.

@@ -82,15 +82,19 @@ def test_queries_under_three_characters_match_the_start_of_names(
     assert _names(session, query) == names
 
 
-@pytest.mark.parametrize("query", ["lima", "ana", "a", "mail.test"])
+@pytest.mark.parametrize("query", ["lima", "ana", "a", "mail.test", "an"])
 def test_a_common_match_walks_the_list_order_and_finds_the_same_rows(
     session: Session, monkeypatch: pytest.MonkeyPatch, query: str
 ) -> None:
-    """Past CANDIDATE_LIMIT matches the list is walked in order and checked row by row:
-    the rows, their order and the pages are those the index path gives."""
+    """Past CANDIDATE_LIMIT matches the list is walked in order and checked row by row (in
+    name order, names starting with the query are read as a range and merged with the
+    other matches): the rows, their order and the pages are those the index path gives."""
     for n in range(12):
         make_customer(session, name=f"Ana Lima {n:02d}", email=f"a{n}@mail.test")
     make_customer(session, name="Zed", email="z@other.test")
+    # Matches of "ana" elsewhere than the start, before and after the Anas in name order.
+    make_customer(session, name="Aaron Banana", email="ab@mail.test")
+    make_customer(session, name="Bo Anand", email="bo@mail.test")
     session.commit()
     for sort in CustomerSort:
         expected = search_customers(session, query=query, sort=sort, page_size=5)
@@ -109,6 +113,16 @@ def test_a_common_match_walks_the_list_order_and_finds_the_same_rows(
         )
         monkeypatch.undo()
         assert [r.id for r in walked_after.rows] == [r.id for r in after.rows], sort
+        before = search_customers(
+            session, query=query, sort=sort, page_size=5, before=after.rows[0].id
+        )
+        monkeypatch.setattr(search, "CANDIDATE_LIMIT", 3)
+        walked_before = search_customers(
+            session, query=query, sort=sort, page_size=5, before=after.rows[0].id
+        )
+        monkeypatch.undo()
+        assert [r.id for r in walked_before.rows] == [r.id for r in before.rows], sort
+        assert walked_before.has_previous == before.has_previous
 
 
 def _walk(session: Session, sort: CustomerSort, size: int, **kwargs) -> list[list[str]]:
