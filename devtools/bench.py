@@ -26,7 +26,7 @@ from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
 from sqlmodel import Session, select
 
-import mioapp.models  # noqa: F401  (every table; the sort keys' flush hook)
+import mioapp.models  # noqa: F401  (every table; the sort keys' commit hook)
 from devtools.demo.seed import seed_demo
 from mioapp.customers.detail import customer_detail
 from mioapp.customers.search import CustomerSort, search_customers

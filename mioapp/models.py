@@ -109,8 +109,8 @@ class Customer(SQLModel, table=True):
         default=None, max_length=255, sa_column_kwargs={"unique": True}
     )
     search_text: str = Field(default="", max_length=800)
-    # Sort keys of the customers list, derived from the ledger by the transaction that
-    # changes it (mioapp.customers.summary); pages show amounts from the ledger itself.
+    # Sort keys of the customers list, derived from the ledger as the transaction that
+    # changes it commits (mioapp.customers.summary); pages show amounts from the ledger.
     # What all bookings still owe, in minor units, summed across currencies.
     outstanding_total: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # The latest of: customer added, booking made, payment attempted, refund made.
@@ -410,6 +410,6 @@ sa.event.listen(Payment.status, "set", _guard_status(PaymentStatus.CREATED), ret
 sa.event.listen(Refund.status, "set", _guard_status(RefundStatus.PENDING), retval=True)
 
 
-# The list's sort keys follow every flush that touches a customer's money (registered here,
+# The list's sort keys follow every commit that touches a customer's money (registered here,
 # so every process that writes rows has it).
 from mioapp.customers import summary as _summary  # noqa: E402, F401

@@ -1,5 +1,5 @@
 """The customers list's sort keys (outstanding total, last activity), recomputed from the
-ledger in the flush that changes a customer's bookings, payments or refunds.
+ledger when a transaction that changed a customer's bookings, payments or refunds commits.
 
 They are a copy kept for ordering a million customers off an index; what a page shows is
 still read from the ledger. ORM writes keep them by themselves; a bulk load through Core
@@ -114,12 +114,25 @@ def _customers_touched(session: OrmSession, obj: object) -> int | None:
     return None
 
 
+_TOUCHED = "mioapp.summary_customers"
+
+
 @sa.event.listens_for(OrmSession, "after_flush")
-def _refresh_touched(session: OrmSession, _context) -> None:
-    touched = {
-        customer_id
-        for obj in (*session.new, *session.dirty, *session.deleted)
-        if (customer_id := _customers_touched(session, obj)) is not None
-    }
+def _note_touched(session: OrmSession, _context) -> None:
+    touched = session.info.setdefault(_TOUCHED, set())
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        customer_id = _customers_touched(session, obj)
+        if customer_id is not None:
+            touched.add(customer_id)
+
+
+@sa.event.listens_for(OrmSession, "before_commit")
+def _refresh_touched(session: OrmSession) -> None:
+    # At commit, after the last flush: the customer rows are written last, so a transaction
+    # that locked a payment never waits for a customer row while holding one (the charge
+    # flows lock the customer first). Ids noted in a transaction that rolled back are
+    # refreshed with the next commit: a recompute too many, never a stale key.
+    session.flush()
+    touched = session.info.pop(_TOUCHED, None)
     if touched:
         refresh(session.connection(), touched)

@@ -1,5 +1,5 @@
 """Customer search through its index, short queries, keyset pages and the list's sort keys
-(kept by the flush that changes a customer's money), on SQLite and PostgreSQL."""
+(kept by the commit that changes a customer's money), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -264,7 +264,7 @@ def test_counts_stop_at_the_limit(session: Session, monkeypatch: pytest.MonkeyPa
     assert search_customers(session, query="fan 5").total == 1
 
 
-def test_refresh_agrees_with_the_flush_hook(session: Session) -> None:
+def test_refresh_agrees_with_the_commit_hook(session: Session) -> None:
     ana = make_customer(session, name="Ana")
     booking = make_booking(session, ana, total=9_000)
     payment = make_payment(session, ana, [(booking, 4_000)])
