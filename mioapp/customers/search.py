@@ -34,6 +34,8 @@ CANDIDATE_LIMIT = 1000
 # counts its matches up to CANDIDATE_LIMIT, as it reads them).
 COUNT_LIMIT = 1000
 MAX_QUERY = 100
+# Characters of a long query looked up in the index before the rest is checked row by row.
+WINDOW = 10
 
 
 class CustomerSort(StrEnum):
@@ -145,18 +147,37 @@ class _Candidates:
 
 def _candidates(session: Session, text: str) -> _Candidates:
     """The customers matching `text`, read from an index, up to CANDIDATE_LIMIT."""
-    limit = CANDIDATE_LIMIT + 1
-    search_text = col(Customer.search_text)
     if len(text) < 3:
         # The range alone, so both databases read the name index in order and stop at the
         # limit; the start of each name is checked here.
+        search_text = col(Customer.search_text)
         upper = text[:-1] + chr(ord(text[-1]) + 1)
-        query = (
+        rows = session.execute(
             select(Customer.id, search_text)
             .where(search_text >= text, search_text < upper)
-            .limit(limit)
-        )
-    elif session.get_bind().dialect.name == "sqlite":
+            .limit(CANDIDATE_LIMIT + 1)
+        ).all()
+        if len(rows) > CANDIDATE_LIMIT:
+            return _Candidates(None)
+        return _Candidates([row.id for row in rows if row.search_text.startswith(text)])
+    if len(text) > WINDOW + 2:
+        # A long query (an email) holds trigrams that half the customers share (the mail
+        # domain): look up its start, then check the whole of it on those few rows.
+        rows = _index_rows(session, text[:WINDOW])
+        if len(rows) <= CANDIDATE_LIMIT:
+            return _Candidates([row.id for row in rows if text in row.search_text])
+    rows = _index_rows(session, text)
+    if len(rows) > CANDIDATE_LIMIT:
+        at_start = sum(1 for row in rows if row.search_text.startswith(text))
+        return _Candidates(None, mostly_at_start=at_start * 2 > len(rows))
+    return _Candidates([row.id for row in rows])
+
+
+def _index_rows(session: Session, text: str) -> list:
+    """(id, search_text) of up to CANDIDATE_LIMIT + 1 customers containing `text` (3+
+    characters), found through the trigram index."""
+    limit = CANDIDATE_LIMIT + 1
+    if session.get_bind().dialect.name == "sqlite":
         phrase = '"' + text.replace('"', '""') + '"'
         query = sa.text(
             "SELECT c.id, c.search_text FROM customer_fts JOIN customer c ON c.id = "
@@ -164,13 +185,11 @@ def _candidates(session: Session, text: str) -> _Candidates:
         ).bindparams(phrase=phrase, limit=limit)
     else:
         # pg_trgm's GIN index answers LIKE '%text%' (its recheck makes the match exact).
-        query = select(Customer.id, search_text).where(_scan_condition(text, CustomerSort.NAME))
+        query = select(Customer.id, Customer.search_text).where(
+            _scan_condition(text, CustomerSort.NAME)
+        )
         query = query.limit(limit)
-    rows = session.execute(query).all()
-    at_start = [row.id for row in rows if row.search_text.startswith(text)]
-    if len(rows) > CANDIDATE_LIMIT:
-        return _Candidates(None, mostly_at_start=len(at_start) * 2 > len(rows))
-    return _Candidates(at_start if len(text) < 3 else [row.id for row in rows])
+    return list(session.execute(query).all())
 
 
 def _count(session: Session) -> tuple[int, bool]:

@@ -277,3 +277,19 @@ def test_refresh_agrees_with_the_commit_hook(session: Session) -> None:
         == kept
     )
     assert kept[0] == 6_000
+
+
+@pytest.mark.parametrize("limit", [1000, 1], ids=["window-read", "window-too-common"])
+def test_a_long_query_is_checked_whole(
+    session: Session, monkeypatch: pytest.MonkeyPatch, limit: int
+) -> None:
+    """A long query is looked up by its start, then checked whole; when its start is too
+    common, the whole query is looked up."""
+    make_customer(session, name="Ana Lima", email="ana.lima.long@example.test")
+    make_customer(session, name="Ana Lima", email="ana.lima.lo@other.test")
+    make_customer(session, name="Ana Lima", email="ana.lima.longer@other.test")
+    session.commit()
+    monkeypatch.setattr(search, "CANDIDATE_LIMIT", limit)
+    found = search_customers(session, query="ANA.LIMA.LONG@EXAMPLE")
+    assert [row.email for row in found.rows] == ["ana.lima.long@example.test"]
+    assert found.total == 1
