@@ -13,6 +13,7 @@ each time with another customer's name, email or phone, through the functions th
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import tempfile
@@ -74,14 +75,17 @@ def _cases() -> dict[str, Case]:
 session_: Session  # the benchmark's one session, read by the cases
 
 
-def _timings(fn: Case, samples: list[Customer]) -> list[float]:
+def _timings(fn: Case, samples: list[Customer]) -> tuple[list[float], list[float]]:
+    """Wall-clock and CPU milliseconds of each call (CPU: this process's, which on SQLite is
+    the query's own work, whatever else the machine's cores are busy with)."""
     fn(samples[-1])  # warm caches, as a running server would have them
-    times = []
+    wall, cpu = [], []
     for customer in samples:
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         fn(customer)
-        times.append((time.perf_counter() - start) * 1000)
-    return times
+        wall.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.process_time() - start_cpu) * 1000)
+    return wall, cpu
 
 
 def _p95(times: list[float]) -> float:
@@ -136,6 +140,8 @@ def main() -> None:
     engine = _prepare(url)
     dialect = engine.dialect.name
     results: dict[str, list[tuple[float, float]]] = {}
+    cpu_results: dict[str, list[tuple[float, float]]] = {}
+    loads: list[float] = []
     rng = random.Random(7)
     with Session(engine) as session:
         session_ = session
@@ -158,17 +164,31 @@ def main() -> None:
             )
             ids = session.execute(select(Customer.id)).scalars().all()
             samples = [session.get(Customer, i) for i in rng.sample(ids, args.runs)]
+            loads.append(os.getloadavg()[0])
             for label, fn in _cases().items():
-                times = _timings(fn, samples)
-                results.setdefault(label, []).append((statistics.median(times), _p95(times)))
+                wall, cpu = _timings(fn, samples)
+                results.setdefault(label, []).append((statistics.median(wall), _p95(wall)))
+                cpu_results.setdefault(label, []).append((statistics.median(cpu), _p95(cpu)))
     engine.dispose()
 
+    load = ", ".join(f"{value:.1f}" for value in loads)
+    print(f"\n{dialect}, {args.runs} runs per case; load average when measured: {load}")
+    _table("wall-clock ms", results, sizes)
+    if dialect == "sqlite":
+        _table("CPU ms of this process (the query's own work on SQLite)", cpu_results, sizes)
+
+
+def _table(title: str, results: dict[str, list[tuple[float, float]]], sizes: list[int]) -> None:
     header = "".join(f"{f'{size:,}: median / p95':>28}" for size in sizes)
-    print(f"\n{dialect}, {args.runs} runs per case, ms\n{'case':<36}{header}   growth (median)")
+    print(f"\n{title}\n{'case':<36}{header}   growth (median, p95)")
     for label, figures in results.items():
         cells = "".join(f"{median:>17.1f} / {p95:>8.1f}" for median, p95 in figures)
-        growth = figures[-1][0] / figures[0][0] if len(figures) > 1 else 1.0
-        print(f"{label:<36}{cells}   {growth:>6.2f}x")
+        growth = ""
+        if len(figures) > 1:
+            medians = figures[-1][0] / max(figures[0][0], 0.01)
+            p95s = figures[-1][1] / max(figures[0][1], 0.01)
+            growth = f"{medians:>6.2f}x {p95s:>6.2f}x"
+        print(f"{label:<36}{cells}   {growth}")
 
 
 if __name__ == "__main__":
