@@ -8,9 +8,13 @@ query of one or two matches names that start with it, read off the name-order in
 
 How a page is found depends on how common the match is, so neither case scans:
 - a rare one (at most CANDIDATE_LIMIT customers) is read from the search index in full, and
-  the page sorted from those ids;
-- a common one (a first name, a mail domain) is found by walking the chosen order's index
-  and checking each customer against the query, which fills a page within a few thousand rows.
+  the page sorted from those ids (a long query, like an email, is looked up by its first
+  WINDOW characters and checked whole on what they find);
+- a common one (a surname, a mail domain) is found by walking the chosen order's index and
+  checking each customer against the query, which fills a page within a few thousand rows;
+- a common one that most names start with (a first name), in name order, would make that
+  walk cross every name before it: those names are read as one range of the name index and
+  merged with the few other matches, read from the search index.
 """
 
 from __future__ import annotations
@@ -116,7 +120,7 @@ def _prefix_range(text: str) -> sa.ColumnElement[bool]:
     """search_text starting with `text` as a range of the name-order index (byte order on both
     databases for these characters); LIKE checks it exactly."""
     search_text = col(Customer.search_text)
-    upper = text[:-1] + chr(ord(text[-1]) + 1)
+    upper = text[:-1] + chr(min(ord(text[-1]) + 1, 0x10FFFF))
     return sa.and_(
         search_text >= text,
         search_text < upper,
@@ -151,7 +155,7 @@ def _candidates(session: Session, text: str) -> _Candidates:
         # The range alone, so both databases read the name index in order and stop at the
         # limit; the start of each name is checked here.
         search_text = col(Customer.search_text)
-        upper = text[:-1] + chr(ord(text[-1]) + 1)
+        upper = text[:-1] + chr(min(ord(text[-1]) + 1, 0x10FFFF))
         rows = session.execute(
             select(Customer.id, search_text)
             .where(search_text >= text, search_text < upper)
