@@ -43,8 +43,9 @@ lock: ## Re-pin requirements.lock from pyproject.toml in a clean virtualenv
 	@{ echo '# Exact versions for pip; regenerate with `make lock` after changing pyproject.toml.'; \
 		.lockvenv/bin/pip freeze --exclude mioapp; } > requirements.lock && rm -rf .lockvenv build *.egg-info
 
-bench: setup ## Customer search and page on 100,000 customers, Payments on 1,000,000 payments, the pay page, then scale-out
+bench: setup ## Customer search, list and page at 100,000 and 1,000,000 customers (SQLite, then PostgreSQL), Payments on 1,000,000 payments, the pay page, then scale-out
 	@$(VENV)/python -m devtools.bench
+	@$(VENV)/python -m devtools.bench --database-url $${BENCH_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/mioapp_bench}
 	@$(MAKE) --no-print-directory bench-payments
 	@$(MAKE) --no-print-directory bench-pay
 	@$(MAKE) --no-print-directory bench-scale

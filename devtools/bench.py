@@ -1,14 +1,21 @@
-"""Benchmark: customer search and the customer page on a large data set; prints figures.
+"""Benchmark: customer search, the customers list and the customer page at growing sizes;
+prints the figures of each size side by side.
 
-    python -m devtools.bench [--customers 100000] [--database-url URL]
+    python -m devtools.bench [--customers 100000,1000000] [--runs 30] [--database-url URL]
 
-Without --database-url it builds a throwaway SQLite file. The figures are the median and
-worst of repeated calls of the same functions the pages use.
+Without --database-url it builds a throwaway SQLite file; with a PostgreSQL URL it creates
+that database if missing and DROPS its public schema (use a database of its own). The schema
+comes from the Alembic migrations, as deployed (search index included). The data grows to
+each size in turn (three bookings a customer); every case is then called `--runs` times,
+each time with another customer's name, email or phone, through the functions the pages use.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import random
+import shutil
 import statistics
 import tempfile
 import time
@@ -16,57 +23,179 @@ from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlmodel import Session, SQLModel, select
+from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext
+from alembic.script import ScriptDirectory
+from sqlmodel import Session, select
 
+import mioapp.models  # noqa: F401  (every table; the sort keys' commit hook)
 from devtools.demo.seed import seed_demo
 from mioapp.customers.detail import customer_detail
-from mioapp.customers.search import search_customers
+from mioapp.customers.search import CustomerSort, search_customers
 from mioapp.models import Customer
 
+Case = Callable[[Customer], object]
 
-def _measure(label: str, fn: Callable[[], object], runs: int) -> None:
-    fn()  # warm caches, as a running server would have them
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    print(f"  {label:<38} median {statistics.median(times):7.1f} ms   worst {max(times):7.1f} ms")
+
+def _cases() -> dict[str, Case]:
+    def first(sort: CustomerSort) -> Case:
+        return lambda _c: search_customers(session_, sort=sort)
+
+    def deep(sort: CustomerSort) -> Case:
+        return lambda c: search_customers(session_, sort=sort, after=c.id)
+
+    return {
+        "list by name, first page": first(CustomerSort.NAME),
+        "list by outstanding, first page": first(CustomerSort.OUTSTANDING),
+        "list by last activity, first page": first(CustomerSort.ACTIVITY),
+        "list by name, deep page": deep(CustomerSort.NAME),
+        "list by outstanding, deep page": deep(CustomerSort.OUTSTANDING),
+        "list by activity, page before": lambda c: search_customers(
+            session_, sort=CustomerSort.ACTIVITY, before=c.id
+        ),
+        "search full name": lambda c: search_customers(session_, query=c.name),
+        "search surname": lambda c: search_customers(session_, query=c.name.split()[-1]),
+        "search first name": lambda c: search_customers(session_, query=c.name.split()[0]),
+        "search surname, by outstanding": lambda c: search_customers(
+            session_, query=c.name.split()[-1], sort=CustomerSort.OUTSTANDING
+        ),
+        "search 2 letters": lambda c: search_customers(session_, query=c.name[:2]),
+        "search 1 letter, by activity": lambda c: search_customers(
+            session_, query=c.name[:1], sort=CustomerSort.ACTIVITY
+        ),
+        "search email": lambda c: search_customers(session_, query=c.email),
+        "search mail domain": lambda c: search_customers(session_, query=c.email.split("@")[1]),
+        "search phone digits": lambda c: search_customers(
+            session_, query="".join(ch for ch in c.phone if ch.isdigit())[-7:]
+        ),
+        "search, no match": lambda c: search_customers(session_, query=f"zq{c.id}xj"),
+        "customer page": lambda c: customer_detail(session_, c.id),
+    }
+
+
+session_: Session  # the benchmark's one session, read by the cases
+
+
+def _timings(fn: Case, samples: list[Customer]) -> tuple[list[float], list[float]]:
+    """Wall-clock and CPU milliseconds of each call (CPU: this process's, which on SQLite is
+    the query's own work, whatever else the machine's cores are busy with)."""
+    fn(samples[-1])  # warm caches, as a running server would have them
+    wall, cpu = [], []
+    for customer in samples:
+        start, start_cpu = time.perf_counter(), time.process_time()
+        fn(customer)
+        wall.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.process_time() - start_cpu) * 1000)
+    return wall, cpu
+
+
+def _p95(times: list[float]) -> float:
+    return statistics.quantiles(times, n=20, method="inclusive")[18]
+
+
+def _upgrade(connection: sa.Connection) -> None:
+    """The Alembic scripts, applied the way `reflex db migrate` does (see tests/conftest.py)."""
+    config = Config(Path(__file__).resolve().parent.parent / "alembic.ini")
+    script = ScriptDirectory.from_config(config)
+    with EnvironmentContext(
+        config, script, fn=lambda rev, _context: script._upgrade_revs("head", rev)
+    ) as env:
+        env.configure(connection=connection)
+        env.run_migrations()
+
+
+def _prepare(url: str) -> sa.Engine:
+    engine = sa.create_engine(url)
+    if engine.dialect.name == "postgresql":
+        database = engine.url.database
+        server = sa.create_engine(engine.url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with server.connect() as connection:
+            exists = connection.execute(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": database}
+            ).first()
+            if not exists:
+                connection.exec_driver_sql(f'CREATE DATABASE "{database}"')
+        server.dispose()
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+            connection.exec_driver_sql("CREATE SCHEMA public")
+        _upgrade(connection)
+    return engine
 
 
 def main() -> None:
+    global session_
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--customers", type=int, default=100_000)
-    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument(
+        "--customers",
+        default="100000,1000000",
+        help="comma-separated sizes, measured in turn as the data grows (default %(default)s)",
+    )
+    parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--database-url", default="")
     args = parser.parse_args()
+    sizes = sorted({int(size.replace("_", "")) for size in args.customers.split(",")})
 
-    url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
-    engine = sa.create_engine(url)
-    SQLModel.metadata.drop_all(engine)
-    SQLModel.metadata.create_all(engine)
+    scratch = None if args.database_url else Path(tempfile.mkdtemp(prefix="mio-bench-"))
+    url = args.database_url or f"sqlite:///{scratch / 'bench.db'}"
+    engine = _prepare(url)
+    dialect = engine.dialect.name
+    results: dict[str, list[tuple[float, float]]] = {}
+    cpu_results: dict[str, list[tuple[float, float]]] = {}
+    loads: list[float] = []
+    rng = random.Random(7)
     with Session(engine) as session:
-        start = time.perf_counter()
-        report = seed_demo(session, customers=args.customers, bookings=args.customers * 3)
-        print(
-            f"Seeded {report.customers:,} customers and {report.bookings:,} bookings "
-            f"in {time.perf_counter() - start:.1f} s ({engine.dialect.name})"
-        )
-        sample = session.exec(select(Customer).order_by(Customer.id.desc())).first()
-        last_page = search_customers(session).page_count
-        print(f"Customer search and page ({args.runs} runs each):")
-        cases = {
-            "list, first page": lambda: search_customers(session),
-            f"list, last page ({last_page:,})": lambda: search_customers(session, page=last_page),
-            "search by surname": lambda: search_customers(session, query=sample.name.split()[-1]),
-            "search by email": lambda: search_customers(session, query=sample.email),
-            "search by phone digits": lambda: search_customers(session, query=sample.phone[-8:]),
-            "search with no match": lambda: search_customers(session, query="zzzz-nobody"),
-            "customer page": lambda: customer_detail(session, sample.id),
-        }
-        for label, fn in cases.items():
-            _measure(label, fn, args.runs)
+        session_ = session
+        seeded = 0
+        for size in sizes:
+            start = time.perf_counter()
+            report = seed_demo(
+                session, customers=size - seeded, bookings=(size - seeded) * 3, seed=size
+            )
+            seconds = time.perf_counter() - start
+            seeded = size
+            if dialect == "postgresql":
+                # What autovacuum does soon after a bulk load: statistics for the planner, and
+                # the trigram index's pending list (where fresh rows wait, read by every
+                # search until then) merged into the index.
+                with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as raw:
+                    raw.exec_driver_sql("VACUUM ANALYZE customer")
+                    raw.exec_driver_sql("ANALYZE")
+            print(
+                f"{dialect}: {size:,} customers (+{report.customers:,} customers and "
+                f"{report.bookings:,} bookings seeded in {seconds:.1f} s)",
+                flush=True,
+            )
+            ids = session.execute(select(Customer.id)).scalars().all()
+            samples = [session.get(Customer, i) for i in rng.sample(ids, args.runs)]
+            loads.append(os.getloadavg()[0])
+            for label, fn in _cases().items():
+                wall, cpu = _timings(fn, samples)
+                results.setdefault(label, []).append((statistics.median(wall), _p95(wall)))
+                cpu_results.setdefault(label, []).append((statistics.median(cpu), _p95(cpu)))
     engine.dispose()
+    if scratch is not None:
+        shutil.rmtree(scratch, ignore_errors=True)  # a million customers take a gigabyte
+
+    load = ", ".join(f"{value:.1f}" for value in loads)
+    print(f"\n{dialect}, {args.runs} runs per case; load average when measured: {load}")
+    _table("wall-clock ms", results, sizes)
+    if dialect == "sqlite":
+        _table("CPU ms of this process (the query's own work on SQLite)", cpu_results, sizes)
+
+
+def _table(title: str, results: dict[str, list[tuple[float, float]]], sizes: list[int]) -> None:
+    header = "".join(f"{f'{size:,}: median / p95':>28}" for size in sizes)
+    print(f"\n{title}\n{'case':<36}{header}   growth (median, p95)")
+    for label, figures in results.items():
+        cells = "".join(f"{median:>17.1f} / {p95:>8.1f}" for median, p95 in figures)
+        growth = ""
+        if len(figures) > 1:
+            medians = figures[-1][0] / max(figures[0][0], 0.01)
+            p95s = figures[-1][1] / max(figures[0][1], 0.01)
+            growth = f"{medians:>6.2f}x {p95s:>6.2f}x"
+        print(f"{label:<36}{cells}   {growth}")
 
 
 if __name__ == "__main__":

@@ -92,6 +92,15 @@ class LoginSession(SQLModel, table=True):
 
 
 class Customer(SQLModel, table=True):
+    # Each order the customers list offers is read off one of these, row after row (keyset
+    # paging). Search has its own index beside them, which the migration makes because SQLModel
+    # cannot say it: SQLite FTS5 with trigrams, PostgreSQL pg_trgm (see customers.search).
+    __table_args__ = (
+        sa.Index("ix_customer_name_order", "search_text", "id"),
+        sa.Index("ix_customer_outstanding_order", "outstanding_total", "id"),
+        sa.Index("ix_customer_activity_order", "last_activity_at", "id"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, index=True)
     email: str = Field(max_length=254, index=True)
@@ -99,7 +108,13 @@ class Customer(SQLModel, table=True):
     stripe_customer_id: str | None = Field(
         default=None, max_length=255, sa_column_kwargs={"unique": True}
     )
-    search_text: str = Field(default="", max_length=800, index=True)
+    search_text: str = Field(default="", max_length=800)
+    # Sort keys of the customers list, derived from the ledger as the transaction that
+    # changes it commits (mioapp.customers.summary); pages show amounts from the ledger.
+    # What all bookings still owe, in minor units, summed across currencies.
+    outstanding_total: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # The latest of: customer added, booking made, payment attempted, refund made.
+    last_activity_at: datetime = Field(default_factory=utcnow)
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -113,6 +128,11 @@ def customer_search_text(name: str, email: str, phone: str) -> str:
 @sa.event.listens_for(Customer, "before_update")
 def _refresh_search_text(_mapper, _connection, customer: Customer) -> None:
     customer.search_text = customer_search_text(customer.name, customer.email, customer.phone)
+
+
+@sa.event.listens_for(Customer, "before_insert")
+def _first_activity(_mapper, _connection, customer: Customer) -> None:
+    customer.last_activity_at = customer.created_at
 
 
 class Booking(SQLModel, table=True):
@@ -403,3 +423,8 @@ def _guard_status(initial: StrEnum):
 
 sa.event.listen(Payment.status, "set", _guard_status(PaymentStatus.CREATED), retval=True)
 sa.event.listen(Refund.status, "set", _guard_status(RefundStatus.PENDING), retval=True)
+
+
+# The list's sort keys follow every commit that touches a customer's money (registered here,
+# so every process that writes rows has it).
+from mioapp.customers import summary as _summary  # noqa: E402, F401

@@ -8,9 +8,11 @@ import logging
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import accumulate
 
-from faker import Faker
-from sqlalchemy import insert
+import sqlalchemy as sa
+from faker.providers.internet.en_US import Provider as FakerInternetProvider
+from faker.providers.person.en_US import Provider as FakerPersonProvider
 from sqlmodel import Session, create_engine, select
 
 from devtools.demo import stripe_data
@@ -77,53 +79,139 @@ def _ensure_demo_user(session: Session) -> MerchantUser:
     )
 
 
-def _booking_rows(
-    rng: random.Random, customer_ids: list[int], count: int, now: datetime
-) -> list[dict]:
-    """Bookings spread over the customers: every customer gets one, the rest at random."""
-    owners = customer_ids + [rng.choice(customer_ids) for _ in range(count - len(customer_ids))]
+# Names and mail domains come from Faker's lists, combined by a seeded random generator:
+# a million customers in seconds (Faker itself makes about 20,000 a second).
+_FIRST_NAMES = list(FakerPersonProvider.first_names.items())
+_LAST_NAMES = list(FakerPersonProvider.last_names.items())
+_DOMAINS = list(FakerInternetProvider.free_email_domains)
+# Customers written per batch: memory stays flat however many are asked for.
+_BATCH = 20_000
+
+
+def _cumulative(weighted: list[tuple[str, float]]) -> tuple[list[str], list[float]]:
+    names, weights = zip(*weighted, strict=True)
+    return list(names), list(accumulate(weights))
+
+
+def _customer_batch(rng: random.Random, first: int, count: int, now: datetime) -> list[dict]:
+    first_names, first_weights = _cumulative(_FIRST_NAMES)
+    last_names, last_weights = _cumulative(_LAST_NAMES)
+    firsts = rng.choices(first_names, cum_weights=first_weights, k=count)
+    lasts = rng.choices(last_names, cum_weights=last_weights, k=count)
     rows = []
-    for number, owner in enumerate(owners, start=1):
-        tour, price = rng.choice(TOURS)
-        day = now.date() + timedelta(days=rng.randint(-75, 60))
-        starts = datetime(day.year, day.month, day.day, rng.choice(START_HOURS), tzinfo=UTC)
-        participants = rng.choices([1, 2, 3, 4, 5, 6], weights=[15, 35, 15, 20, 8, 7])[0]
-        rows.append(
-            {
-                "reference": f"BK-{100000 + number}",
-                "customer_id": owner,
-                "tour_name": tour,
-                "starts_at": starts,
-                "participants": participants,
-                "total_amount": price * participants,
-                "currency": CURRENCY,
-                "created_at": min(starts, now) - timedelta(days=rng.randint(1, 30)),
-            }
+    for index, given, family in zip(range(first, first + count), firsts, lasts, strict=True):
+        name = f"{given} {family}"
+        email = f"{given}.{family}{index % 97 or ''}@{rng.choice(_DOMAINS)}".lower()
+        phone = (
+            f"+1 ({rng.randint(2, 9)}{rng.randint(0, 99):02d}) "
+            f"{rng.randint(2, 9)}{rng.randint(0, 99):02d}-{rng.randint(0, 9999):04d}"
         )
-    return rows
-
-
-def _insert_customers(session: Session, fake: Faker, count: int, now: datetime) -> list[int]:
-    rows = []
-    for index in range(count):
-        first, last = fake.first_name(), fake.last_name()
-        name = f"{first} {last}"
-        email = f"{first}.{last}{index % 97 or ''}@{fake.free_email_domain()}".lower()
-        phone = fake.numerify("+1 (%##) %##-####")
+        created = now - timedelta(days=rng.randint(30, 900))
         rows.append(
             {
                 "name": name,
                 "email": email,
                 "phone": phone,
                 "search_text": customer_search_text(name, email, phone),
-                "created_at": now - timedelta(days=fake.random_int(30, 900)),
+                "created_at": created,
+                "outstanding_total": 0,
+                "last_activity_at": created,
             }
         )
+    return rows
+
+
+def _booking_batch(
+    rng: random.Random, customers: list[dict], count: int, first_number: int, now: datetime
+) -> list[dict]:
+    """Bookings spread over `customers` (by position): every customer gets one, the rest at
+    random. Each customer's sort keys (what is owed: all of it, nothing is paid yet; the last
+    activity) are set to what `customers.summary` would compute."""
+    owners = list(range(len(customers)))
+    owners += [rng.randrange(len(customers)) for _ in range(count - len(customers))]
+    rows = []
+    for number, owner in enumerate(owners, start=first_number):
+        tour, price = rng.choice(TOURS)
+        day = now.date() + timedelta(days=rng.randint(-75, 60))
+        starts = datetime(day.year, day.month, day.day, rng.choice(START_HOURS), tzinfo=UTC)
+        participants = rng.choices([1, 2, 3, 4, 5, 6], weights=[15, 35, 15, 20, 8, 7])[0]
+        created = min(starts, now) - timedelta(days=rng.randint(1, 30))
+        customer = customers[owner]
+        customer["outstanding_total"] += price * participants
+        customer["last_activity_at"] = max(customer["last_activity_at"], created)
+        rows.append(
+            {
+                "reference": f"BK-{100000 + number}",
+                "customer_id": owner,  # a position until the customers have ids
+                "tour_name": tour,
+                "starts_at": starts,
+                "participants": participants,
+                "total_amount": price * participants,
+                "currency": CURRENCY,
+                "created_at": created,
+            }
+        )
+    return rows
+
+
+def _insert(session: Session, table: sa.Table, rows: list[dict]) -> None:
+    """Bulk insert through the driver: COPY on PostgreSQL, executemany on SQLite (the same
+    transaction as `session`). Triggers and indexes still apply."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    raw = session.connection().connection.driver_connection
+    if session.get_bind().dialect.name == "postgresql":
+        names = ", ".join(columns)
+        with raw.cursor().copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[c] for c in columns])
+        return
+    marks = ", ".join("?" for _ in columns)
+    values = ([_sqlite_value(row[c]) for c in columns] for row in rows)
+    raw.executemany(f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})", values)
+
+
+def _sqlite_value(value: object) -> object:
+    # SQLAlchemy's storage format for DateTime on SQLite, so the rows read back as written.
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value
+
+
+def _insert_customers_and_bookings(
+    session: Session, rng: random.Random, customers: int, bookings: int, now: datetime
+) -> tuple[list[int], int]:
+    """Customers and their bookings in batches; returns the new customer ids and how many
+    bookings were written."""
+    connection = session.connection()
+    customer_table, booking_table = Customer.__table__, Booking.__table__
+    first_number = connection.execute(sa.select(sa.func.count()).select_from(booking_table))
+    number = first_number.scalar_one() + 1
     ids: list[int] = []
-    statement = insert(Customer).returning(Customer.id, sort_by_parameter_order=True)
-    for start in range(0, len(rows), 5000):
-        ids += session.execute(statement, rows[start : start + 5000]).scalars().all()
-    return ids
+    per_customer = max(bookings, customers) / max(customers, 1)
+    written = 0
+    for first in range(0, customers, _BATCH):
+        count = min(_BATCH, customers - first)
+        rows = _customer_batch(rng, first, count, now)
+        booking_rows = _booking_batch(rng, rows, round(count * per_customer), number, now)
+        last_id = connection.execute(sa.select(sa.func.max(customer_table.c.id))).scalar() or 0
+        _insert(session, customer_table, rows)
+        # One writer, rows in order: the new ids are the next ones, in the order written.
+        batch_ids = list(
+            connection.execute(
+                sa.select(customer_table.c.id)
+                .where(customer_table.c.id > last_id)
+                .order_by(customer_table.c.id)
+            ).scalars()
+        )
+        for booking in booking_rows:
+            booking["customer_id"] = batch_ids[booking["customer_id"]]
+        _insert(session, booking_table, booking_rows)
+        ids += batch_ids
+        number += len(booking_rows)
+        written += len(booking_rows)
+    return ids, written
 
 
 def seed_demo(
@@ -134,19 +222,16 @@ def seed_demo(
     credentials: gateway.StripeCredentials | None = None,
     seed: int = SEED,
 ) -> SeedReport:
-    """Write the demo data set. With Stripe credentials (the emulator or test keys), a third of
-    the customers get a saved card at Stripe and paid bookings get real PaymentIntents."""
-    fake = Faker("en_US")
-    fake.seed_instance(seed)
+    """Write the demo data set (more of it when called again). With Stripe credentials (the
+    emulator or test keys), a third of the customers get a saved card at Stripe and paid
+    bookings get real PaymentIntents."""
     rng = random.Random(seed)
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     _ensure_demo_user(session)
-    customer_ids = _insert_customers(session, fake, customers, now)
-    booking_rows = _booking_rows(rng, customer_ids, max(bookings, customers), now)
-    for start in range(0, len(booking_rows), 5000):
-        session.execute(insert(Booking), booking_rows[start : start + 5000])
+    session.flush()
+    customer_ids, written = _insert_customers_and_bookings(session, rng, customers, bookings, now)
     session.commit()
-    report = SeedReport(customers=customers, bookings=len(booking_rows), saved_cards=0, payments=0)
+    report = SeedReport(customers=customers, bookings=written, saved_cards=0, payments=0)
     if credentials is None:
         return report
     return asyncio.run(_seed_stripe(session, rng, customer_ids, credentials, report))

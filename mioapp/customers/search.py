@@ -1,17 +1,79 @@
-"""Customer search and the paged customer list, with each customer's outstanding balance."""
+"""Customer search and the customers list: keyset pages in three orders, each customer with
+their outstanding balance and whether any of it is overdue.
+
+Search matches a substring of the case-folded name, email, phone and phone digits
+(`Customer.search_text`) through an index built for that: SQLite's FTS5 trigram table
+`customer_fts`, PostgreSQL's pg_trgm GIN index. A trigram index needs three characters; a
+query of one or two matches names that start with it, read off the name-order index.
+
+How a page is found depends on how common the match is, so neither case scans:
+- a rare one (at most CANDIDATE_LIMIT customers) is read from the search index in full, and
+  the page sorted from those ids (a long query, like an email, is looked up by its first
+  WINDOW characters and checked whole on what they find);
+- a common one (a surname, a mail domain) is found by walking the chosen order's index and
+  checking each customer against the query, which fills a page within a few thousand rows;
+- a common one that most names start with (a first name), in name order, would make that
+  walk cross every name before it: those names are read as one range of the name index and
+  merged with the few other matches, read from the search index.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from mioapp.billing.balances import booking_money, format_totals
-from mioapp.models import Booking, Customer
+from mioapp.keyset import KeysetPage, Order, merge, page_of
+from mioapp.models import Booking, Customer, utcnow
 
 PAGE_SIZE = 25
+# A search with more matches than this is walked in list order rather than read in full.
+CANDIDATE_LIMIT = 1000
+# The list says "1,000+ customers" rather than count a million rows for every page (a search
+# counts its matches up to CANDIDATE_LIMIT, as it reads them).
+COUNT_LIMIT = 1000
+MAX_QUERY = 100
+# Characters of a long query looked up in the index before the rest is checked row by row.
+WINDOW = 10
+
+
+class CustomerSort(StrEnum):
+    NAME = "name"
+    OUTSTANDING = "outstanding"
+    ACTIVITY = "activity"
+
+    @property
+    def label(self) -> str:
+        return {
+            CustomerSort.NAME: "Name",
+            CustomerSort.OUTSTANDING: "Outstanding",
+            CustomerSort.ACTIVITY: "Last activity",
+        }[self]
+
+
+# Name A to Z (search_text starts with the case-folded name); the largest balance first;
+# the most recent activity first.
+ORDERS = {
+    CustomerSort.NAME: Order((col(Customer.search_text), col(Customer.id))),
+    CustomerSort.OUTSTANDING: Order(
+        (col(Customer.outstanding_total), col(Customer.id)), descending=True
+    ),
+    CustomerSort.ACTIVITY: Order(
+        (col(Customer.last_activity_at), col(Customer.id)), descending=True
+    ),
+}
+
+
+def parse_sort(value: str | None) -> CustomerSort:
+    try:
+        return CustomerSort(value or CustomerSort.NAME)
+    except ValueError:
+        return CustomerSort.NAME
 
 
 @dataclass(frozen=True)
@@ -21,63 +83,270 @@ class CustomerRow:
     email: str
     phone: str
     booking_count: int
+    last_activity_at: datetime
     outstanding: dict[str, int] = field(default_factory=dict)
+    # Money is still owed on a booking whose activity date has passed.
+    overdue: bool = False
 
     @property
     def outstanding_display(self) -> str:
         return format_totals(self.outstanding)
 
+    @property
+    def owes(self) -> bool:
+        return any(self.outstanding.values())
+
 
 @dataclass(frozen=True)
 class CustomerPage:
     rows: list[CustomerRow]
+    has_previous: bool
+    has_next: bool
+    # How many customers match; a floor when `more` (counting stops at COUNT_LIMIT).
     total: int
-    page: int
-    page_count: int
+    more: bool
 
 
-def _search_filter(query: str) -> sa.ColumnElement[bool] | None:
-    text = query.strip().casefold()
-    if not text:
-        return None
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return col(Customer.search_text).like(f"%{escaped}%", escape="\\")
+def normalize(query: str) -> str:
+    """What is searched for: the query case-folded like `search_text`, ends trimmed."""
+    return query[:MAX_QUERY].strip().casefold()
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _prefix_range(text: str) -> sa.ColumnElement[bool]:
+    """search_text starting with `text` as a range of the name-order index (byte order on both
+    databases for these characters); LIKE checks it exactly."""
+    search_text = col(Customer.search_text)
+    upper = text[:-1] + chr(min(ord(text[-1]) + 1, 0x10FFFF))
+    return sa.and_(
+        search_text >= text,
+        search_text < upper,
+        # On an expression, so PostgreSQL reads the ordered range of the name index and
+        # checks each row rather than building a bitmap from the trigram index first.
+        sa.func.coalesce(search_text, "").like(f"{_like_escape(text)}%", escape="\\"),
+    )
+
+
+def _scan_condition(text: str, sort: CustomerSort) -> sa.ColumnElement[bool]:
+    """The query as a condition checked row by row while walking the list's order."""
+    if len(text) < 3:
+        # In name order the matches are one range of the index: read it, not the rows before.
+        if sort is CustomerSort.NAME:
+            return _prefix_range(text)
+        return col(Customer.search_text).like(f"{_like_escape(text)}%", escape="\\")
+    return col(Customer.search_text).like(f"%{_like_escape(text)}%", escape="\\")
+
+
+@dataclass(frozen=True)
+class _Candidates:
+    # Every matching id, or None when there are more than CANDIDATE_LIMIT.
+    ids: list[int] | None
+    # Whether most of those read start with the query (a first name: the matches cluster in
+    # name order).
+    mostly_at_start: bool = False
+
+
+def _candidates(session: Session, text: str) -> _Candidates:
+    """The customers matching `text`, read from an index, up to CANDIDATE_LIMIT."""
+    if len(text) < 3:
+        # The range alone, so both databases read the name index in order and stop at the
+        # limit; the start of each name is checked here.
+        search_text = col(Customer.search_text)
+        upper = text[:-1] + chr(min(ord(text[-1]) + 1, 0x10FFFF))
+        rows = session.execute(
+            select(Customer.id, search_text)
+            .where(search_text >= text, search_text < upper)
+            .limit(CANDIDATE_LIMIT + 1)
+        ).all()
+        if len(rows) > CANDIDATE_LIMIT:
+            return _Candidates(None)
+        return _Candidates([row.id for row in rows if row.search_text.startswith(text)])
+    if len(text) > WINDOW + 2:
+        # A long query (an email) holds trigrams that half the customers share (the mail
+        # domain): look up its start, then check the whole of it on those few rows.
+        rows = _index_rows(session, text[:WINDOW])
+        if len(rows) <= CANDIDATE_LIMIT:
+            return _Candidates([row.id for row in rows if text in row.search_text])
+    rows = _index_rows(session, text)
+    if len(rows) > CANDIDATE_LIMIT:
+        at_start = sum(1 for row in rows if row.search_text.startswith(text))
+        return _Candidates(None, mostly_at_start=at_start * 2 > len(rows))
+    return _Candidates([row.id for row in rows])
+
+
+def _index_rows(session: Session, text: str) -> list:
+    """(id, search_text) of up to CANDIDATE_LIMIT + 1 customers containing `text` (3+
+    characters), found through the trigram index."""
+    limit = CANDIDATE_LIMIT + 1
+    if session.get_bind().dialect.name == "sqlite":
+        phrase = '"' + text.replace('"', '""') + '"'
+        query = sa.text(
+            "SELECT c.id, c.search_text FROM customer_fts JOIN customer c ON c.id = "
+            "customer_fts.rowid WHERE customer_fts MATCH :phrase LIMIT :limit"
+        ).bindparams(phrase=phrase, limit=limit)
+    else:
+        # pg_trgm's GIN index answers LIKE '%text%' (its recheck makes the match exact).
+        query = select(Customer.id, Customer.search_text).where(
+            _scan_condition(text, CustomerSort.NAME)
+        )
+        query = query.limit(limit)
+    return list(session.execute(query).all())
+
+
+def _count(session: Session) -> tuple[int, bool]:
+    """How many customers there are, counted up to COUNT_LIMIT."""
+    inner = select(Customer.id).limit(COUNT_LIMIT + 1).subquery()
+    counted = session.execute(select(sa.func.count()).select_from(inner)).scalar_one()
+    return min(counted, COUNT_LIMIT), counted > COUNT_LIMIT
+
+
+def _sort_values(customer: Customer, sort: CustomerSort) -> tuple:
+    return tuple(getattr(customer, c.key) for c in ORDERS[sort].columns)
+
+
+def _not_at_start(session: Session, text: str) -> list[int] | None:
+    """Ids of customers matching `text` (3+ characters) other than at the start of their
+    name; None when there are more than CANDIDATE_LIMIT."""
+    limit = CANDIDATE_LIMIT + 1
+    if session.get_bind().dialect.name == "sqlite":
+        phrase = '"' + text.replace('"', '""') + '"'
+        query = sa.text(
+            "SELECT rowid FROM customer_fts WHERE customer_fts MATCH :match LIMIT :limit"
+        ).bindparams(match=f"{phrase} NOT ^{phrase}", limit=limit)
+    else:
+        search_text = col(Customer.search_text)
+        query = (
+            select(Customer.id)
+            .where(search_text.like(f"%{_like_escape(text)}%", escape="\\"))
+            .where(sa.not_(search_text.like(f"{_like_escape(text)}%", escape="\\")))
+            .limit(limit)
+        )
+    ids = list(session.execute(query).scalars().all())
+    return ids if len(ids) <= CANDIDATE_LIMIT else None
+
+
+def _common_page(
+    session: Session,
+    text: str,
+    sort: CustomerSort,
+    *,
+    clustered: bool,
+    after: tuple | None,
+    before: tuple | None,
+    size: int,
+) -> KeysetPage:
+    """A page of a search with more than CANDIDATE_LIMIT matches, found by walking the
+    order's index. In name order the matches of a first name sit together (the names that
+    start with it), after every name before it alphabetically; when most matches read start
+    with the query (`clustered`), those are read as one range of the index, and the few
+    others from the search index, then merged."""
+    order = ORDERS[sort]
+    if sort is CustomerSort.NAME and len(text) >= 3 and clustered:
+        others = _not_at_start(session, text)
+        if others is not None:
+            streams = [select(Customer).where(_prefix_range(text))]
+            if others:
+                streams.append(select(Customer).where(col(Customer.id).in_(others)))
+            pages = [
+                page_of(session, stream, order, after=after, before=before, size=size)
+                for stream in streams
+            ]
+            # Byte order, as the index sorts on both databases' default collations here.
+            return merge(
+                pages,
+                key=lambda c: (c.search_text, c.id),
+                size=size,
+                backwards=before is not None,
+            )
+    condition = _scan_condition(text, sort)
+    return page_of(
+        session, select(Customer).where(condition), order, after=after, before=before, size=size
+    )
 
 
 def search_customers(
-    session: Session, *, query: str = "", page: int = 1, page_size: int = PAGE_SIZE
+    session: Session,
+    *,
+    query: str = "",
+    sort: CustomerSort = CustomerSort.NAME,
+    after: int | None = None,
+    before: int | None = None,
+    page_size: int = PAGE_SIZE,
+    now: datetime | None = None,
 ) -> CustomerPage:
-    """One page of customers matching `query` in name, email or phone, in name order."""
-    condition = _search_filter(query)
-    count_stmt = select(func.count()).select_from(Customer)
-    # search_text starts with the case-folded name, so this is name order read off one index.
-    page_stmt = select(Customer).order_by(Customer.search_text, Customer.id)
-    if condition is not None:
-        count_stmt = count_stmt.where(condition)
-        page_stmt = page_stmt.where(condition)
-    total = session.exec(count_stmt).one()
-    page_count = max(1, -(-total // page_size))
-    page = min(max(page, 1), page_count)
-    customers = session.exec(page_stmt.offset((page - 1) * page_size).limit(page_size)).all()
+    """One page of customers matching `query` (all of them when empty), in `sort` order:
+    the first page, the one after customer `after`, or the one before customer `before`.
+    A cursor that names no customer gives the first page."""
+    text = normalize(query)
+    order = ORDERS[sort]
+    cursor_id = after if after is not None else before
+    cursor = session.get(Customer, cursor_id) if cursor_id is not None else None
+    values = _sort_values(cursor, sort) if cursor is not None else None
+    keys = {
+        "after": values if after is not None else None,
+        "before": values if before is not None else None,
+    }
+    if not text:
+        page = page_of(session, select(Customer), order, size=page_size, **keys)
+        total, more = _count(session)
+    else:
+        candidates = _candidates(session, text)
+        ids = candidates.ids
+        if ids is not None:
+            if not ids:
+                return CustomerPage([], has_previous=False, has_next=False, total=0, more=False)
+            matches = select(Customer).where(col(Customer.id).in_(ids))
+            page = page_of(session, matches, order, size=page_size, **keys)
+            total, more = len(ids), False
+        else:
+            page = _common_page(
+                session,
+                text,
+                sort,
+                clustered=candidates.mostly_at_start,
+                size=page_size,
+                **keys,
+            )
+            total, more = CANDIDATE_LIMIT, True  # the index found more than that already
+    if values is not None and before is not None and not page.items:
+        # Nothing before that row (it moved, or the list changed): start over.
+        return search_customers(session, query=query, sort=sort, page_size=page_size, now=now)
+    return CustomerPage(
+        rows=_rows(session, page.items, now or utcnow()),
+        has_previous=page.has_previous,
+        has_next=page.has_next,
+        total=total,
+        more=more,
+    )
 
+
+def _rows(session: Session, customers: list[Customer], now: datetime) -> list[CustomerRow]:
     bookings = session.exec(
         select(Booking).where(col(Booking.customer_id).in_([c.id for c in customers]))
     ).all()
     money = booking_money(session, bookings)
     counts: dict[int, int] = defaultdict(int)
     outstanding: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    overdue: set[int] = set()
     for booking in bookings:
+        balance = money[booking.id].balance
         counts[booking.customer_id] += 1
-        outstanding[booking.customer_id][booking.currency] += money[booking.id].balance
-    rows = [
+        outstanding[booking.customer_id][booking.currency] += balance
+        if balance > 0 and booking.starts_at < now:
+            overdue.add(booking.customer_id)
+    return [
         CustomerRow(
             id=c.id,
             name=c.name,
             email=c.email,
             phone=c.phone,
             booking_count=counts[c.id],
+            last_activity_at=c.last_activity_at,
             outstanding=dict(outstanding[c.id]),
+            overdue=c.id in overdue,
         )
         for c in customers
     ]
-    return CustomerPage(rows=rows, total=total, page=page, page_count=page_count)

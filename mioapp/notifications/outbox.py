@@ -18,6 +18,7 @@ from mioapp.business import BusinessProfile, current_profile
 from mioapp.crypto import encrypt
 from mioapp.db import run_after_commit
 from mioapp.jobs.outbox import send_outbox
+from mioapp.keyset import Order, page_of
 from mioapp.models import EmailMessage
 from mioapp.notifications.render import render_email
 from mioapp.settings import get_settings
@@ -90,21 +91,37 @@ def _exists(session: Session, dedupe_key: str) -> bool:
 class OutboxPage:
     messages: list[EmailMessage]
     total: int
-    page: int
-    page_count: int
+    has_previous: bool
+    has_next: bool
 
 
-def list_emails(session: Session, *, page: int = 1, page_size: int = PAGE_SIZE) -> OutboxPage:
-    """One page of the outbox, newest first; the bodies stay unloaded until read."""
+# Newest first: the id is the order emails were queued in.
+NEWEST_FIRST = Order((col(EmailMessage.id),), descending=True)
+
+
+def list_emails(
+    session: Session,
+    *,
+    after: int | None = None,
+    before: int | None = None,
+    page_size: int = PAGE_SIZE,
+) -> OutboxPage:
+    """One page of the outbox, newest first: the first, the one after email `after` or the one
+    before email `before` (keyset). The bodies stay unloaded until read."""
     total = session.exec(select(func.count()).select_from(EmailMessage)).one()
-    page_count = max(1, -(-total // page_size))
-    page = min(max(page, 1), page_count)
-    query = (
-        select(EmailMessage)
-        .options(defer(EmailMessage.text_body), defer(EmailMessage.html_body))
-        .order_by(col(EmailMessage.id).desc())
-        .offset((page - 1) * page_size)
-        .limit(page_size)
+    query = select(EmailMessage).options(
+        defer(EmailMessage.text_body), defer(EmailMessage.html_body)
     )
-    messages = list(session.exec(query).all())
-    return OutboxPage(messages=messages, total=total, page=page, page_count=page_count)
+    page = page_of(
+        session,
+        query,
+        NEWEST_FIRST,
+        after=(after,) if after is not None else None,
+        before=(before,) if before is not None else None,
+        size=page_size,
+    )
+    if before is not None and not page.items:
+        return list_emails(session, page_size=page_size)
+    return OutboxPage(
+        messages=page.items, total=total, has_previous=page.has_previous, has_next=page.has_next
+    )

@@ -36,6 +36,21 @@ class EmailDelivery(StrEnum):
     UNCONFIRMED = "unconfirmed"
 
 
+class CustomerBalance(StrEnum):
+    """A customer in the customers list: nothing owed, a balance due, or one overdue (a
+    booking whose activity date has passed still owes money)."""
+
+    PAID_UP = "paid_up"
+    DUE = "due"
+    OVERDUE = "overdue"
+
+
+def customer_balance(*, owes: bool, overdue: bool) -> CustomerBalance:
+    if overdue:
+        return CustomerBalance.OVERDUE
+    return CustomerBalance.DUE if owes else CustomerBalance.PAID_UP
+
+
 def payment_display_status(
     payment: Payment, refunded: int, now: datetime | None = None
 ) -> PaymentDisplayStatus:

@@ -244,3 +244,29 @@ def test_outbox_shows_an_email_that_may_have_been_delivered(
     expect(row).to_contain_text("Unconfirmed")
     expect(row).to_contain_text("Stopped after 2 attempts: may have been delivered")
     expect(row).to_contain_text("it may have been delivered, so it is not sent again")
+
+
+def test_outbox_pages_newest_first(merchant_page: Page, session: Session) -> None:
+    customer = _customer(session, 4)
+    for n in range(27):
+        email, _ = _queue_payment_link(session, customer, 1000 + n)
+        email.to_address = f"pager{n}@example.test"
+        session.add(email)
+    session.commit()
+    newest_first = [
+        e.to_address for e in session.exec(select(EmailMessage).order_by(EmailMessage.id.desc()))
+    ]
+
+    page = merchant_page
+    page.goto("/outbox")
+    rows = page.get_by_role("row")
+    expect(page.get_by_text(f"{len(newest_first)} emails")).to_be_visible()
+    expect(rows.nth(1)).to_contain_text(newest_first[0])
+    expect(page.get_by_role("button", name="Previous")).to_be_disabled()
+    page.get_by_role("button", name="Next").click()
+    expect(rows.nth(1)).to_contain_text(newest_first[25])
+    page.get_by_role("button", name="Refresh").click()
+    expect(rows.nth(1)).to_contain_text(newest_first[25])
+    page.get_by_role("button", name="Previous").click()
+    expect(rows.nth(1)).to_contain_text(newest_first[0])
+    expect(page.get_by_role("button", name="Previous")).to_be_disabled()

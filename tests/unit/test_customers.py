@@ -54,11 +54,11 @@ def test_search_ignores_the_case_of_accented_letters(session: Session) -> None:
 @pytest.mark.parametrize(
     ("query", "names"),
     [
-        pytest.param("%", ["100% Tours"], id="percent"),
-        pytest.param("0%", ["100% Tours"], id="percent-after-digit"),
-        pytest.param("_", ["Ana_Lima"], id="underscore"),
+        pytest.param("0% t", ["100% Tours"], id="percent"),
         pytest.param("a_l", ["Ana_Lima"], id="underscore-inside"),
-        pytest.param("\\", ["Back\\slash"], id="backslash"),
+        pytest.param("k\\s", ["Back\\slash"], id="backslash"),
+        pytest.param("%", ["% Off Club"], id="percent-prefix"),
+        pytest.param("a_", [], id="underscore-is-no-wildcard"),
     ],
 )
 def test_like_wildcards_in_the_query_are_literal(
@@ -66,42 +66,8 @@ def test_like_wildcards_in_the_query_are_literal(
 ) -> None:
     for name in ("100% Tours", "1000 Islands", "Ana_Lima", "Anna Lima", "Back\\slash", "Zed"):
         make_customer(session, name=name)
+    make_customer(session, name="% Off Club")
     assert _names(session, query) == names
-
-
-def test_pages_are_ordered_by_name_and_clamped(session: Session) -> None:
-    for name in ("Gil", "Bea", "Eva", "Ana", "Fay", "Dan", "Cai"):
-        make_customer(session, name=name)
-
-    first = search_customers(session, page=1, page_size=3)
-    last = search_customers(session, page=3, page_size=3)
-    assert (first.total, first.page_count, first.page) == (7, 3, 1)
-    assert [r.name for r in first.rows] == ["Ana", "Bea", "Cai"]
-    assert [r.name for r in search_customers(session, page=2, page_size=3).rows] == [
-        "Dan",
-        "Eva",
-        "Fay",
-    ]
-    assert [r.name for r in last.rows] == ["Gil"]
-
-    too_low = search_customers(session, page=0, page_size=3)
-    too_high = search_customers(session, page=99, page_size=3)
-    assert (too_low.page, [r.name for r in too_low.rows]) == (1, ["Ana", "Bea", "Cai"])
-    assert (too_high.page, [r.name for r in too_high.rows]) == (3, ["Gil"])
-
-
-def test_search_counts_only_matches_when_paging(session: Session) -> None:
-    for n in range(5):
-        make_customer(session, name=f"Kayak Fan {n}")
-    make_customer(session, name="Hiker")
-    page = search_customers(session, query="kayak", page=2, page_size=2)
-    assert (page.total, page.page_count, page.page) == (5, 3, 2)
-    assert [r.name for r in page.rows] == ["Kayak Fan 2", "Kayak Fan 3"]
-
-
-def test_no_customers_is_one_empty_page(session: Session) -> None:
-    page = search_customers(session, query="anyone", page=4)
-    assert (page.rows, page.total, page.page, page.page_count) == ([], 0, 1, 1)
 
 
 def test_rows_show_booking_count_and_outstanding_per_currency(session: Session) -> None:

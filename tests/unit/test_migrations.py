@@ -22,8 +22,28 @@ PAY_URLS_REVISION = "7d0c77b37a2b"
 PAY_URLS_REVISION_PARENT = "021627dbf459"
 
 
+SEARCH_REVISION = "c4f1a9e2d7b3"
+SEARCH_REVISION_PARENT = "c41f7a2e9b10"
+# Customer search's index, which SQLModel cannot describe: SQLite's FTS5 table (and the shadow
+# tables FTS5 keeps its index in), PostgreSQL's trigram GIN index.
+SEARCH_INDEX_OBJECTS = {
+    "customer_fts",
+    "customer_fts_data",
+    "customer_fts_idx",
+    "customer_fts_docsize",
+    "customer_fts_config",
+    "ix_customer_search_trgm",
+}
+
+
 def _diff(connection: sa.Connection, metadata: sa.MetaData) -> list:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(
+        connection,
+        opts={
+            "compare_type": True,
+            "include_name": lambda name, _type, _parents: name not in SEARCH_INDEX_OBJECTS,
+        },
+    )
     return compare_metadata(context, metadata)
 
 
@@ -117,3 +137,83 @@ def test_existing_payment_link_emails_lose_their_tokens(tmp_path: Path) -> None:
         restored = connection.execute(sa.text("SELECT text_body FROM emailmessage WHERE id = 1"))
         assert restored.scalar_one() == body
     engine.dispose()
+
+
+def test_search_index_and_sort_keys_are_built_for_existing_customers(engine: sa.Engine) -> None:
+    """Customers written before the search index have it (and their sort keys) after the
+    upgrade, on the database the suite runs on; the downgrade removes it again."""
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    later = datetime(2026, 11, 20, tzinfo=UTC)
+    table = sa.table
+    customer = table(
+        "customer", *map(sa.column, ("id", "name", "email", "phone", "search_text", "created_at"))
+    )
+    booking_columns = ("id", "reference", "customer_id", "tour_name", "starts_at")
+    booking = table(
+        "booking",
+        *map(sa.column, (*booking_columns, "participants", "total_amount", "currency")),
+        sa.column("created_at"),
+    )
+    payment_columns = ("id", "customer_id", "amount", "currency", "method_kind", "status")
+    payment = table(
+        "payment",
+        *map(sa.column, (*payment_columns, "idempotency_key", "description")),
+        *map(sa.column, ("created_at", "updated_at")),
+    )
+    allocation = table("paymentallocation", *map(sa.column, ("payment_id", "booking_id", "amount")))
+    try:
+        with engine.begin() as connection:
+            _migrate(connection, SEARCH_REVISION_PARENT, down=True)
+            connection.execute(
+                customer.insert(),
+                [
+                    dict(id=1, name="Ana Lima", email="ana@example.test", phone="",
+                         search_text="ana lima ana@example.test  ", created_at=now),
+                    dict(id=2, name="Bea Souza", email="bea@example.test", phone="",
+                         search_text="bea souza bea@example.test  ", created_at=now),
+                ],
+            )  # fmt: skip
+            connection.execute(
+                booking.insert().values(
+                    id=1, reference="BK-1", customer_id=1, tour_name="Kayak", starts_at=later,
+                    participants=1, total_amount=9_000, currency="usd", created_at=now,
+                )
+            )  # fmt: skip
+            connection.execute(
+                payment.insert().values(
+                    id=1, customer_id=1, amount=4_000, currency="usd", method_kind="new_card",
+                    status="succeeded", idempotency_key="k1", description="",
+                    created_at=later, updated_at=later,
+                )
+            )  # fmt: skip
+            connection.execute(allocation.insert().values(payment_id=1, booking_id=1, amount=4_000))
+
+        with engine.begin() as connection:
+            _migrate(connection, SEARCH_REVISION)
+            keys = connection.execute(
+                sa.text("SELECT id, outstanding_total, last_activity_at FROM customer ORDER BY id")
+            ).all()
+            if engine.dialect.name == "sqlite":
+                found = connection.execute(
+                    sa.text("SELECT rowid FROM customer_fts WHERE customer_fts MATCH '\"souza\"'")
+                ).scalars()
+            else:
+                connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+                found = connection.execute(
+                    sa.text("SELECT id FROM customer WHERE search_text LIKE '%souza%'")
+                ).scalars()
+            assert list(found) == [2]
+        assert [(k.id, k.outstanding_total) for k in keys] == [(1, 5_000), (2, 0)]
+        assert str(keys[0].last_activity_at).startswith("2026-11-20")
+        assert str(keys[1].last_activity_at).startswith("2026-11-01")
+
+        with engine.begin() as connection:
+            _migrate(connection, SEARCH_REVISION_PARENT, down=True)
+            columns = {c["name"] for c in sa.inspect(connection).get_columns("customer")}
+            assert "outstanding_total" not in columns
+            assert "customer_fts" not in sa.inspect(connection).get_table_names()
+    finally:
+        with engine.begin() as connection:
+            for name in ("paymentallocation", "payment", "booking", "customer"):
+                connection.execute(sa.text(f"DELETE FROM {name}"))
+            _migrate(connection, "head")

@@ -1,5 +1,5 @@
-"""Status badges: one map per domain (bookings, payments, refunds, links, emails), each status with
-a fixed label and colour wherever it appears."""
+"""Status badges: one map per domain (bookings, payments, refunds, links, emails,
+customers), each status with a fixed label and colour wherever it appears."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import reflex as rx
 
 from mioapp.billing.ledger import BookingStatus
 from mioapp.models import EmailStatus, PaymentLinkStatus, RefundStatus
-from mioapp.ui.status import PaymentDisplayStatus
+from mioapp.ui.status import CustomerBalance, PaymentDisplayStatus
 
 BOOKING: dict[StrEnum, tuple[str, str]] = {
     BookingStatus.CHARGED_IN_FULL: ("Charged in Full", "green"),
@@ -48,6 +48,13 @@ EMAIL: dict[StrEnum, tuple[str, str]] = {
     EmailStatus.SENT: ("Sent", "green"),
     EmailStatus.FAILED: ("Failed", "red"),
     EmailStatus.UNCONFIRMED: ("Unconfirmed", "orange"),
+}
+
+
+CUSTOMER: dict[StrEnum, tuple[str, str]] = {
+    CustomerBalance.PAID_UP: ("Paid up", "green"),
+    CustomerBalance.DUE: ("Balance due", "amber"),
+    CustomerBalance.OVERDUE: ("Overdue", "red"),
 }
 
 
@@ -100,3 +107,12 @@ def saved_card_line(c, *, size: str = "2") -> rx.Component:
         align="center",
         wrap="wrap",
     )
+
+
+def customer_badge(status: rx.Var) -> rx.Component:
+    return _status_badge(status, CUSTOMER)
+
+
+def overdue_badge() -> rx.Component:
+    """Beside a booking whose activity date has passed with money still owed."""
+    return _badge("Overdue", "red")

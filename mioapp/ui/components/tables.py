@@ -8,9 +8,6 @@ from dataclasses import dataclass
 
 import reflex as rx
 
-from mioapp.ui.components.layout import row
-from mioapp.ui.components.text import muted
-
 # (title, right-aligned?)
 Column = tuple[str, bool]
 
@@ -104,35 +101,26 @@ def money_cell(value: rx.Var[str]) -> rx.Component:
     return rx.table.cell(value, text_align="right", white_space="nowrap")
 
 
-def _page_button(label: str, icon: str, disabled, on_click, *, icon_first: bool):
-    parts = [rx.icon(icon, size=16), label] if icon_first else [label, rx.icon(icon, size=16)]
-    return rx.button(
-        *parts, variant="soft", color_scheme="gray", disabled=disabled, on_click=on_click
-    )
-
-
-def pager(state, noun: str) -> rx.Component:
-    """ "N <noun> · Page p of n · Previous/Next" for a state with `total`, `page`,
-    `page_count` and a `go_to_page(page)` handler."""
-    return rx.flex(
-        muted(state.total.to_string() + f" {noun}"),
+def pager(state) -> rx.Component:
+    """ "N <rows> · Previous/Next" for a state mixing in `ui.paging.PagedListState`."""
+    return rx.hstack(
+        rx.text(state.total_label, size="2", color=rx.color("gray", 10)),
         rx.spacer(),
-        row(
-            muted("Page " + state.page.to_string() + " of " + state.page_count.to_string()),
-            _page_button(
-                "Previous",
-                "chevron-left",
-                state.page <= 1,
-                state.go_to_page(state.page - 1),
-                icon_first=True,
-            ),
-            _page_button(
-                "Next",
-                "chevron-right",
-                state.page >= state.page_count,
-                state.go_to_page(state.page + 1),
-                icon_first=False,
-            ),
+        rx.button(
+            rx.icon("chevron-left", size=16),
+            "Previous",
+            variant="soft",
+            color_scheme="gray",
+            disabled=~state.has_previous,
+            on_click=state.previous_page,
+        ),
+        rx.button(
+            "Next",
+            rx.icon("chevron-right", size=16),
+            variant="soft",
+            color_scheme="gray",
+            disabled=~state.has_next,
+            on_click=state.next_page,
         ),
         width="100%",
         align="center",

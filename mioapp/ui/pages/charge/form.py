@@ -37,6 +37,8 @@ class BookingOption:
     date: str
     balance: str
     currency: str
+    # Its activity date has passed and it still owes money.
+    overdue: bool = False
 
 
 def _amount_text(amount: int, currency: str, locale: str) -> str:

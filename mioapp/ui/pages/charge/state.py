@@ -15,7 +15,7 @@ from mioapp.billing.errors import ChargeError
 from mioapp.billing.money import format_money
 from mioapp.business import current_profile
 from mioapp.db import database
-from mioapp.models import PaymentStatus
+from mioapp.models import PaymentStatus, utcnow
 from mioapp.payments import charges, links
 from mioapp.payments.connection import active_credentials
 from mioapp.payments.gateway import GatewayError
@@ -63,11 +63,13 @@ class ChargeState(ChargeFormMixin, CustomerState):
         self.publishable_key = credentials.publishable_key
         self.currency = chargeable[0].booking.currency
         self._locale = profile.locale
+        now = utcnow()
         self.options = [
             BookingOption(
                 **booking_fields(c.booking, profile),
                 balance=format_money(c.available, c.booking.currency, profile.locale),
                 currency=c.booking.currency,
+                overdue=c.booking.starts_at < now,
             )
             for c in chargeable
         ]

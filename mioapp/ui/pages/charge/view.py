@@ -6,12 +6,12 @@ import reflex as rx
 
 from mioapp.payments import links
 from mioapp.ui import styles
-from mioapp.ui.components.badges import saved_card_line
+from mioapp.ui.components.badges import overdue_badge, saved_card_line
 from mioapp.ui.components.forms import checkbox_field, labelled, notice
-from mioapp.ui.components.layout import icon_button, row, stack
+from mioapp.ui.components.layout import column, icon_button, row, stack
 from mioapp.ui.components.shell import dialog_header, fit_dialog
 from mioapp.ui.components.stripe_card import card_entry
-from mioapp.ui.components.text import muted, two_lines
+from mioapp.ui.components.text import muted
 from mioapp.ui.pages.charge.form import BookingOption, Method
 from mioapp.ui.pages.charge.state import ChargeState
 from mioapp.ui.pages.charge.wording import Outcome
@@ -34,7 +34,17 @@ def _bookings_picker() -> rx.Component:
                         disabled=ChargeState.in_flight,
                         aria_label=o.tour + ", " + o.reference,
                     ),
-                    two_lines(o.tour, o.date + " · " + o.reference + " · owes " + o.balance),
+                    column(
+                        row(
+                            rx.text(o.tour, weight="medium", size="2"),
+                            rx.cond(o.overdue, overdue_badge()),
+                            gap="2",
+                            wrap="wrap",
+                        ),
+                        muted(o.date + " · " + o.reference + " · owes " + o.balance, size="1"),
+                        gap="0",
+                        min_width="0",
+                    ),
                     align="center",
                     spacing="3",
                 ),

@@ -14,6 +14,7 @@ from mioapp.notifications import render
 from mioapp.notifications.outbox import list_emails
 from mioapp.payments import links
 from mioapp.ui.merchant_state import MerchantState, signed_in
+from mioapp.ui.paging import PagedListState, PageInfo
 
 KIND_LABELS = {
     render.PAYMENT_LINK: "Payment link",
@@ -68,43 +69,35 @@ def _preview_data(
     }
 
 
-class OutboxState(MerchantState):
-    page: int = 1
-    page_count: int = 1
-    total: int = 0
+class OutboxState(PagedListState, MerchantState):
+    noun = "emails"
     rows: list[dict[str, str]] = []
-    loaded: bool = False
     preview_open: bool = False
     preview: dict[str, str] = {}
     # The email being previewed: the pay page is opened for it, never for an id the browser
     # sends.
     _preview_id: int | None = None
 
-    async def _refresh(self) -> None:
-        page = self.page
-
+    async def _load_page(self, *, after: int | None, before: int | None) -> PageInfo:
         def read(session):
-            result = list_emails(session, page=page)
+            result = list_emails(session, after=after, before=before)
             profile = current_profile(session)
             return result, [_row_data(message, profile) for message in result.messages]
 
         result, self.rows = await database().run(read)
-        self.page, self.page_count, self.total = result.page, result.page_count, result.total
-        self.loaded = True
+        ids = [message.id for message in result.messages]
+        return PageInfo(
+            has_previous=result.has_previous,
+            has_next=result.has_next,
+            first_id=ids[0] if ids else None,
+            last_id=ids[-1] if ids else None,
+            total=result.total,
+        )
 
     @rx.event
     @signed_in
     async def load(self):
-        await self._refresh()
-
-    @rx.event
-    @signed_in
-    async def go_to_page(self, page: int):
-        try:
-            self.page = int(page)
-        except (TypeError, ValueError):
-            return  # not a page number: keep the page shown
-        await self._refresh()
+        await self._show()
 
     @rx.event
     @signed_in

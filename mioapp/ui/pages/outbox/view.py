@@ -150,7 +150,7 @@ def outbox_page() -> rx.Component:
         page_header(
             "Outbox",
             "Every email sent to customers and to you, newest first.",
-            icon_button("refresh-cw", "Refresh", on_click=OutboxState.load),
+            icon_button("refresh-cw", "Refresh", on_click=OutboxState.refresh),
         ),
         card(
             stack(
@@ -164,7 +164,7 @@ def outbox_page() -> rx.Component:
                     ),
                     loaded=OutboxState.loaded,
                 ),
-                rx.cond(OutboxState.total > 0, pager(OutboxState, "emails")),
+                rx.cond(OutboxState.rows.length() > 0, pager(OutboxState)),
             )
         ),
         _preview_dialog(),

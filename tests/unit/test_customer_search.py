@@ -1,0 +1,295 @@
+"""Customer search through its index, short queries, keyset pages and the list's sort keys
+(kept by the commit that changes a customer's money), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from itertools import chain
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from mioapp.customers import search, summary
+from mioapp.customers.search import CustomerSort, search_customers
+from mioapp.models import Customer, PaymentStatus, RefundStatus, utcnow
+from tests.unit.factories import make_booking, make_customer, make_payment, make_refund
+
+
+def _names(session: Session, query: str = "", **kwargs) -> list[str]:
+    return [row.name for row in search_customers(session, query=query, **kwargs).rows]
+
+
+def _index_matches(session: Session, text: str) -> set[int]:
+    """Customer ids the search index itself finds for `text` (3+ characters)."""
+    if session.get_bind().dialect.name == "sqlite":
+        sql = "SELECT rowid FROM customer_fts WHERE customer_fts MATCH :q"
+        params = {"q": f'"{text}"'}
+    else:
+        # Forbid the sequential scan: the answer must come from the trigram index.
+        session.execute(sa.text("SET LOCAL enable_seqscan = off"))
+        sql = "SELECT id FROM customer WHERE search_text LIKE :q"
+        params = {"q": f"%{text}%"}
+    return set(session.execute(sa.text(sql), params).scalars())
+
+
+def test_the_search_index_follows_inserts_updates_and_deletes(session: Session) -> None:
+    ana = make_customer(session, name="Ana Lima", email="ana@example.test")
+    bruno = make_customer(session, name="Bruno Costa", phone="+1 (808) 555-0199")
+    session.commit()
+    assert _index_matches(session, "lima") == {ana.id}
+    assert _index_matches(session, "8085550199") == {bruno.id}, "phone digits are indexed"
+
+    ana.name = "Ana Souza"
+    session.add(ana)
+    session.commit()
+    assert _index_matches(session, "lima") == set()
+    assert _index_matches(session, "souza") == {ana.id}
+    assert _names(session, "souza") == ["Ana Souza"]
+
+    session.delete(bruno)
+    session.commit()
+    assert _index_matches(session, "costa") == set()
+    assert _names(session, "costa") == []
+
+
+def test_search_is_case_insensitive_on_name_email_and_phone_digits(session: Session) -> None:
+    make_customer(session, name="Ana Lima", email="Ana.Lima@Example.test", phone="+1 808-555-0101")
+    make_customer(session, name="Bruno Costa", email="bruno@mail.test", phone="+1 808-555-0202")
+    session.commit()
+    assert _names(session, "LIMA") == ["Ana Lima"]
+    assert _names(session, "ana.lima@example") == ["Ana Lima"]
+    assert _names(session, "5550202") == ["Bruno Costa"]
+    assert _names(session, "808") == ["Ana Lima", "Bruno Costa"]
+
+
+@pytest.mark.parametrize(
+    ("query", "names"),
+    [
+        pytest.param("a", ["Ana Lima", "anne Ray"], id="one-letter-any-case"),
+        pytest.param("AN", ["Ana Lima", "anne Ray"], id="two-letters"),
+        pytest.param("li", [], id="not-the-start-of-a-name"),
+        pytest.param("ra", [], id="surname-start-is-not-a-name-start"),
+        pytest.param("b", ["Bea Souza"], id="other-letter"),
+    ],
+)
+def test_queries_under_three_characters_match_the_start_of_names(
+    session: Session, query: str, names: list[str]
+) -> None:
+    for name in ("Ana Lima", "anne Ray", "Bea Souza", "Olivia Ramos"):
+        make_customer(session, name=name, email="x@mail.test")
+    session.commit()
+    assert _names(session, query) == names
+
+
+@pytest.mark.parametrize("query", ["lima", "ana", "a", "mail.test", "an"])
+def test_a_common_match_walks_the_list_order_and_finds_the_same_rows(
+    session: Session, monkeypatch: pytest.MonkeyPatch, query: str
+) -> None:
+    """Past CANDIDATE_LIMIT matches the list is walked in order and checked row by row (in
+    name order, names starting with the query are read as a range and merged with the
+    other matches): the rows, their order and the pages are those the index path gives."""
+    for n in range(12):
+        make_customer(session, name=f"Ana Lima {n:02d}", email=f"a{n}@mail.test")
+    make_customer(session, name="Zed", email="z@other.test")
+    # Matches of "ana" elsewhere than the start, before and after the Anas in name order.
+    make_customer(session, name="Aaron Banana", email="ab@mail.test")
+    make_customer(session, name="Bo Anand", email="bo@mail.test")
+    session.commit()
+    for sort in CustomerSort:
+        expected = search_customers(session, query=query, sort=sort, page_size=5)
+        monkeypatch.setattr(search, "CANDIDATE_LIMIT", 3)
+        walked = search_customers(session, query=query, sort=sort, page_size=5)
+        monkeypatch.undo()
+        assert [r.id for r in walked.rows] == [r.id for r in expected.rows], sort
+        assert walked.has_next == expected.has_next
+        assert (walked.total, walked.more) == (3, True), "more matches than the index read"
+        after = search_customers(
+            session, query=query, sort=sort, page_size=5, after=expected.rows[-1].id
+        )
+        monkeypatch.setattr(search, "CANDIDATE_LIMIT", 3)
+        walked_after = search_customers(
+            session, query=query, sort=sort, page_size=5, after=expected.rows[-1].id
+        )
+        monkeypatch.undo()
+        assert [r.id for r in walked_after.rows] == [r.id for r in after.rows], sort
+        before = search_customers(
+            session, query=query, sort=sort, page_size=5, before=after.rows[0].id
+        )
+        monkeypatch.setattr(search, "CANDIDATE_LIMIT", 3)
+        walked_before = search_customers(
+            session, query=query, sort=sort, page_size=5, before=after.rows[0].id
+        )
+        monkeypatch.undo()
+        assert [r.id for r in walked_before.rows] == [r.id for r in before.rows], sort
+        assert walked_before.has_previous == before.has_previous
+
+
+def _walk(session: Session, sort: CustomerSort, size: int, **kwargs) -> list[list[str]]:
+    pages, page = [], search_customers(session, sort=sort, page_size=size, **kwargs)
+    pages.append([r.name for r in page.rows])
+    while page.has_next:
+        page = search_customers(
+            session, sort=sort, page_size=size, after=page.rows[-1].id, **kwargs
+        )
+        pages.append([r.name for r in page.rows])
+    return pages
+
+
+def test_keyset_pages_in_name_order_meet_at_their_boundaries(session: Session) -> None:
+    for name in ("Gil", "bea", "Eva", "Ana", "Fay", "Dan", "Cai"):
+        make_customer(session, name=name)
+    session.commit()
+
+    assert _walk(session, CustomerSort.NAME, 3) == [
+        ["Ana", "bea", "Cai"],
+        ["Dan", "Eva", "Fay"],
+        ["Gil"],
+    ]
+    first = search_customers(session, page_size=3)
+    assert (first.has_previous, first.has_next, first.total, first.more) == (False, True, 7, False)
+    second = search_customers(session, page_size=3, after=first.rows[-1].id)
+    assert (second.has_previous, second.has_next) == (True, True)
+    back = search_customers(session, page_size=3, before=second.rows[0].id)
+    assert [r.name for r in back.rows] == ["Ana", "bea", "Cai"]
+    assert (back.has_previous, back.has_next) == (False, True)
+    middle = search_customers(session, page_size=2, before=second.rows[-1].id)
+    assert [r.name for r in middle.rows] == ["Dan", "Eva"]
+    assert middle.has_previous
+
+
+def test_a_cursor_naming_no_customer_gives_the_first_page(session: Session) -> None:
+    for name in ("Ana", "Bea"):
+        make_customer(session, name=name)
+    session.commit()
+    assert _names(session, after=999_999) == ["Ana", "Bea"]
+    assert _names(session, before=999_999) == ["Ana", "Bea"]
+
+
+def test_ties_in_a_sort_key_are_paged_by_id(session: Session) -> None:
+    customers = [make_customer(session, name=f"Twin {n}") for n in range(5)]
+    for customer in customers:
+        make_booking(session, customer, total=5_000)
+    session.commit()
+    pages = _walk(session, CustomerSort.OUTSTANDING, 2)
+    assert list(chain(*pages)) == [c.name for c in reversed(customers)]
+
+
+def test_sort_by_outstanding_follows_payments_and_refunds(session: Session) -> None:
+    ana, bea, cai = (make_customer(session, name=n) for n in ("Ana", "Bea", "Cai"))
+    ana_booking = make_booking(session, ana, total=30_000)
+    make_booking(session, bea, total=20_000)
+    make_booking(session, cai, total=10_000)
+    session.commit()
+    assert _names(session, sort=CustomerSort.OUTSTANDING) == ["Ana", "Bea", "Cai"]
+
+    payment = make_payment(session, ana, [(ana_booking, 25_000)])
+    session.commit()
+    assert _names(session, sort=CustomerSort.OUTSTANDING) == ["Bea", "Cai", "Ana"]
+
+    make_refund(session, payment, [(ana_booking, 20_000)])
+    session.commit()
+    assert _names(session, sort=CustomerSort.OUTSTANDING) == ["Ana", "Bea", "Cai"]
+
+    make_payment(session, bea, [(ana_booking, 5_000)], status=PaymentStatus.FAILED)
+    make_refund(session, payment, [(ana_booking, 5_000)], status=RefundStatus.FAILED)
+    session.commit()
+    keys = dict(session.execute(sa.select(Customer.name, Customer.outstanding_total)).all())
+    assert keys == {"Ana": 25_000, "Bea": 20_000, "Cai": 10_000}
+
+
+def test_sort_by_last_activity_puts_the_latest_first(session: Session) -> None:
+    now = utcnow()
+    old, quiet, booked, paid = (
+        make_customer(session, name=n) for n in ("Old", "Quiet", "Booked", "Paid")
+    )
+    for customer, days in ((old, 400), (quiet, 300), (booked, 200), (paid, 100)):
+        customer.created_at = now - timedelta(days=days)
+        session.add(customer)
+    session.flush()
+    summary.refresh(session.connection())
+    booking = make_booking(session, booked, total=1_000)
+    booking.created_at = now - timedelta(days=5)
+    session.add(booking)
+    paid_booking = make_booking(session, paid, total=1_000)
+    paid_booking.created_at = now - timedelta(days=50)
+    session.add(paid_booking)
+    make_payment(session, paid, [(paid_booking, 1_000)], created_at=now - timedelta(days=1))
+    session.commit()
+
+    assert _names(session, sort=CustomerSort.ACTIVITY) == ["Paid", "Booked", "Quiet", "Old"]
+    row = search_customers(session, sort=CustomerSort.ACTIVITY).rows[0]
+    assert now - row.last_activity_at < timedelta(days=1, minutes=1)
+
+
+def test_search_keeps_the_chosen_order(session: Session) -> None:
+    for name, total in (("Lima A", 1_000), ("Lima B", 3_000), ("Lima C", 2_000), ("Zed", 9_000)):
+        make_booking(session, make_customer(session, name=name), total=total)
+    session.commit()
+    assert _names(session, "lima", sort=CustomerSort.OUTSTANDING) == ["Lima B", "Lima C", "Lima A"]
+    page = search_customers(session, query="lima", sort=CustomerSort.OUTSTANDING, page_size=2)
+    rest = search_customers(
+        session, query="lima", sort=CustomerSort.OUTSTANDING, page_size=2, after=page.rows[-1].id
+    )
+    assert [r.name for r in rest.rows] == ["Lima A"]
+    assert (rest.has_next, rest.total) == (False, 3)
+
+
+def test_a_balance_is_overdue_once_its_activity_date_has_passed(session: Session) -> None:
+    now = utcnow()
+    past_owing = make_customer(session, name="Ana")
+    make_booking(session, past_owing, total=5_000, starts_at=now - timedelta(days=2))
+    past_paid = make_customer(session, name="Bea")
+    paid_booking = make_booking(session, past_paid, total=5_000, starts_at=now - timedelta(days=2))
+    make_payment(session, past_paid, [(paid_booking, 5_000)])
+    future = make_customer(session, name="Cai")
+    make_booking(session, future, total=5_000, starts_at=now + timedelta(days=2))
+    session.commit()
+    rows = {row.name: row for row in search_customers(session).rows}
+    assert (rows["Ana"].overdue, rows["Ana"].owes) == (True, True)
+    assert (rows["Bea"].overdue, rows["Bea"].owes) == (False, False)
+    assert (rows["Cai"].overdue, rows["Cai"].owes) == (False, True)
+
+
+def test_counts_stop_at_the_limit(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    for n in range(6):
+        make_customer(session, name=f"Kayak Fan {n}")
+    session.commit()
+    monkeypatch.setattr(search, "COUNT_LIMIT", 4)
+    page = search_customers(session, page_size=2)
+    assert (page.total, page.more) == (4, True)
+    monkeypatch.setattr(search, "CANDIDATE_LIMIT", 3)
+    found = search_customers(session, query="kayak", page_size=2)
+    assert (found.total, found.more, len(found.rows)) == (3, True, 2)
+    assert search_customers(session, query="fan 5").total == 1
+
+
+def test_refresh_agrees_with_the_commit_hook(session: Session) -> None:
+    ana = make_customer(session, name="Ana")
+    booking = make_booking(session, ana, total=9_000)
+    payment = make_payment(session, ana, [(booking, 4_000)])
+    make_refund(session, payment, [(booking, 1_000)])
+    session.commit()
+    kept = session.execute(sa.select(Customer.outstanding_total, Customer.last_activity_at)).one()
+    summary.refresh(session.connection())
+    assert (
+        session.execute(sa.select(Customer.outstanding_total, Customer.last_activity_at)).one()
+        == kept
+    )
+    assert kept[0] == 6_000
+
+
+@pytest.mark.parametrize("limit", [1000, 1], ids=["window-read", "window-too-common"])
+def test_a_long_query_is_checked_whole(
+    session: Session, monkeypatch: pytest.MonkeyPatch, limit: int
+) -> None:
+    """A long query is looked up by its start, then checked whole; when its start is too
+    common, the whole query is looked up."""
+    make_customer(session, name="Ana Lima", email="ana.lima.long@example.test")
+    make_customer(session, name="Ana Lima", email="ana.lima.lo@other.test")
+    make_customer(session, name="Ana Lima", email="ana.lima.longer@other.test")
+    session.commit()
+    monkeypatch.setattr(search, "CANDIDATE_LIMIT", limit)
+    found = search_customers(session, query="ANA.LIMA.LONG@EXAMPLE")
+    assert [row.email for row in found.rows] == ["ana.lima.long@example.test"]
+    assert found.total == 1
