@@ -8,6 +8,7 @@ from mioapp.billing.transactions.filters import (
     StatusFilter,
     TransactionFilter,
     TransactionKind,
+    query_param,
 )
 from mioapp.billing.transactions.query import (
     EXPORT_BATCH,
@@ -31,5 +32,6 @@ __all__ = [
     "TransactionPage",
     "classify_search",
     "iter_transactions",
+    "query_param",
     "transaction_page",
 ]

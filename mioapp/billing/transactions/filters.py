@@ -51,7 +51,8 @@ REFUND_STATUSES: dict[StatusFilter, tuple[RefundStatus, ...]] = {
 }
 
 
-def _param(params: Mapping[str, object], name: str) -> str:
+def query_param(params: Mapping[str, object], name: str) -> str:
+    """One URL query parameter's value, stripped ("" if absent; the first of a repeat)."""
     value = params.get(name, "")
     if isinstance(value, list | tuple):
         value = value[0] if value else ""
@@ -81,14 +82,16 @@ class TransactionFilter:
     @classmethod
     def from_params(cls, params: Mapping[str, object]) -> TransactionFilter:
         """From URL query parameters; a value that means nothing is ignored, never an error."""
-        text = {name: _param(params, name) for name in ("status", "method", "type", "from", "to")}
+        text = {
+            name: query_param(params, name) for name in ("status", "method", "type", "from", "to")
+        }
         return cls(
             status=_parsed(StatusFilter, text["status"]),
             method=_parsed(PaymentMethodKind, text["method"]),
             kind=_parsed(TransactionKind, text["type"]),
             date_from=_parsed(date.fromisoformat, text["from"]),
             date_to=_parsed(date.fromisoformat, text["to"]),
-            search=_param(params, "q")[:MAX_SEARCH],
+            search=query_param(params, "q")[:MAX_SEARCH],
         )
 
     def to_params(self) -> dict[str, str]:

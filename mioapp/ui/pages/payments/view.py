@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from mioapp.ui.components.badges import payment_badge, refund_badge
+from mioapp.ui.components.forms import search_box
 from mioapp.ui.components.shell import card, dashboard, empty_state
 from mioapp.ui.components.tables import data_table
 from mioapp.ui.pages.payments.state import (
@@ -49,45 +50,33 @@ def _date(label: str, value, on_change) -> rx.Component:
     )
 
 
+# The select boxes: (label, query parameter, state var, choices, the "no filter" choice).
+_SELECTS = [
+    ("Status", "status", "status", STATUS_CHOICES, "All statuses"),
+    ("Method", "method", "method", METHOD_CHOICES, "All methods"),
+    ("Type", "type", "kind", TYPE_CHOICES, "Payments and refunds"),
+]
+
+
+def _setter(param: str):
+    return lambda value: PaymentsState.set_filter(param, value)
+
+
 def _filters() -> rx.Component:
     return rx.vstack(
-        rx.debounce_input(
-            rx.input(
-                rx.input.slot(rx.icon("search", size=16)),
-                placeholder="Search by customer, receipt number, booking reference or pi_ id",
-                value=PaymentsState.query,
-                on_change=PaymentsState.search,
-                size="3",
-                width="100%",
-                aria_label="Search payments",
-                type="search",
-            ),
-            debounce_timeout=400,
+        search_box(
+            PaymentsState.query,
+            PaymentsState.search,
+            label="Search payments",
+            placeholder="Search by customer, receipt number, booking reference or pi_ id",
         ),
         rx.flex(
-            _select(
-                "Status",
-                PaymentsState.status,
-                STATUS_CHOICES,
-                "All statuses",
-                PaymentsState.filter_status,
-            ),
-            _select(
-                "Method",
-                PaymentsState.method,
-                METHOD_CHOICES,
-                "All methods",
-                PaymentsState.filter_method,
-            ),
-            _select(
-                "Type",
-                PaymentsState.kind,
-                TYPE_CHOICES,
-                "Payments and refunds",
-                PaymentsState.filter_kind,
-            ),
-            _date("From", PaymentsState.date_from, PaymentsState.filter_from),
-            _date("To", PaymentsState.date_to, PaymentsState.filter_to),
+            *[
+                _select(label, getattr(PaymentsState, var), choices, everything, _setter(param))
+                for label, param, var, choices, everything in _SELECTS
+            ],
+            _date("From", PaymentsState.date_from, _setter("from")),
+            _date("To", PaymentsState.date_to, _setter("to")),
             rx.cond(
                 PaymentsState.filtered,
                 rx.button(
