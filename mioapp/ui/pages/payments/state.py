@@ -114,8 +114,16 @@ class PaymentsState(MerchantState):
     loaded: bool = False
 
     def _params(self) -> dict[str, str]:
-        """The filter as typed, under its URL query parameters' names."""
-        return {param: getattr(self, var) for param, var in FILTER_VARS.items()}
+        """The filter as typed, under its URL query parameters' names (spelled out, not read
+        through FILTER_VARS: Reflex finds a computed var's dependencies in its code)."""
+        return {
+            "status": self.status,
+            "method": self.method,
+            "type": self.kind,
+            "from": self.date_from,
+            "to": self.date_to,
+            "q": self.query,
+        }
 
     def _filter(self) -> TransactionFilter:
         return TransactionFilter.from_params(self._params())

@@ -7,7 +7,7 @@ import reflex as rx
 
 from mioapp.ui.components.badges import payment_badge, refund_badge
 from mioapp.ui.components.forms import search_box
-from mioapp.ui.components.shell import card, dashboard, empty_state
+from mioapp.ui.components.shell import card, dashboard, empty_state, page_header
 from mioapp.ui.components.tables import data_table
 from mioapp.ui.pages.payments.state import (
     ALL,
@@ -249,16 +249,9 @@ def _pager() -> rx.Component:
 def payments_page() -> rx.Component:
     return dashboard(
         "Payments",
-        rx.flex(
-            rx.vstack(
-                rx.heading("Payments", size="7", as_="h1"),
-                rx.text(
-                    "Every payment and refund, newest first.",
-                    color=rx.color("gray", 10),
-                ),
-                spacing="1",
-            ),
-            rx.spacer(),
+        page_header(
+            "Payments",
+            "Every payment and refund, newest first.",
             # Left to the browser, not the app's router (rx.el.a is React Router's Link):
             # it downloads the file, sending the session cookie, and the server streams it.
             rx.button(
@@ -272,10 +265,6 @@ def payments_page() -> rx.Component:
                 as_child=True,
                 variant="soft",
             ),
-            width="100%",
-            align="end",
-            spacing="3",
-            wrap="wrap",
         ),
         card(
             rx.vstack(
