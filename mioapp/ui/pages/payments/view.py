@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import reflex as rx
 
+from mioapp.ui.components import layout
 from mioapp.ui.components.badges import payment_badge, refund_badge
 from mioapp.ui.components.forms import search_box
 from mioapp.ui.components.shell import card, dashboard, empty_state, page_header
 from mioapp.ui.components.tables import data_table
+from mioapp.ui.components.text import muted
 from mioapp.ui.pages.payments.state import (
     ALL,
     METHOD_CHOICES,
@@ -79,11 +81,11 @@ def _filters() -> rx.Component:
             _date("To", PaymentsState.date_to, _setter("to")),
             rx.cond(
                 PaymentsState.filtered,
-                rx.button(
-                    rx.icon("x", size=14),
+                layout.icon_button(
+                    "x",
                     "Clear filters",
+                    icon_size=14,
                     variant="ghost",
-                    color_scheme="gray",
                     on_click=PaymentsState.clear_filters,
                 ),
             ),
@@ -103,7 +105,7 @@ def _table_row(row: rx.Var[PaymentRow]) -> rx.Component:
         rx.table.row_header_cell(
             rx.vstack(
                 rx.link(row.customer, href=row.href, weight="medium"),
-                rx.text(row.email, size="1", color=rx.color("gray", 10)),
+                muted(row.email, size="1"),
                 spacing="0",
             ),
         ),
@@ -114,20 +116,18 @@ def _table_row(row: rx.Var[PaymentRow]) -> rx.Component:
                     size="2",
                     white_space="nowrap",
                 ),
-                rx.text(row.bookings, size="1", color=rx.color("gray", 10)),
+                muted(row.bookings, size="1"),
                 spacing="0",
             )
         ),
         rx.table.cell(row.method, white_space="nowrap"),
         rx.table.cell(
-            rx.vstack(
+            layout.column(
                 _badge(row),
                 rx.cond(
                     row.refunded != "",
                     rx.text("Refunded " + row.refunded, size="1", color=rx.color("blue", 11)),
                 ),
-                spacing="1",
-                align="start",
             )
         ),
         rx.table.cell(
@@ -150,31 +150,23 @@ def _table_row(row: rx.Var[PaymentRow]) -> rx.Component:
 def _stacked_row(row: rx.Var[PaymentRow]) -> rx.Component:
     """One transaction on a phone: who and how much, then status and when."""
     return rx.link(
-        rx.vstack(
-            rx.hstack(
+        layout.stack(
+            layout.row(
                 rx.text(row.customer, weight="medium", trim="both"),
                 rx.spacer(),
                 rx.text(row.amount, weight="bold", white_space="nowrap"),
                 width="100%",
-                align="center",
             ),
-            rx.hstack(
+            layout.row(
                 _badge(row),
-                rx.text(
-                    row.date,
-                    size="1",
-                    color=rx.color("gray", 10),
-                    white_space="nowrap",
-                ),
+                muted(row.date, size="1", white_space="nowrap"),
                 rx.spacer(),
-                rx.text(row.receipt, size="1", color=rx.color("gray", 10)),
+                muted(row.receipt, size="1"),
                 width="100%",
-                align="center",
                 wrap="wrap",
             ),
             spacing="2",
             padding_y="12px",
-            width="100%",
         ),
         href=row.href,
         underline="none",
@@ -232,11 +224,7 @@ def _pager() -> rx.Component:
         )
 
     return rx.hstack(
-        rx.text(
-            PaymentsState.rows.length().to_string() + " on this page",
-            size="2",
-            color=rx.color("gray", 10),
-        ),
+        muted(PaymentsState.rows.length().to_string() + " on this page"),
         rx.spacer(),
         step("Newer", "chevron-left", PaymentsState.newer_query, True),
         step("Older", "chevron-right", PaymentsState.older_query, False),
