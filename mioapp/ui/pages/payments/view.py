@@ -223,14 +223,12 @@ def _pager() -> rx.Component:
             rx.button(*content, variant="soft", color_scheme="gray", disabled=True),
         )
 
-    return rx.hstack(
+    return layout.row(
         muted(PaymentsState.rows.length().to_string() + " on this page"),
         rx.spacer(),
         step("Newer", "chevron-left", PaymentsState.newer_query, True),
         step("Older", "chevron-right", PaymentsState.older_query, False),
         width="100%",
-        align="center",
-        spacing="3",
     )
 
 
