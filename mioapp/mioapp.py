@@ -33,65 +33,36 @@ app = rx.App(
     ],
 )
 app.register_lifespan_task(change_notices)
-app.add_page(
-    lambda: rx.fragment(),
-    route=routes.HOME,
-    on_load=rx.redirect(routes.CUSTOMERS),
-    title="MioCommerce",
-)
-app.add_page(
-    login_page,
-    route=routes.SIGN_IN,
-    title="Sign in · MioCommerce",
-    on_load=LoginState.load,
-)
-app.add_page(
-    customers_page,
-    route=routes.CUSTOMERS,
-    title="Customers · MioCommerce",
-    on_load=CustomerListState.load,
-)
-app.add_page(
-    customer_page,
-    route=routes.CUSTOMER,
-    title=CustomerState.page_title,
-    on_load=[CustomerState.load_customer, ChargeState.close_on_navigation],
-)
-app.add_page(
-    payments_page,
-    route=routes.PAYMENTS,
-    title="Payments · MioCommerce",
-    on_load=PaymentsState.load,
-)
-app.add_page(
-    outbox_page,
-    route=routes.OUTBOX,
-    title="Outbox · MioCommerce",
-    on_load=OutboxState.load,
-)
-app.add_page(
-    settings_page,
-    route=routes.PAYMENT_SETTINGS,
-    title="Payment settings · MioCommerce",
-    on_load=PaymentSettingsState.load_settings,
-)
-app.add_page(
-    business_settings_page,
-    route=routes.BUSINESS_SETTINGS,
-    title="Business settings · MioCommerce",
-    on_load=BusinessSettingsState.load_business,
-)
-# The business is named from its profile, which Settings can change after the build.
-app.add_page(
-    pay_page,
-    route=routes.PAY,
-    title=PayState.pay_title,
-    on_load=PayState.load_pay,
-)
-app.add_page(
-    receipt_page,
-    route=routes.PAY_SUCCESS,
-    title=PayState.receipt_title,
-    on_load=PayState.load_receipt,
-)
-app.add_page(not_found_page, route=routes.NOT_FOUND, title="Page not found · MioCommerce")
+
+# Every page: (component, route, title, on_load). The pay pages are titled from the business
+# profile, which Settings can change after the build.
+PAGES = [
+    (lambda: rx.fragment(), routes.HOME, "MioCommerce", rx.redirect(routes.CUSTOMERS)),
+    (login_page, routes.SIGN_IN, "Sign in · MioCommerce", LoginState.load),
+    (customers_page, routes.CUSTOMERS, "Customers · MioCommerce", CustomerListState.load),
+    (
+        customer_page,
+        routes.CUSTOMER,
+        CustomerState.page_title,
+        [CustomerState.load_customer, ChargeState.close_on_navigation],
+    ),
+    (payments_page, routes.PAYMENTS, "Payments · MioCommerce", PaymentsState.load),
+    (outbox_page, routes.OUTBOX, "Outbox · MioCommerce", OutboxState.load),
+    (
+        settings_page,
+        routes.PAYMENT_SETTINGS,
+        "Payment settings · MioCommerce",
+        PaymentSettingsState.load_settings,
+    ),
+    (
+        business_settings_page,
+        routes.BUSINESS_SETTINGS,
+        "Business settings · MioCommerce",
+        BusinessSettingsState.load_business,
+    ),
+    (pay_page, routes.PAY, PayState.pay_title, PayState.load_pay),
+    (receipt_page, routes.PAY_SUCCESS, PayState.receipt_title, PayState.load_receipt),
+    (not_found_page, routes.NOT_FOUND, "Page not found · MioCommerce", None),
+]
+for component, route, title, on_load in PAGES:
+    app.add_page(component, route=route, title=title, on_load=on_load)

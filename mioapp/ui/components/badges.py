@@ -3,6 +3,7 @@ customers), each status with a fixed label and colour wherever it appears."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from enum import StrEnum
 
 import reflex as rx
@@ -11,44 +12,54 @@ from mioapp.billing.ledger import BookingStatus
 from mioapp.models import EmailStatus, PaymentLinkStatus, RefundStatus
 from mioapp.ui.status import CustomerBalance, PaymentDisplayStatus
 
-BOOKING: dict[StrEnum, tuple[str, str]] = {
-    BookingStatus.CHARGED_IN_FULL: ("Charged in Full", "green"),
-    BookingStatus.PARTIALLY_PAID: ("Partially Paid", "amber"),
-    BookingStatus.UNPAID: ("Unpaid", "gray"),
-    BookingStatus.OVERPAID: ("Overpaid", "orange"),
-    BookingStatus.PARTIALLY_REFUNDED: ("Partially Refunded", "blue"),
-    BookingStatus.REFUNDED: ("Refunded", "blue"),
-}
-PAYMENT: dict[StrEnum, tuple[str, str]] = {
-    PaymentDisplayStatus.SUCCEEDED: ("Succeeded", "green"),
-    PaymentDisplayStatus.PARTIALLY_REFUNDED: ("Partially refunded", "blue"),
-    PaymentDisplayStatus.REFUNDED: ("Refunded", "blue"),
-    PaymentDisplayStatus.PENDING: ("Pending", "gray"),
-    PaymentDisplayStatus.ABANDONED: ("Abandoned", "orange"),
-    PaymentDisplayStatus.PROCESSING: ("Processing", "amber"),
-    PaymentDisplayStatus.REQUIRES_ACTION: ("Requires action", "violet"),
-    PaymentDisplayStatus.UNKNOWN: ("Unknown", "gray"),
-    PaymentDisplayStatus.FAILED: ("Failed", "red"),
-    PaymentDisplayStatus.CANCELED: ("Canceled", "gray"),
-}
-REFUND: dict[StrEnum, tuple[str, str]] = {
-    RefundStatus.PENDING: ("Refund pending", "gray"),
-    RefundStatus.SUCCEEDED: ("Refunded", "blue"),
-    RefundStatus.FAILED: ("Refund failed", "red"),
-}
-LINK: dict[StrEnum, tuple[str, str]] = {
-    PaymentLinkStatus.SENT: ("Sent", "blue"),
-    PaymentLinkStatus.OPENED: ("Opened", "amber"),
-    PaymentLinkStatus.PAID: ("Paid", "green"),
-    PaymentLinkStatus.EXPIRED: ("Expired", "gray"),
-    PaymentLinkStatus.REVOKED: ("Revoked", "red"),
-}
-EMAIL: dict[StrEnum, tuple[str, str]] = {
-    EmailStatus.QUEUED: ("Queued", "amber"),
-    EmailStatus.SENT: ("Sent", "green"),
-    EmailStatus.FAILED: ("Failed", "red"),
-    EmailStatus.UNCONFIRMED: ("Unconfirmed", "orange"),
-}
+Badges = dict[StrEnum, tuple[str, str]]
+
+
+def _said(status: StrEnum) -> str:
+    """PARTIALLY_REFUNDED -> "Partially refunded"."""
+    return status.name.replace("_", " ").capitalize()
+
+
+def _badges(label: Callable[[StrEnum], str] = _said, /, **colours: Iterable[StrEnum]) -> Badges:
+    """One domain's map, written colour by colour: status -> (label, colour)."""
+    return {
+        status: (label(status), colour) for colour, group in colours.items() for status in group
+    }
+
+
+B, P, L, E = BookingStatus, PaymentDisplayStatus, PaymentLinkStatus, EmailStatus
+# A booking's status values are already the words shown ("Charged in Full").
+BOOKING = _badges(
+    str,
+    green=[B.CHARGED_IN_FULL],
+    amber=[B.PARTIALLY_PAID],
+    gray=[B.UNPAID],
+    orange=[B.OVERPAID],
+    blue=[B.PARTIALLY_REFUNDED, B.REFUNDED],
+)
+PAYMENT = _badges(
+    green=[P.SUCCEEDED],
+    blue=[P.PARTIALLY_REFUNDED, P.REFUNDED],
+    gray=[P.PENDING, P.UNKNOWN, P.CANCELED],
+    orange=[P.ABANDONED],
+    amber=[P.PROCESSING],
+    violet=[P.REQUIRES_ACTION],
+    red=[P.FAILED],
+)
+# A refund's row stands among payments, so each says it is one.
+REFUND = _badges(
+    {
+        RefundStatus.PENDING: "Refund pending",
+        RefundStatus.SUCCEEDED: "Refunded",
+        RefundStatus.FAILED: "Refund failed",
+    }.__getitem__,
+    gray=[RefundStatus.PENDING],
+    blue=[RefundStatus.SUCCEEDED],
+    red=[RefundStatus.FAILED],
+)
+LINK = _badges(blue=[L.SENT], amber=[L.OPENED], green=[L.PAID], gray=[L.EXPIRED], red=[L.REVOKED])
+EMAIL = _badges(amber=[E.QUEUED], green=[E.SENT], red=[E.FAILED], orange=[E.UNCONFIRMED])
+del B, P, L, E
 
 
 CUSTOMER: dict[StrEnum, tuple[str, str]] = {
@@ -65,7 +76,7 @@ def _badge(label, color: str) -> rx.Component:
     )
 
 
-def _status_badge(status: rx.Var, mapping: dict[StrEnum, tuple[str, str]]) -> rx.Component:
+def _status_badge(status: rx.Var, mapping: Badges) -> rx.Component:
     cases = [(key.value, _badge(label, color)) for key, (label, color) in mapping.items()]
     return rx.match(status, *cases, _badge(status, "gray"))
 

@@ -125,3 +125,20 @@ def confirm_action(
             max_width="440px",
         ),
     )
+
+
+def search_box(value, on_change, *, label: str, placeholder: str, wait_ms: int = 400):
+    """A list's search field: large, with a magnifier, sending its text after a pause."""
+    return rx.debounce_input(
+        rx.input(
+            rx.input.slot(rx.icon("search", size=16)),
+            placeholder=placeholder,
+            value=value,
+            on_change=on_change,
+            size="3",
+            width="100%",
+            aria_label=label,
+            type="search",
+        ),
+        debounce_timeout=wait_ms,
+    )

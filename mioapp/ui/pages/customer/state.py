@@ -238,24 +238,26 @@ class CustomerState(MerchantState):
 
         return customer_id is not None and await database().run(owned)
 
+    async def _customer_at_stripe(self, action, **ids):
+        """`action(database, credentials, customer_id=, user_id=, **ids)` for this customer,
+        then a refresh; a refusal (no Stripe connection included) raises ChargeError."""
+        credentials = await self._credentials()
+        if credentials is None or self._customer_id is None:
+            raise ChargeError("Connect Stripe in Settings first.")
+        result = await action(
+            database(), credentials, customer_id=self._customer_id, user_id=self._user_id, **ids
+        )
+        await self._reload()
+        return result
+
     @rx.event
     @signed_in
     async def release_payment(self, payment_id: int):
         """Release an abandoned attempt now: cancel it at Stripe and free its hold."""
-        credentials = await self._credentials()
-        if credentials is None or self._customer_id is None:
-            return rx.toast.error("Connect Stripe in Settings first.")
         try:
-            payment = await charges.release_payment(
-                database(),
-                credentials,
-                payment_id=payment_id,
-                customer_id=self._customer_id,
-                user_id=self._user_id,
-            )
+            payment = await self._customer_at_stripe(charges.release_payment, payment_id=payment_id)
         except ChargeError as exc:
             return rx.toast.error(exc.message)
-        await self._reload()
         if payment.status == PaymentStatus.SUCCEEDED:
             return rx.toast.success("The customer finished paying after all: it is recorded.")
         if payment.status == PaymentStatus.CANCELED:
@@ -265,20 +267,12 @@ class CustomerState(MerchantState):
     @rx.event
     @signed_in
     async def refund_overpayment(self, booking_id: int):
-        credentials = await self._credentials()
-        if credentials is None or self._customer_id is None:
-            return rx.toast.error("Connect Stripe in Settings first.")
         try:
-            refund = await refunds.refund_overpayment(
-                database(),
-                credentials,
-                booking_id=booking_id,
-                customer_id=self._customer_id,
-                user_id=self._user_id,
+            refund = await self._customer_at_stripe(
+                refunds.refund_overpayment, booking_id=booking_id
             )
         except ChargeError as exc:
             return rx.toast.error(exc.message)
-        await self._reload()
         shown = format_money(refund.amount, refund.currency, (await current_profile_async()).locale)
         if refund.status.value == "succeeded":
             return rx.toast.success(f"Refunded {shown} to the customer's card.")

@@ -7,7 +7,7 @@ import reflex as rx
 
 from mioapp.ui.components.badges import booking_badge, link_badge, payment_badge
 from mioapp.ui.components.forms import confirm_action
-from mioapp.ui.components.layout import column, row
+from mioapp.ui.components.layout import column, icon_button, row
 from mioapp.ui.components.shell import empty_state, list_or_empty, section
 from mioapp.ui.components.tables import Col, stacked_table
 from mioapp.ui.components.text import amount_text, muted, two_lines
@@ -16,14 +16,9 @@ from mioapp.ui.pages.customer.state import CustomerState
 
 
 def _small_button(label: str, icon: str, on_click=None, color: str = "indigo", **props):
-    return rx.button(
-        rx.icon(icon, size=12),
-        label,
-        size="1",
-        variant="soft",
-        color_scheme=color,
-        on_click=on_click,
-        **props,
+    props.setdefault("variant", "soft")
+    return icon_button(
+        icon, label, icon_size=12, size="1", color_scheme=color, on_click=on_click, **props
     )
 
 
@@ -135,12 +130,8 @@ def _transaction_status(t: rx.Var[TransactionRow]) -> rx.Component:
         ),
         rx.cond(
             t.checkable,
-            rx.button(
-                rx.icon("refresh-cw", size=12),
-                "Check status",
-                size="1",
-                variant="ghost",
-                on_click=CustomerState.check_payment(t.id),
+            _small_button(
+                "Check status", "refresh-cw", CustomerState.check_payment(t.id), variant="ghost"
             ),
         ),
         rx.cond(

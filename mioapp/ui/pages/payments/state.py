@@ -18,6 +18,7 @@ from mioapp.billing.transactions import (
     Transaction,
     TransactionFilter,
     TransactionKind,
+    query_param,
 )
 from mioapp.business import BusinessProfile, current_profile
 from mioapp.db import database
@@ -36,6 +37,18 @@ TYPE_CHOICES = [
     (TransactionKind.PAYMENT.value, "Payments"),
     (TransactionKind.REFUND.value, "Refunds"),
 ]
+
+# The filters in the URL: query parameter -> the state var holding it as typed.
+FILTER_VARS = {
+    "status": "status",
+    "method": "method",
+    "type": "kind",
+    "from": "date_from",
+    "to": "date_to",
+    "q": "query",
+}
+# Those chosen in a select box, where no filter is ALL.
+SELECT_FILTERS = ("status", "method", "type")
 
 
 @dataclass
@@ -100,17 +113,20 @@ class PaymentsState(MerchantState):
     older_query: str = ""
     loaded: bool = False
 
+    def _params(self) -> dict[str, str]:
+        """The filter as typed, under its URL query parameters' names (spelled out, not read
+        through FILTER_VARS: Reflex finds a computed var's dependencies in its code)."""
+        return {
+            "status": self.status,
+            "method": self.method,
+            "type": self.kind,
+            "from": self.date_from,
+            "to": self.date_to,
+            "q": self.query,
+        }
+
     def _filter(self) -> TransactionFilter:
-        return TransactionFilter.from_params(
-            {
-                "status": self.status,
-                "method": self.method,
-                "type": self.kind,
-                "from": self.date_from,
-                "to": self.date_to,
-                "q": self.query,
-            }
-        )
+        return TransactionFilter.from_params(self._params())
 
     def _url(self, f: TransactionFilter, **cursor: str) -> str:
         params = {**f.to_params(), **cursor}
@@ -131,14 +147,11 @@ class PaymentsState(MerchantState):
     async def load(self):
         params = self.router.page.params
         f = TransactionFilter.from_params(params)
-        self.status = f.status.value if f.status else ALL
-        self.method = f.method.value if f.method else ALL
-        self.kind = f.kind.value if f.kind else ALL
-        self.date_from = f.date_from.isoformat() if f.date_from else ""
-        self.date_to = f.date_to.isoformat() if f.date_to else ""
-        self.query = f.search
-        after = Cursor.decode(_param(params, "after"))
-        before = None if after else Cursor.decode(_param(params, "before"))
+        shown = f.to_params()
+        for param, var in FILTER_VARS.items():
+            setattr(self, var, shown.get(param, ALL if param in SELECT_FILTERS else ""))
+        after = Cursor.decode(query_param(params, "after"))
+        before = None if after else Cursor.decode(query_param(params, "before"))
 
         def read(session: Session):
             profile = current_profile(session)
@@ -155,42 +168,17 @@ class PaymentsState(MerchantState):
         self.loaded = True
 
     def _go(self, *, replace: bool = False, **changes: str):
-        values = {
-            "status": self.status,
-            "method": self.method,
-            "type": self.kind,
-            "from": self.date_from,
-            "to": self.date_to,
-            "q": self.query,
-            **changes,
-        }
+        values = {**self._params(), **changes}
         # A new filter starts at the newest rows: the cursor is left behind.
         return rx.redirect(self._url(TransactionFilter.from_params(values)), replace=replace)
 
     @rx.event
     @signed_in
-    async def filter_status(self, value: str):
-        return self._go(status=str(value))
-
-    @rx.event
-    @signed_in
-    async def filter_method(self, value: str):
-        return self._go(method=str(value))
-
-    @rx.event
-    @signed_in
-    async def filter_kind(self, value: str):
-        return self._go(type=str(value))
-
-    @rx.event
-    @signed_in
-    async def filter_from(self, value: str):
-        return self._go(**{"from": str(value)})
-
-    @rx.event
-    @signed_in
-    async def filter_to(self, value: str):
-        return self._go(to=str(value))
+    async def set_filter(self, param: str, value: str):
+        """One filter changed, named by its URL query parameter (status, method, type...)."""
+        if param not in FILTER_VARS or param == "q":
+            return None
+        return self._go(**{param: str(value)})
 
     @rx.event
     @signed_in
@@ -202,10 +190,3 @@ class PaymentsState(MerchantState):
     @signed_in
     async def clear_filters(self):
         return rx.redirect(routes.PAYMENTS)
-
-
-def _param(params: dict, name: str) -> str:
-    value = params.get(name, "")
-    if isinstance(value, list | tuple):
-        value = value[0] if value else ""
-    return str(value)

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import reflex as rx
 
+from mioapp.ui.components import layout
 from mioapp.ui.components.badges import payment_badge, refund_badge
-from mioapp.ui.components.shell import card, dashboard, empty_state
+from mioapp.ui.components.forms import search_box
+from mioapp.ui.components.shell import card, dashboard, empty_state, page_header
 from mioapp.ui.components.tables import data_table
+from mioapp.ui.components.text import muted
 from mioapp.ui.pages.payments.state import (
     ALL,
     METHOD_CHOICES,
@@ -49,52 +52,40 @@ def _date(label: str, value, on_change) -> rx.Component:
     )
 
 
+# The select boxes: (label, query parameter, state var, choices, the "no filter" choice).
+_SELECTS = [
+    ("Status", "status", "status", STATUS_CHOICES, "All statuses"),
+    ("Method", "method", "method", METHOD_CHOICES, "All methods"),
+    ("Type", "type", "kind", TYPE_CHOICES, "Payments and refunds"),
+]
+
+
+def _setter(param: str):
+    return lambda value: PaymentsState.set_filter(param, value)
+
+
 def _filters() -> rx.Component:
     return rx.vstack(
-        rx.debounce_input(
-            rx.input(
-                rx.input.slot(rx.icon("search", size=16)),
-                placeholder="Search by customer, receipt number, booking reference or pi_ id",
-                value=PaymentsState.query,
-                on_change=PaymentsState.search,
-                size="3",
-                width="100%",
-                aria_label="Search payments",
-                type="search",
-            ),
-            debounce_timeout=400,
+        search_box(
+            PaymentsState.query,
+            PaymentsState.search,
+            label="Search payments",
+            placeholder="Search by customer, receipt number, booking reference or pi_ id",
         ),
         rx.flex(
-            _select(
-                "Status",
-                PaymentsState.status,
-                STATUS_CHOICES,
-                "All statuses",
-                PaymentsState.filter_status,
-            ),
-            _select(
-                "Method",
-                PaymentsState.method,
-                METHOD_CHOICES,
-                "All methods",
-                PaymentsState.filter_method,
-            ),
-            _select(
-                "Type",
-                PaymentsState.kind,
-                TYPE_CHOICES,
-                "Payments and refunds",
-                PaymentsState.filter_kind,
-            ),
-            _date("From", PaymentsState.date_from, PaymentsState.filter_from),
-            _date("To", PaymentsState.date_to, PaymentsState.filter_to),
+            *[
+                _select(label, getattr(PaymentsState, var), choices, everything, _setter(param))
+                for label, param, var, choices, everything in _SELECTS
+            ],
+            _date("From", PaymentsState.date_from, _setter("from")),
+            _date("To", PaymentsState.date_to, _setter("to")),
             rx.cond(
                 PaymentsState.filtered,
-                rx.button(
-                    rx.icon("x", size=14),
+                layout.icon_button(
+                    "x",
                     "Clear filters",
+                    icon_size=14,
                     variant="ghost",
-                    color_scheme="gray",
                     on_click=PaymentsState.clear_filters,
                 ),
             ),
@@ -114,7 +105,7 @@ def _table_row(row: rx.Var[PaymentRow]) -> rx.Component:
         rx.table.row_header_cell(
             rx.vstack(
                 rx.link(row.customer, href=row.href, weight="medium"),
-                rx.text(row.email, size="1", color=rx.color("gray", 10)),
+                muted(row.email, size="1"),
                 spacing="0",
             ),
         ),
@@ -125,20 +116,18 @@ def _table_row(row: rx.Var[PaymentRow]) -> rx.Component:
                     size="2",
                     white_space="nowrap",
                 ),
-                rx.text(row.bookings, size="1", color=rx.color("gray", 10)),
+                muted(row.bookings, size="1"),
                 spacing="0",
             )
         ),
         rx.table.cell(row.method, white_space="nowrap"),
         rx.table.cell(
-            rx.vstack(
+            layout.column(
                 _badge(row),
                 rx.cond(
                     row.refunded != "",
                     rx.text("Refunded " + row.refunded, size="1", color=rx.color("blue", 11)),
                 ),
-                spacing="1",
-                align="start",
             )
         ),
         rx.table.cell(
@@ -161,31 +150,23 @@ def _table_row(row: rx.Var[PaymentRow]) -> rx.Component:
 def _stacked_row(row: rx.Var[PaymentRow]) -> rx.Component:
     """One transaction on a phone: who and how much, then status and when."""
     return rx.link(
-        rx.vstack(
-            rx.hstack(
+        layout.stack(
+            layout.row(
                 rx.text(row.customer, weight="medium", trim="both"),
                 rx.spacer(),
                 rx.text(row.amount, weight="bold", white_space="nowrap"),
                 width="100%",
-                align="center",
             ),
-            rx.hstack(
+            layout.row(
                 _badge(row),
-                rx.text(
-                    row.date,
-                    size="1",
-                    color=rx.color("gray", 10),
-                    white_space="nowrap",
-                ),
+                muted(row.date, size="1", white_space="nowrap"),
                 rx.spacer(),
-                rx.text(row.receipt, size="1", color=rx.color("gray", 10)),
+                muted(row.receipt, size="1"),
                 width="100%",
-                align="center",
                 wrap="wrap",
             ),
             spacing="2",
             padding_y="12px",
-            width="100%",
         ),
         href=row.href,
         underline="none",
@@ -242,34 +223,21 @@ def _pager() -> rx.Component:
             rx.button(*content, variant="soft", color_scheme="gray", disabled=True),
         )
 
-    return rx.hstack(
-        rx.text(
-            PaymentsState.rows.length().to_string() + " on this page",
-            size="2",
-            color=rx.color("gray", 10),
-        ),
+    return layout.row(
+        muted(PaymentsState.rows.length().to_string() + " on this page"),
         rx.spacer(),
         step("Newer", "chevron-left", PaymentsState.newer_query, True),
         step("Older", "chevron-right", PaymentsState.older_query, False),
         width="100%",
-        align="center",
-        spacing="3",
     )
 
 
 def payments_page() -> rx.Component:
     return dashboard(
         "Payments",
-        rx.flex(
-            rx.vstack(
-                rx.heading("Payments", size="7", as_="h1"),
-                rx.text(
-                    "Every payment and refund, newest first.",
-                    color=rx.color("gray", 10),
-                ),
-                spacing="1",
-            ),
-            rx.spacer(),
+        page_header(
+            "Payments",
+            "Every payment and refund, newest first.",
             # Left to the browser, not the app's router (rx.el.a is React Router's Link):
             # it downloads the file, sending the session cookie, and the server streams it.
             rx.button(
@@ -283,10 +251,6 @@ def payments_page() -> rx.Component:
                 as_child=True,
                 variant="soft",
             ),
-            width="100%",
-            align="end",
-            spacing="3",
-            wrap="wrap",
         ),
         card(
             rx.vstack(
