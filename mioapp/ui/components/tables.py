@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import reflex as rx
 
+from mioapp.ui.components.shell import list_or_empty
+
 # (title, right-aligned?)
 Column = tuple[str, bool]
 
@@ -126,4 +128,13 @@ def pager(state) -> rx.Component:
         align="center",
         wrap="wrap",
         gap="3",
+    )
+
+
+def paged_list(state, rows: rx.Component, empty: rx.Component) -> rx.Component:
+    """A paged list (`ui.paging.PagedListState`): its rows and the pager, the empty state
+    once loaded, a spinner before."""
+    return rx.fragment(
+        list_or_empty(state.rows, rows, empty, loaded=state.loaded),
+        rx.cond(state.rows.length() > 0, pager(state)),
     )

@@ -6,8 +6,11 @@ from __future__ import annotations
 import reflex as rx
 
 from mioapp.ui.components.badges import customer_badge
-from mioapp.ui.components.shell import card, dashboard, empty_state
-from mioapp.ui.components.tables import data_table, pager
+from mioapp.ui.components.forms import search_box
+from mioapp.ui.components.layout import column, row, stack
+from mioapp.ui.components.shell import card, dashboard, empty_state, page_header
+from mioapp.ui.components.tables import data_table, paged_list
+from mioapp.ui.components.text import muted
 from mioapp.ui.pages.customers.state import SORTS, CustomerListRow, CustomerListState
 
 # Below this width the list is a column of cards; from it on, a table.
@@ -29,56 +32,51 @@ def _outstanding(row: rx.Var[CustomerListRow], **props) -> rx.Component:
     )
 
 
-def _row(row: rx.Var[CustomerListRow]) -> rx.Component:
+def _row(row_: rx.Var[CustomerListRow]) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(
-            rx.vstack(
-                rx.link(row.name, href=_customer_href(row), weight="medium"),
-                rx.text(row.email, size="1", color=rx.color("gray", 11)),
-                spacing="0",
+            column(
+                rx.link(row_.name, href=_customer_href(row_), weight="medium"),
+                muted(row_.email, size="1"),
+                gap="0",
             ),
         ),
-        rx.table.cell(row.phone, white_space="nowrap"),
-        rx.table.cell(row.bookings, text_align="right"),
-        rx.table.cell(row.last_activity, white_space="nowrap"),
-        rx.table.cell(_outstanding(row), text_align="right"),
-        rx.table.cell(customer_badge(row.balance)),
+        rx.table.cell(row_.phone, white_space="nowrap"),
+        rx.table.cell(row_.bookings, text_align="right"),
+        rx.table.cell(row_.last_activity, white_space="nowrap"),
+        rx.table.cell(_outstanding(row_), text_align="right"),
+        rx.table.cell(customer_badge(row_.balance)),
         align="center",
     )
 
 
-def _card(row: rx.Var[CustomerListRow]) -> rx.Component:
+def _card(item: rx.Var[CustomerListRow]) -> rx.Component:
     """One customer on a phone: the whole card opens the customer."""
     return rx.el.li(
         rx.link(
-            rx.hstack(
-                rx.vstack(
-                    rx.text(row.name, weight="medium", color=rx.color("gray", 12), trim="both"),
-                    rx.text(
-                        row.email,
+            row(
+                column(
+                    rx.text(item.name, weight="medium", color=rx.color("gray", 12), trim="both"),
+                    muted(
+                        item.email,
                         size="1",
-                        color=rx.color("gray", 11),
                         overflow="hidden",
                         text_overflow="ellipsis",
                         white_space="nowrap",
                         max_width="100%",
                     ),
-                    spacing="1",
                     min_width="0",
                     flex="1",
                 ),
-                rx.vstack(
-                    _outstanding(row, size="3"),
-                    customer_badge(row.balance),
-                    spacing="1",
+                column(
+                    _outstanding(item, size="3"),
+                    customer_badge(item.balance),
                     align="end",
                     flex_shrink="0",
                 ),
-                align="center",
-                spacing="3",
                 width="100%",
             ),
-            href=_customer_href(row),
+            href=_customer_href(item),
             underline="none",
             display="block",
             padding="12px 4px",
@@ -89,8 +87,8 @@ def _card(row: rx.Var[CustomerListRow]) -> rx.Component:
 
 
 def _sort_picker() -> rx.Component:
-    return rx.hstack(
-        rx.text("Sort by", size="2", color=rx.color("gray", 11), white_space="nowrap"),
+    return row(
+        muted("Sort by", white_space="nowrap"),
         rx.select.root(
             rx.select.trigger(aria_label="Sort customers", min_width="150px"),
             rx.select.content(
@@ -100,8 +98,7 @@ def _sort_picker() -> rx.Component:
             on_change=CustomerListState.set_sort,
             size="3",
         ),
-        align="center",
-        spacing="2",
+        gap="2",
     )
 
 
@@ -137,30 +134,17 @@ def _list() -> rx.Component:
 def customers_page() -> rx.Component:
     return dashboard(
         "Customers",
-        rx.vstack(
-            rx.heading("Customers", size="7"),
-            rx.text(
-                "Find a customer to see their bookings and charge them.",
-                color=rx.color("gray", 10),
-            ),
-            spacing="1",
-        ),
+        page_header("Customers", "Find a customer to see their bookings and charge them."),
         card(
-            rx.vstack(
+            stack(
                 rx.flex(
                     rx.box(
-                        rx.debounce_input(
-                            rx.input(
-                                rx.input.slot(rx.icon("search", size=16)),
-                                placeholder="Search by name, email or phone",
-                                value=CustomerListState.query,
-                                on_change=CustomerListState.search,
-                                size="3",
-                                width="100%",
-                                aria_label="Search customers",
-                                type="search",
-                            ),
-                            debounce_timeout=300,
+                        search_box(
+                            CustomerListState.query,
+                            CustomerListState.search,
+                            label="Search customers",
+                            placeholder="Search by name, email or phone",
+                            wait_ms=300,
                         ),
                         flex="1",
                         min_width="0",
@@ -171,22 +155,15 @@ def customers_page() -> rx.Component:
                     gap="3",
                     width="100%",
                 ),
-                rx.cond(
-                    CustomerListState.rows.length() > 0,
+                paged_list(
+                    CustomerListState,
                     _list(),
-                    rx.cond(
-                        CustomerListState.loaded,
-                        empty_state(
-                            "search-x",
-                            "No customers match your search",
-                            "Try part of a name, an email address or a phone number.",
-                        ),
-                        rx.center(rx.spinner(size="3"), padding="48px", width="100%"),
+                    empty_state(
+                        "search-x",
+                        "No customers match your search",
+                        "Try part of a name, an email address or a phone number.",
                     ),
                 ),
-                rx.cond(CustomerListState.rows.length() > 0, pager(CustomerListState)),
-                spacing="4",
-                width="100%",
             )
         ),
     )

@@ -14,10 +14,9 @@ from mioapp.ui.components.shell import (
     dialog_header,
     empty_state,
     fit_dialog,
-    list_or_empty,
     page_header,
 )
-from mioapp.ui.components.tables import Col, pager, stacked_table
+from mioapp.ui.components.tables import Col, paged_list, stacked_table
 from mioapp.ui.components.text import error_text, muted, two_lines
 from mioapp.ui.pages.outbox.state import OutboxState
 
@@ -154,17 +153,15 @@ def outbox_page() -> rx.Component:
         ),
         card(
             stack(
-                list_or_empty(
-                    OutboxState.rows,
+                paged_list(
+                    OutboxState,
                     stacked_table(COLUMNS, OutboxState.rows, _cells, _row_props),
                     empty_state(
                         "mail",
                         "No emails yet.",
                         "Emails appear here when you send a payment link or a payment succeeds.",
                     ),
-                    loaded=OutboxState.loaded,
                 ),
-                rx.cond(OutboxState.rows.length() > 0, pager(OutboxState)),
             )
         ),
         _preview_dialog(),
