@@ -129,6 +129,20 @@ def lock_row(session, table: type, row_id: int) -> None:
     session.execute(sa.update(table.__table__).where(pk == row_id).values(id=pk))
 
 
+def lock_and_get(session, table: type[T], row_id: int) -> T | None:
+    """`lock_row`, then the row as the lock found it, in one statement (UPDATE ... RETURNING):
+    the object in the session is refreshed from it. None if there is no such row."""
+    pk = table.__table__.c.id
+    statement = (
+        sa.update(table)
+        .where(pk == row_id)
+        .values(id=pk)
+        .returning(table)
+        .execution_options(populate_existing=True, synchronize_session=False)
+    )
+    return session.execute(statement).scalars().first()
+
+
 class Database:
     """Runs units of work, each in one transaction, on worker threads.
 

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import defer
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import defer, make_transient_to_detached
 from sqlmodel import Session, col, func, select
 
 from mioapp.business import BusinessProfile, current_profile
@@ -50,8 +50,6 @@ def queue_email(
     database (a pay URL's token): the stored parts hold a slot instead, and the secret is
     kept encrypted with SECRET_KEY until the sender has put it into the email it sends.
     """
-    if _exists(session, dedupe_key):
-        return None
     rendered = render_email(
         kind, context, profile=profile or current_profile(session), secret=secret
     )
@@ -69,21 +67,28 @@ def queue_email(
         ),
         customer_id=customer_id,
     )
-    try:
-        # The savepoint confines a concurrent duplicate's unique violation to this insert,
-        # leaving the caller's transaction usable.
-        with session.begin_nested():
-            session.add(message)
-    except IntegrityError:
-        logger.info("Email %s was already queued by a concurrent transaction", dedupe_key)
+    # One statement: a key queued before (in an earlier or a concurrent transaction) makes
+    # it insert nothing, without an error that would spoil the caller's transaction.
+    table = EmailMessage.__table__
+    insert = _INSERTS[session.get_bind().dialect.name](table)
+    values = {c.key: getattr(message, c.key) for c in table.columns if c.key != "id"}
+    new_id = session.execute(
+        insert.values(values)
+        .on_conflict_do_nothing(index_elements=[table.c.dedupe_key])
+        .returning(table.c.id)
+    ).scalar()
+    if new_id is None:
+        logger.info("Email %s was queued before", dedupe_key)
         return None
+    # The row is written; the object joins the session as that row, without reading it back.
+    message.id = new_id
+    make_transient_to_detached(message)
+    session.add(message)
     run_after_commit(session, send_outbox)
     return message
 
 
-def _exists(session: Session, dedupe_key: str) -> bool:
-    query = select(EmailMessage.id).where(EmailMessage.dedupe_key == dedupe_key)
-    return session.exec(query).first() is not None
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from mioapp.billing.balances import holding, plan_charge
 from mioapp.billing.errors import ChargeError
 from mioapp.billing.money import format_money
-from mioapp.db import Database, lock_row
+from mioapp.db import Database, lock_and_get
 from mioapp.models import (
     AuditEntry,
     Customer,
@@ -80,11 +80,12 @@ def recent_duplicate(
     ).first()
 
 
-def _attempt_key(payment_id: int) -> str:
-    # The random part makes a key unique to this row, even if a restored or second database
-    # hands out the same payment id again: Stripe would answer a repeated key with the old
-    # charge (or refuse it), never make the new one.
-    return f"mio-payment-{payment_id}-{secrets.token_hex(6)}"
+def _attempt_key() -> str:
+    # Random, so a key is unique to its row even if a restored or second database hands out
+    # the same payment id again: Stripe would answer a repeated key with the old charge (or
+    # refuse it), never make the new one. Written with the row (no second statement); the
+    # intent's metadata carries the payment id.
+    return f"mio-payment-{secrets.token_hex(12)}"
 
 
 def open_payment(
@@ -103,7 +104,8 @@ def open_payment(
     `(payment, False)` when this form was already submitted: the caller shows that payment
     instead of charging again. Raises ChargeError for every refusal.
     """
-    lock_row(session, Customer, request.customer_id)
+    # The customer comes with its lock: callers read it from the session without a query.
+    lock_and_get(session, Customer, request.customer_id)
     existing = session.exec(
         select(Payment).where(Payment.request_key == request.request_key)
     ).first()
@@ -134,7 +136,7 @@ def open_payment(
         currency=plan.currency,
         method_kind=method_kind,
         request_key=request.request_key,
-        idempotency_key=f"pending-{request.request_key}",
+        idempotency_key=_attempt_key(),
         description=request.description.strip()[:500],
         card_brand=card.brand if card else None,
         card_last4=card.last4 if card else None,
@@ -144,7 +146,6 @@ def open_payment(
     )
     session.add(payment)
     session.flush()
-    payment.idempotency_key = _attempt_key(payment.id)
     for booking_id, share in plan.allocations:
         session.add(PaymentAllocation(payment_id=payment.id, booking_id=booking_id, amount=share))
     session.add(
