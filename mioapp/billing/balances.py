@@ -285,3 +285,23 @@ def booking_shares(
         )
         for b, paid, refunded in rows
     ]
+
+
+def payment_shares(session: Session, payment_id: int) -> list[BookingShare]:
+    """`booking_shares` of a succeeded payment already in the ledger, read with its
+    allocations in one query."""
+    rows = session.exec(
+        select(Booking, PaymentAllocation.amount, _paid(), _refunded())
+        .join(PaymentAllocation, PaymentAllocation.booking_id == Booking.id)
+        .where(PaymentAllocation.payment_id == payment_id)
+        .order_by(col(Booking.starts_at), col(Booking.id))
+    ).all()
+    return [
+        BookingShare(
+            booking=b,
+            total=b.total_amount,
+            paid_before=int(paid) - int(refunded) - amount,
+            amount=amount,
+        )
+        for b, amount, paid, refunded in rows
+    ]

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from mioapp.billing.balances import holding, plan_charge
 from mioapp.billing.errors import ChargeError
 from mioapp.billing.money import format_money
-from mioapp.db import Database, lock_and_get
+from mioapp.db import Database, lock_and_get, lock_row
 from mioapp.models import (
     AuditEntry,
     Customer,
@@ -97,15 +97,17 @@ def open_payment(
     payment_link_id: int | None = None,
     hold_until: datetime | None = None,
     check_duplicate: bool = True,
+    locked_customer: Customer | None = None,
 ) -> tuple[Payment, bool]:
     """Write the attempt row and its allocations before Stripe hears of it.
 
     Runs under the customer's row lock so two tabs cannot both spend one balance. Returns
     `(payment, False)` when this form was already submitted: the caller shows that payment
-    instead of charging again. Raises ChargeError for every refusal.
+    instead of charging again. Raises ChargeError for every refusal. `locked_customer`: the
+    customer's row, already locked in this transaction by the caller (`lock_and_get`).
     """
-    # The customer comes with its lock: callers read it from the session without a query.
-    lock_and_get(session, Customer, request.customer_id)
+    if locked_customer is None or locked_customer.id != request.customer_id:
+        lock_row(session, Customer, request.customer_id)
     existing = session.exec(
         select(Payment).where(Payment.request_key == request.request_key)
     ).first()
@@ -214,11 +216,16 @@ async def charge_card_on_file(
     the payment's status; only a refused request raises ChargeError."""
 
     def open_(session: Session):
+        # Locked and read in one statement; its Stripe id is what the charge needs.
+        customer = lock_and_get(session, Customer, request.customer_id)
         card = usable_card(session, customer_id=request.customer_id, saved_card_id=saved_card_id)
         payment, created = open_payment(
-            session, request, method_kind=PaymentMethodKind.CARD_ON_FILE, card=card
+            session,
+            request,
+            method_kind=PaymentMethodKind.CARD_ON_FILE,
+            card=card,
+            locked_customer=customer,
         )
-        customer = session.get(Customer, request.customer_id)
         return payment, created, card.stripe_payment_method_id, customer.stripe_customer_id
 
     payment, created, method_id, stripe_customer_id = await db.run(open_)
