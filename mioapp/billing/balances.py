@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
@@ -67,10 +68,12 @@ def _allocated(allocation, parent, condition: sa.ColumnElement[bool]) -> sa.Scal
     )
 
 
+@lru_cache(maxsize=1)
 def _paid() -> sa.ScalarSelect:
     return _allocated(PaymentAllocation, Payment, Payment.status == PaymentStatus.SUCCEEDED)
 
 
+@lru_cache(maxsize=1)
 def _refunded() -> sa.ScalarSelect:
     return _allocated(RefundAllocation, Refund, Refund.status == RefundStatus.SUCCEEDED)
 
