@@ -12,6 +12,7 @@ import os
 import sqlite3
 import sys
 import threading
+import time
 from collections.abc import Callable
 from functools import lru_cache
 from typing import TypeVar
@@ -46,8 +47,38 @@ def create_engine(url: str) -> sa.Engine:
     if url.startswith("sqlite"):
         # Job threads share the pool: a connection may be returned by one and taken by another.
         return sa.create_engine(url, connect_args={"check_same_thread": False})
-    # A database restart or an idle timeout must cost a reconnect, not a failed job.
-    return sa.create_engine(url, pool_pre_ping=True)
+    engine = sa.create_engine(url)
+    _ping_idle_connections(engine)
+    return engine
+
+
+# A pooled connection back in use within this many seconds is not pinged first.
+PING_IDLE_AFTER = 1.0
+_CHECKED_IN = "mioapp.checked_in"
+
+
+def _ping_idle_connections(engine: sa.Engine) -> None:
+    """A database restart or an idle timeout must cost a reconnect, not a failed job: a
+    connection taken from the pool after PING_IDLE_AFTER seconds of rest is pinged first,
+    and replaced if dead (SQLAlchemy's `pool_pre_ping`, minus its round trip on every
+    checkout of a busy process: a charge makes two). A connection that died within that
+    second fails its unit of work, which rolls back whole; SQLAlchemy then replaces every
+    pooled connection of that age."""
+
+    @sa.event.listens_for(engine, "checkin")
+    def _rested(_dbapi_connection, record) -> None:
+        record.info[_CHECKED_IN] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection, record, _proxy) -> None:
+        rested = record.info.pop(_CHECKED_IN, None)  # None: connected just now
+        if rested is None or time.monotonic() - rested < PING_IDLE_AFTER:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            # The pool drops this connection and checks out another (or a new one).
+            raise sa.exc.DisconnectionError() from exc
 
 
 def get_engine() -> sa.Engine:
