@@ -298,6 +298,8 @@ async def bench_charge(bench: Bench) -> None:
 
     engine = database().engine
     times: dict[str, list[float]] = {"app": [], "raw": []}
+    # This process's CPU (all threads) per charge: less swayed by the machine's load.
+    cpu: dict[str, list[float]] = {"app": [], "raw": []}
     # The emulator would post a webhook for every charge to the app: not what is measured.
     with bench.cluster.emulator.webhooks_paused():
         for n in range(bench.args.charges + 5):
@@ -307,10 +309,11 @@ async def bench_charge(bench: Bench) -> None:
                 if counting:
                     sa.event.listen(engine, "before_cursor_execute", count_statement)
                     sa.event.listen(engine, "begin", count_transaction)
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()
                 await charge()
                 if n >= 5:  # the first few open connections and warm caches
                     times[label].append(time.perf_counter() - started)
+                    cpu[label].append(time.process_time() - cpu_started)
                 if counting:
                     sa.event.remove(engine, "before_cursor_execute", count_statement)
                     sa.event.remove(engine, "begin", count_transaction)
@@ -320,6 +323,12 @@ async def bench_charge(bench: Bench) -> None:
         f"{_ms(app)} / {_ms(raw_)} = {app / raw_:.2f}x",
         "<= 1.25x",
         app / raw_ <= 1.25,
+    )
+    app_cpu, raw_cpu = statistics.median(cpu["app"]), statistics.median(cpu["raw"])
+    bench.add(
+        "  this process's CPU per charge: app / raw",
+        f"{_ms(app_cpu)} / {_ms(raw_cpu)} = {app_cpu / raw_cpu:.2f}x",
+        "",
     )
     bench.add(
         "  its database work: statements, transactions (thread hops) per charge",
