@@ -114,6 +114,8 @@ def _build_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # Templates ship with the code: no file checks on every render.
+        auto_reload=False,
     )
     environment.filters["money"] = _money
     environment.filters["datetime"] = _datetime
