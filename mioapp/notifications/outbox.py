@@ -27,6 +27,18 @@ logger = logging.getLogger(__name__)
 PAGE_SIZE = 25
 
 
+@dataclass(frozen=True)
+class Email:
+    """One email to queue: see `queue_email` for the fields."""
+
+    dedupe_key: str
+    kind: str
+    to_address: str
+    context: Mapping[str, Any]
+    customer_id: int | None = None
+    secret: str | None = None
+
+
 def queue_email(
     session: Session,
     *,
@@ -50,42 +62,63 @@ def queue_email(
     database (a pay URL's token): the stored parts hold a slot instead, and the secret is
     kept encrypted with SECRET_KEY until the sender has put it into the email it sends.
     """
-    rendered = render_email(
-        kind, context, profile=profile or current_profile(session), secret=secret
+    email = Email(dedupe_key, kind, to_address, context, customer_id, secret)
+    queued = queue_emails(session, [email], profile=profile)
+    return queued[0] if queued else None
+
+
+def queue_emails(
+    session: Session, emails: list[Email], *, profile: BusinessProfile | None = None
+) -> list[EmailMessage]:
+    """`queue_email` for several emails in one statement; returns those newly queued (a
+    key queued before, in an earlier or a concurrent transaction, is left out)."""
+    if not emails:
+        return []
+    profile = profile or current_profile(session)
+    messages = [_message(email, profile) for email in emails]
+    # One statement: a key queued before makes its row insert nothing, without an error
+    # that would spoil the caller's transaction.
+    table = EmailMessage.__table__
+    insert = _INSERTS[session.get_bind().dialect.name](table)
+    rows = [{c.key: getattr(m, c.key) for c in table.columns if c.key != "id"} for m in messages]
+    new_ids = dict(
+        session.execute(
+            insert.values(rows)
+            .on_conflict_do_nothing(index_elements=[table.c.dedupe_key])
+            .returning(table.c.dedupe_key, table.c.id)
+        ).all()
     )
-    message = EmailMessage(
-        dedupe_key=dedupe_key,
-        kind=kind,
-        to_address=to_address,
+    queued = []
+    for message in messages:
+        if message.dedupe_key not in new_ids:
+            logger.info("Email %s was queued before", message.dedupe_key)
+            continue
+        # The row is written; the object joins the session as that row, without a re-read.
+        message.id = new_ids.pop(message.dedupe_key)
+        make_transient_to_detached(message)
+        session.add(message)
+        queued.append(message)
+    if queued:
+        run_after_commit(session, send_outbox)
+    return queued
+
+
+def _message(email: Email, profile: BusinessProfile) -> EmailMessage:
+    rendered = render_email(email.kind, email.context, profile=profile, secret=email.secret)
+    return EmailMessage(
+        dedupe_key=email.dedupe_key,
+        kind=email.kind,
+        to_address=email.to_address,
         subject=rendered.subject[:300],
         text_body=rendered.text,
         html_body=rendered.html,
         secret_encrypted=(
-            encrypt(secret, secret_key=get_settings().secret_key_value())
-            if secret is not None
+            encrypt(email.secret, secret_key=get_settings().secret_key_value())
+            if email.secret is not None
             else None
         ),
-        customer_id=customer_id,
+        customer_id=email.customer_id,
     )
-    # One statement: a key queued before (in an earlier or a concurrent transaction) makes
-    # it insert nothing, without an error that would spoil the caller's transaction.
-    table = EmailMessage.__table__
-    insert = _INSERTS[session.get_bind().dialect.name](table)
-    values = {c.key: getattr(message, c.key) for c in table.columns if c.key != "id"}
-    new_id = session.execute(
-        insert.values(values)
-        .on_conflict_do_nothing(index_elements=[table.c.dedupe_key])
-        .returning(table.c.id)
-    ).scalar()
-    if new_id is None:
-        logger.info("Email %s was queued before", dedupe_key)
-        return None
-    # The row is written; the object joins the session as that row, without reading it back.
-    message.id = new_id
-    make_transient_to_detached(message)
-    session.add(message)
-    run_after_commit(session, send_outbox)
-    return message
 
 
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}

@@ -7,7 +7,7 @@ from sqlmodel import Session, col, select
 
 from mioapp.billing.balances import payment_shares
 from mioapp.models import Customer, MerchantUser, Payment
-from mioapp.notifications.outbox import queue_email
+from mioapp.notifications.outbox import Email, queue_emails
 from mioapp.notifications.render import MERCHANT_PAYMENT, RECEIPT, booking_lines
 from mioapp.web import routes
 
@@ -56,24 +56,27 @@ def queue_payment_emails(session: Session, payment: Payment) -> None:
         "card_brand": payment.card_brand,
         "card_last4": payment.card_last4,
     }
-    queue_email(
-        session,
-        dedupe_key=f"receipt:payment:{payment.id}",
-        kind=RECEIPT,
-        to_address=customer.email,
-        context=context,
-        customer_id=customer.id,
-    )
-    if merchant:
-        queue_email(
-            session,
-            dedupe_key=f"merchant:payment:{payment.id}",
-            kind=MERCHANT_PAYMENT,
-            to_address=merchant,
-            context={
-                **context,
-                "method": payment.method_kind.label,
-                "customer_url": routes.customer_url(customer.id),
-            },
+    emails = [
+        Email(
+            dedupe_key=f"receipt:payment:{payment.id}",
+            kind=RECEIPT,
+            to_address=customer.email,
+            context=context,
             customer_id=customer.id,
         )
+    ]
+    if merchant:
+        emails.append(
+            Email(
+                dedupe_key=f"merchant:payment:{payment.id}",
+                kind=MERCHANT_PAYMENT,
+                to_address=merchant,
+                context={
+                    **context,
+                    "method": payment.method_kind.label,
+                    "customer_url": routes.customer_url(customer.id),
+                },
+                customer_id=customer.id,
+            )
+        )
+    queue_emails(session, emails)
