@@ -161,17 +161,19 @@ def lock_row(session, table: type, row_id: int) -> None:
 
 
 def lock_and_get(session, table: type[T], row_id: int) -> T | None:
-    """`lock_row`, then the row as the lock found it, in one statement (UPDATE ... RETURNING):
-    the object in the session is refreshed from it. None if there is no such row."""
-    pk = table.__table__.c.id
-    statement = (
-        sa.update(table)
-        .where(pk == row_id)
-        .values(id=pk)
-        .returning(table)
-        .execution_options(populate_existing=True, synchronize_session=False)
-    )
-    return session.execute(statement).scalars().first()
+    """`lock_row`, then the row as the lock found it (the object in the session refreshed
+    from it); None if there is no such row. One statement on PostgreSQL: SELECT ... FOR NO
+    KEY UPDATE, the lock `lock_row`'s UPDATE takes, without writing a row version."""
+    if session.get_bind().dialect.name == "postgresql":
+        statement = (
+            sa.select(table)
+            .where(table.__table__.c.id == row_id)
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
+        )
+        return session.execute(statement).scalars().first()
+    lock_row(session, table, row_id)
+    return session.get(table, row_id, populate_existing=True)
 
 
 class Database:

@@ -143,6 +143,27 @@ def test_resubmitted_form_makes_one_payment_and_one_charge(
     assert len(_intents(credentials)) == 1
 
 
+def test_two_forms_at_once_cannot_both_spend_one_balance(
+    session: Session, db, credentials, customer
+) -> None:
+    """Different forms (request keys) for the whole balance, submitted together: the
+    customer's row lock lets one through; the others see nothing left to charge."""
+    card = save_test_card(session, credentials, customer)
+    booking = make_booking(session, customer, total=8_000)
+    session.commit()
+
+    results = run_at_once(
+        lambda: charge_saved_card(db, credentials, customer, card, [booking], 8_000)
+    )
+
+    paid = [r for r in results if isinstance(r, Payment)]
+    refused = [r for r in results if isinstance(r, ChargeError)]
+    assert len(paid) == 1 and len(refused) == 2, results
+    assert paid[0].status == PaymentStatus.SUCCEEDED
+    assert len(session.exec(select(Payment)).all()) == 1
+    assert len(_intents(credentials)) == 1
+
+
 @pytest.mark.parametrize("status", [PaymentStatus.UNKNOWN, PaymentStatus.CREATED])
 def test_second_tab_cannot_spend_a_balance_in_flight(
     session: Session, db, credentials, customer, status
