@@ -81,11 +81,14 @@ def queue_emails(
     table = EmailMessage.__table__
     insert = _INSERTS[session.get_bind().dialect.name](table)
     rows = [{c.key: getattr(m, c.key) for c in table.columns if c.key != "id"} for m in messages]
+    # Executemany with RETURNING: SQLAlchemy sends the rows as one multi-row INSERT, from
+    # one cached compiled statement.
     new_ids = dict(
         session.execute(
-            insert.values(rows)
-            .on_conflict_do_nothing(index_elements=[table.c.dedupe_key])
-            .returning(table.c.dedupe_key, table.c.id)
+            insert.on_conflict_do_nothing(index_elements=[table.c.dedupe_key]).returning(
+                table.c.dedupe_key, table.c.id
+            ),
+            rows,
         ).all()
     )
     queued = []
