@@ -2,6 +2,7 @@
 
     python -m devtools.bench_scale [--clients 50] [--idle-pages 200] [--idle-seconds 60]
                                    [--duration 20] [--charges 40] [--fresh-events 150]
+    python -m devtools.bench_scale --only charge [--charges 40]   # the charge ratio alone, ~20 s
 
 It starts `make run-cluster`'s layout with ONE app instance (PostgreSQL and Redis at
 127.0.0.1, a scratch database and job queue of its own, dropped afterwards; the Stripe
