@@ -2,6 +2,7 @@
 
     python -m devtools.bench_scale [--clients 50] [--idle-pages 200] [--idle-seconds 60]
                                    [--duration 20] [--charges 40] [--fresh-events 150]
+    python -m devtools.bench_scale --only charge [--charges 40]   # the charge ratio alone, ~20 s
 
 It starts `make run-cluster`'s layout with ONE app instance (PostgreSQL and Redis at
 127.0.0.1, a scratch database and job queue of its own, dropped afterwards; the Stripe
@@ -46,6 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from devtools.cluster import (
@@ -285,22 +287,54 @@ async def bench_charge(bench: Bench) -> None:
         if intent.status != "succeeded":
             raise RuntimeError(f"the raw charge ended {intent.status}")
 
+    # Each `Database.run` is one transaction on a worker thread: counting the engine's
+    # transactions counts the thread hops too.
+    counts = {"statements": 0, "transactions": 0}
+
+    def count_statement(*_args) -> None:
+        counts["statements"] += 1
+
+    def count_transaction(*_args) -> None:
+        counts["transactions"] += 1
+
+    engine = database().engine
     times: dict[str, list[float]] = {"app": [], "raw": []}
+    # This process's CPU (all threads) per charge: less swayed by the machine's load.
+    cpu: dict[str, list[float]] = {"app": [], "raw": []}
     # The emulator would post a webhook for every charge to the app: not what is measured.
     with bench.cluster.emulator.webhooks_paused():
         for n in range(bench.args.charges + 5):
             pair = [("app", app_charge), ("raw", raw_charge)]
             for label, charge in pair if n % 2 else reversed(pair):
-                started = time.perf_counter()
+                counting = label == "app" and n == 5
+                if counting:
+                    sa.event.listen(engine, "before_cursor_execute", count_statement)
+                    sa.event.listen(engine, "begin", count_transaction)
+                started, cpu_started = time.perf_counter(), time.process_time()
                 await charge()
                 if n >= 5:  # the first few open connections and warm caches
                     times[label].append(time.perf_counter() - started)
+                    cpu[label].append(time.process_time() - cpu_started)
+                if counting:
+                    sa.event.remove(engine, "before_cursor_execute", count_statement)
+                    sa.event.remove(engine, "begin", count_transaction)
     app, raw_ = statistics.median(times["app"]), statistics.median(times["raw"])
     bench.add(
         "Card-on-file charge: app (to committed ledger) / raw stripe-python",
         f"{_ms(app)} / {_ms(raw_)} = {app / raw_:.2f}x",
         "<= 1.25x",
         app / raw_ <= 1.25,
+    )
+    app_cpu, raw_cpu = statistics.median(cpu["app"]), statistics.median(cpu["raw"])
+    bench.add(
+        "  this process's CPU per charge: app / raw",
+        f"{_ms(app_cpu)} / {_ms(raw_cpu)} = {app_cpu / raw_cpu:.2f}x",
+        "",
+    )
+    bench.add(
+        "  its database work: statements, transactions (thread hops) per charge",
+        f"{counts['statements']}, {counts['transactions']}",
+        "",
     )
 
 
@@ -712,6 +746,43 @@ def print_table(bench: Bench) -> None:
     print(f"\nload average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
+def _only_charge(bench: Bench) -> None:
+    """The charge comparison alone: the emulator and a migrated scratch database, no app
+    instance, no balancer, no consumer (the measure runs in this process)."""
+    from devtools.stack import prepare_database
+    from devtools.stripe_emulator.launcher import start_emulator
+
+    cluster = bench.cluster
+    cluster.logs.mkdir(parents=True, exist_ok=True)
+    try:
+        cluster.emulator = start_emulator(
+            port=free_port(),
+            secret_key=EMULATOR_SECRET_KEY,
+            publishable_key=EMULATOR_PUBLISHABLE_KEY,
+            # Posted to nobody (webhooks are paused while charging); the pair goes together.
+            webhook_url=f"{cluster.base_url}/api/stripe/webhook",
+            webhook_secret=EMULATOR_WEBHOOK_SECRET,
+            log_path=str(cluster.logs / "stripe-emulator.log"),
+        )
+        env = cluster.app_env()
+        prepare_database(env, ["--customers", "5", "--bookings", "5"], cluster.emulator)
+        for name in ("DATABASE_URL", "REDIS_URL", "JOB_QUEUE", "DATA_DIR", "APP_BASE_URL"):
+            os.environ[name] = env[name]
+        os.environ["STRIPE_API_BASE"] = cluster.emulator.base_url
+        from mioapp.settings import get_settings
+
+        get_settings.cache_clear()
+        asyncio.run(bench_charge(bench))
+    finally:
+        if cluster.emulator is not None:
+            cluster.emulator.stop()
+        from huey import RedisExpireHuey
+
+        RedisExpireHuey(cluster.job_queue, url=bench.args.redis_url).flush()
+        drop_postgres_database(cluster.database_url)
+    print_table(bench)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         prog="python -m devtools.bench_scale",
@@ -729,6 +800,11 @@ def main() -> None:
     parser.add_argument("--fresh-events", type=int, default=150)
     parser.add_argument("--postgres", default=POSTGRES, help="server URL, without a database")
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
+    parser.add_argument(
+        "--only",
+        choices=["charge"],
+        help="run one measure: `charge` needs only the emulator and a scratch database",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("mail.log").setLevel(logging.WARNING)
@@ -752,6 +828,9 @@ def main() -> None:
         seed_args=["--customers", "100", "--bookings", "300"],
     )
     bench = Bench(cluster=cluster, args=args)
+    if args.only == "charge":
+        _only_charge(bench)
+        return
     try:
         with cluster.running():
             # This process runs the app's payments code on the cluster's database and queue.

@@ -12,6 +12,7 @@ import os
 import sqlite3
 import sys
 import threading
+import time
 from collections.abc import Callable
 from functools import lru_cache
 from typing import TypeVar
@@ -46,8 +47,38 @@ def create_engine(url: str) -> sa.Engine:
     if url.startswith("sqlite"):
         # Job threads share the pool: a connection may be returned by one and taken by another.
         return sa.create_engine(url, connect_args={"check_same_thread": False})
-    # A database restart or an idle timeout must cost a reconnect, not a failed job.
-    return sa.create_engine(url, pool_pre_ping=True)
+    engine = sa.create_engine(url)
+    _ping_idle_connections(engine)
+    return engine
+
+
+# A pooled connection back in use within this many seconds is not pinged first.
+PING_IDLE_AFTER = 1.0
+_CHECKED_IN = "mioapp.checked_in"
+
+
+def _ping_idle_connections(engine: sa.Engine) -> None:
+    """A database restart or an idle timeout must cost a reconnect, not a failed job: a
+    connection taken from the pool after PING_IDLE_AFTER seconds of rest is pinged first,
+    and replaced if dead (SQLAlchemy's `pool_pre_ping`, minus its round trip on every
+    checkout of a busy process: a charge makes two). A connection that died within that
+    second fails its unit of work, which rolls back whole; SQLAlchemy then replaces every
+    pooled connection of that age."""
+
+    @sa.event.listens_for(engine, "checkin")
+    def _rested(_dbapi_connection, record) -> None:
+        record.info[_CHECKED_IN] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection, record, _proxy) -> None:
+        rested = record.info.pop(_CHECKED_IN, None)  # None: connected just now
+        if rested is None or time.monotonic() - rested < PING_IDLE_AFTER:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            # The pool drops this connection and checks out another (or a new one).
+            raise sa.exc.DisconnectionError() from exc
 
 
 def get_engine() -> sa.Engine:
@@ -127,6 +158,22 @@ def lock_row(session, table: type, row_id: int) -> None:
     """
     pk = table.__table__.c.id
     session.execute(sa.update(table.__table__).where(pk == row_id).values(id=pk))
+
+
+def lock_and_get(session, table: type[T], row_id: int) -> T | None:
+    """`lock_row`, then the row as the lock found it (the object in the session refreshed
+    from it); None if there is no such row. One statement on PostgreSQL: SELECT ... FOR NO
+    KEY UPDATE, the lock `lock_row`'s UPDATE takes, without writing a row version."""
+    if session.get_bind().dialect.name == "postgresql":
+        statement = (
+            sa.select(table)
+            .where(table.__table__.c.id == row_id)
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
+        )
+        return session.execute(statement).scalars().first()
+    lock_row(session, table, row_id)
+    return session.get(table, row_id, populate_existing=True)
 
 
 class Database:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
@@ -53,32 +54,42 @@ def is_abandoned(payment: Payment, now: datetime | None = None) -> bool:
     )
 
 
-def _sums(session: Session, allocation, parent, status, booking_ids: list[int]) -> dict[int, int]:
-    """Booking id -> the sum of its `allocation` rows whose `parent` (payment or refund) has
-    `status`."""
+def _allocated(allocation, parent, condition: sa.ColumnElement[bool]) -> sa.ScalarSelect:
+    """A column for a query on Booking: the sum of the booking's `allocation` rows whose
+    `parent` (payment or refund) meets `condition`, 0 if none."""
     parent_id = allocation.payment_id if parent is Payment else allocation.refund_id
-    rows = session.exec(
-        select(allocation.booking_id, func.sum(allocation.amount))
+    return (
+        select(func.coalesce(func.sum(allocation.amount), 0))
+        .select_from(allocation)
         .join(parent, col(parent.id) == parent_id)
-        .where(col(allocation.booking_id).in_(booking_ids))
-        .where(parent.status == status)
-        .group_by(allocation.booking_id)
-    ).all()
-    return {booking_id: int(total) for booking_id, total in rows}
+        .where(allocation.booking_id == Booking.id)
+        .where(condition)
+        .scalar_subquery()
+    )
+
+
+@lru_cache(maxsize=1)
+def _paid() -> sa.ScalarSelect:
+    return _allocated(PaymentAllocation, Payment, Payment.status == PaymentStatus.SUCCEEDED)
+
+
+@lru_cache(maxsize=1)
+def _refunded() -> sa.ScalarSelect:
+    return _allocated(RefundAllocation, Refund, Refund.status == RefundStatus.SUCCEEDED)
 
 
 def booking_money(session: Session, bookings: Iterable[Booking]) -> dict[int, BookingMoney]:
-    """Paid and refunded totals of each booking, from succeeded allocations only."""
+    """Paid and refunded totals of each booking, from succeeded allocations only (one query)."""
     bookings = list(bookings)
     ids = [b.id for b in bookings]
     if not ids:
         return {}
-    paid = _sums(session, PaymentAllocation, Payment, PaymentStatus.SUCCEEDED, ids)
-    refunded = _sums(session, RefundAllocation, Refund, RefundStatus.SUCCEEDED, ids)
+    rows = session.exec(
+        select(Booking.id, _paid(), _refunded()).where(col(Booking.id).in_(ids))
+    ).all()
+    sums = {booking_id: (int(paid), int(refunded)) for booking_id, paid, refunded in rows}
     return {
-        b.id: BookingMoney(
-            total=b.total_amount, paid=int(paid.get(b.id, 0)), refunded=int(refunded.get(b.id, 0))
-        )
+        b.id: BookingMoney(total=b.total_amount, paid=sums[b.id][0], refunded=sums[b.id][1])
         for b in bookings
     }
 
@@ -122,17 +133,18 @@ def chargeable_bookings(
     session: Session, customer_id: int, *, now: datetime | None = None
 ) -> list[ChargeableBooking]:
     """The customer's bookings with something left to charge, earliest tour first."""
-    bookings = session.exec(
-        select(Booking)
+    held = _allocated(PaymentAllocation, Payment, holding(now or utcnow()))
+    rows = session.exec(
+        select(Booking, _paid(), _refunded(), held)
         .where(Booking.customer_id == customer_id)
         .order_by(col(Booking.starts_at), col(Booking.id))
     ).all()
-    money = booking_money(session, bookings)
-    held = held_amounts(session, [b.id for b in bookings], now=now)
     result = []
-    for booking in bookings:
-        balance = money[booking.id].balance
-        available = balance - held.get(booking.id, 0)
+    for booking, paid, refunded, held_amount in rows:
+        balance = BookingMoney(
+            total=booking.total_amount, paid=int(paid), refunded=int(refunded)
+        ).balance
+        available = balance - int(held_amount)
         if available > 0:
             result.append(ChargeableBooking(booking, balance, available))
     return result
@@ -258,19 +270,41 @@ def booking_shares(
     if not allocations:
         return []
     parts = dict(allocations)
-    bookings = session.exec(
-        select(Booking)
+    rows = session.exec(
+        select(Booking, _paid(), _refunded())
         .where(col(Booking.id).in_(list(parts)))
         .order_by(col(Booking.starts_at), col(Booking.id))
     ).all()
-    money = booking_money(session, bookings)
     counted = counted_payment is not None
     return [
         BookingShare(
             booking=b,
             total=b.total_amount,
-            paid_before=money[b.id].net_paid - (parts[b.id] if counted else 0),
+            paid_before=BookingMoney(
+                total=b.total_amount, paid=int(paid), refunded=int(refunded)
+            ).net_paid
+            - (parts[b.id] if counted else 0),
             amount=parts[b.id],
         )
-        for b in bookings
+        for b, paid, refunded in rows
+    ]
+
+
+def payment_shares(session: Session, payment_id: int) -> list[BookingShare]:
+    """`booking_shares` of a succeeded payment already in the ledger, read with its
+    allocations in one query."""
+    rows = session.exec(
+        select(Booking, PaymentAllocation.amount, _paid(), _refunded())
+        .join(PaymentAllocation, PaymentAllocation.booking_id == Booking.id)
+        .where(PaymentAllocation.payment_id == payment_id)
+        .order_by(col(Booking.starts_at), col(Booking.id))
+    ).all()
+    return [
+        BookingShare(
+            booking=b,
+            total=b.total_amount,
+            paid_before=int(paid) - int(refunded) - amount,
+            amount=amount,
+        )
+        for b, amount, paid, refunded in rows
     ]

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import defer
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import defer, make_transient_to_detached
 from sqlmodel import Session, col, func, select
 
 from mioapp.business import BusinessProfile, current_profile
@@ -26,6 +26,18 @@ from mioapp.settings import get_settings
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class Email:
+    """One email to queue: see `queue_email` for the fields."""
+
+    dedupe_key: str
+    kind: str
+    to_address: str
+    context: Mapping[str, Any]
+    customer_id: int | None = None
+    secret: str | None = None
 
 
 def queue_email(
@@ -51,40 +63,69 @@ def queue_email(
     database (a pay URL's token): the stored parts hold a slot instead, and the secret is
     kept encrypted with SECRET_KEY until the sender has put it into the email it sends.
     """
-    if _exists(session, dedupe_key):
-        return None
-    rendered = render_email(
-        kind, context, profile=profile or current_profile(session), secret=secret
+    email = Email(dedupe_key, kind, to_address, context, customer_id, secret)
+    queued = queue_emails(session, [email], profile=profile)
+    return queued[0] if queued else None
+
+
+def queue_emails(
+    session: Session, emails: list[Email], *, profile: BusinessProfile | None = None
+) -> list[EmailMessage]:
+    """`queue_email` for several emails in one statement; returns those newly queued (a
+    key queued before, in an earlier or a concurrent transaction, is left out)."""
+    if not emails:
+        return []
+    profile = profile or current_profile(session)
+    messages = [_message(email, profile) for email in emails]
+    # One statement: a key queued before makes its row insert nothing, without an error
+    # that would spoil the caller's transaction.
+    table = EmailMessage.__table__
+    insert = _INSERTS[session.get_bind().dialect.name](table)
+    rows = [{c.key: getattr(m, c.key) for c in table.columns if c.key != "id"} for m in messages]
+    # Executemany with RETURNING: SQLAlchemy sends the rows as one multi-row INSERT, from
+    # one cached compiled statement.
+    new_ids = dict(
+        session.execute(
+            insert.on_conflict_do_nothing(index_elements=[table.c.dedupe_key]).returning(
+                table.c.dedupe_key, table.c.id
+            ),
+            rows,
+        ).all()
     )
-    message = EmailMessage(
-        dedupe_key=dedupe_key,
-        kind=kind,
-        to_address=to_address,
+    queued = []
+    for message in messages:
+        if message.dedupe_key not in new_ids:
+            logger.info("Email %s was queued before", message.dedupe_key)
+            continue
+        # The row is written; the object joins the session as that row, without a re-read.
+        message.id = new_ids.pop(message.dedupe_key)
+        make_transient_to_detached(message)
+        session.add(message)
+        queued.append(message)
+    if queued:
+        run_after_commit(session, send_outbox)
+    return queued
+
+
+def _message(email: Email, profile: BusinessProfile) -> EmailMessage:
+    rendered = render_email(email.kind, email.context, profile=profile, secret=email.secret)
+    return EmailMessage(
+        dedupe_key=email.dedupe_key,
+        kind=email.kind,
+        to_address=email.to_address,
         subject=rendered.subject[:300],
         text_body=rendered.text,
         html_body=rendered.html,
         secret_encrypted=(
-            encrypt(secret, secret_key=get_settings().secret_key_value())
-            if secret is not None
+            encrypt(email.secret, secret_key=get_settings().secret_key_value())
+            if email.secret is not None
             else None
         ),
-        customer_id=customer_id,
+        customer_id=email.customer_id,
     )
-    try:
-        # The savepoint confines a concurrent duplicate's unique violation to this insert,
-        # leaving the caller's transaction usable.
-        with session.begin_nested():
-            session.add(message)
-    except IntegrityError:
-        logger.info("Email %s was already queued by a concurrent transaction", dedupe_key)
-        return None
-    run_after_commit(session, send_outbox)
-    return message
 
 
-def _exists(session: Session, dedupe_key: str) -> bool:
-    query = select(EmailMessage.id).where(EmailMessage.dedupe_key == dedupe_key)
-    return session.exec(query).first() is not None
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from mioapp.billing.balances import booking_shares
-from mioapp.models import Customer, MerchantUser, Payment, PaymentAllocation
-from mioapp.notifications.outbox import queue_email
+from mioapp.billing.balances import payment_shares
+from mioapp.models import Customer, MerchantUser, Payment
+from mioapp.notifications.outbox import Email, queue_emails
 from mioapp.notifications.render import MERCHANT_PAYMENT, RECEIPT, booking_lines
 from mioapp.web import routes
 
@@ -18,29 +19,31 @@ def receipt_number(payment: Payment) -> str:
 def payment_bookings(session: Session, payment: Payment) -> list[dict]:
     """The bookings a succeeded payment paid: each one's total, what was paid before, this
     payment's part and what remains, earliest tour first."""
-    parts = session.exec(
-        select(PaymentAllocation.booking_id, PaymentAllocation.amount).where(
-            PaymentAllocation.payment_id == payment.id
+    return booking_lines(payment_shares(session, payment.id))
+
+
+def _customer_and_merchant(session: Session, payment: Payment) -> tuple[Customer, str | None]:
+    """The payment's customer and the merchant address its notice goes to (the user who
+    charged, else the first user), in one query."""
+    merchant = (
+        select(MerchantUser.email)
+        .order_by(
+            sa.case((MerchantUser.id == payment.created_by_user_id, 0), else_=1),
+            col(MerchantUser.id),
         )
-    ).all()
-    return booking_lines(booking_shares(session, list(parts), counted_payment=payment.id))
-
-
-def _merchant_address(session: Session, payment: Payment) -> str | None:
-    user = (
-        session.get(MerchantUser, payment.created_by_user_id)
-        if payment.created_by_user_id
-        else None
+        .limit(1)
+        .scalar_subquery()
     )
-    if user is None:
-        user = session.exec(select(MerchantUser).order_by(col(MerchantUser.id))).first()
-    return user.email if user else None
+    customer, address = session.exec(
+        select(Customer, merchant).where(Customer.id == payment.customer_id)
+    ).one()
+    return customer, address
 
 
 def queue_payment_emails(session: Session, payment: Payment) -> None:
     """Queue both emails in the caller's transaction; keyed by payment, so a redelivered
     webhook or a reloaded page never sends them twice."""
-    customer = session.get(Customer, payment.customer_id)
+    customer, merchant = _customer_and_merchant(session, payment)
     context = {
         "customer_name": customer.name,
         "customer_email": customer.email,
@@ -53,25 +56,27 @@ def queue_payment_emails(session: Session, payment: Payment) -> None:
         "card_brand": payment.card_brand,
         "card_last4": payment.card_last4,
     }
-    queue_email(
-        session,
-        dedupe_key=f"receipt:payment:{payment.id}",
-        kind=RECEIPT,
-        to_address=customer.email,
-        context=context,
-        customer_id=customer.id,
-    )
-    merchant = _merchant_address(session, payment)
-    if merchant:
-        queue_email(
-            session,
-            dedupe_key=f"merchant:payment:{payment.id}",
-            kind=MERCHANT_PAYMENT,
-            to_address=merchant,
-            context={
-                **context,
-                "method": payment.method_kind.label,
-                "customer_url": routes.customer_url(customer.id),
-            },
+    emails = [
+        Email(
+            dedupe_key=f"receipt:payment:{payment.id}",
+            kind=RECEIPT,
+            to_address=customer.email,
+            context=context,
             customer_id=customer.id,
         )
+    ]
+    if merchant:
+        emails.append(
+            Email(
+                dedupe_key=f"merchant:payment:{payment.id}",
+                kind=MERCHANT_PAYMENT,
+                to_address=merchant,
+                context={
+                    **context,
+                    "method": payment.method_kind.label,
+                    "customer_url": routes.customer_url(customer.id),
+                },
+                customer_id=customer.id,
+            )
+        )
+    queue_emails(session, emails)

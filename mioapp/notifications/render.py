@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, select_autoescape
@@ -89,9 +90,14 @@ class RenderedEmail:
     html: str
 
 
+# Babel's formatting is slow next to the rest of a render, and one email quotes the same
+# few amounts several times: the answers of this pure function are kept.
+_format_money = lru_cache(maxsize=4096)(format_money)
+
+
 @pass_context
 def _money(context: Context, amount: int, currency: str) -> str:
-    return format_money(amount, currency, context["profile"].locale)
+    return _format_money(amount, currency, context["profile"].locale)
 
 
 @pass_context
@@ -108,6 +114,8 @@ def _build_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # Templates ship with the code: no file checks on every render.
+        auto_reload=False,
     )
     environment.filters["money"] = _money
     environment.filters["datetime"] = _datetime

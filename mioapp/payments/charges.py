@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from mioapp.billing.balances import holding, plan_charge
 from mioapp.billing.errors import ChargeError
 from mioapp.billing.money import format_money
-from mioapp.db import Database, lock_row
+from mioapp.db import Database, lock_and_get, lock_row
 from mioapp.models import (
     AuditEntry,
     Customer,
@@ -80,11 +80,12 @@ def recent_duplicate(
     ).first()
 
 
-def _attempt_key(payment_id: int) -> str:
-    # The random part makes a key unique to this row, even if a restored or second database
-    # hands out the same payment id again: Stripe would answer a repeated key with the old
-    # charge (or refuse it), never make the new one.
-    return f"mio-payment-{payment_id}-{secrets.token_hex(6)}"
+def _attempt_key() -> str:
+    # Random, so a key is unique to its row even if a restored or second database hands out
+    # the same payment id again: Stripe would answer a repeated key with the old charge (or
+    # refuse it), never make the new one. Written with the row (no second statement); the
+    # intent's metadata carries the payment id.
+    return f"mio-payment-{secrets.token_hex(12)}"
 
 
 def open_payment(
@@ -96,14 +97,17 @@ def open_payment(
     payment_link_id: int | None = None,
     hold_until: datetime | None = None,
     check_duplicate: bool = True,
+    locked_customer: Customer | None = None,
 ) -> tuple[Payment, bool]:
     """Write the attempt row and its allocations before Stripe hears of it.
 
     Runs under the customer's row lock so two tabs cannot both spend one balance. Returns
     `(payment, False)` when this form was already submitted: the caller shows that payment
-    instead of charging again. Raises ChargeError for every refusal.
+    instead of charging again. Raises ChargeError for every refusal. `locked_customer`: the
+    customer's row, already locked in this transaction by the caller (`lock_and_get`).
     """
-    lock_row(session, Customer, request.customer_id)
+    if locked_customer is None or locked_customer.id != request.customer_id:
+        lock_row(session, Customer, request.customer_id)
     existing = session.exec(
         select(Payment).where(Payment.request_key == request.request_key)
     ).first()
@@ -134,7 +138,7 @@ def open_payment(
         currency=plan.currency,
         method_kind=method_kind,
         request_key=request.request_key,
-        idempotency_key=f"pending-{request.request_key}",
+        idempotency_key=_attempt_key(),
         description=request.description.strip()[:500],
         card_brand=card.brand if card else None,
         card_last4=card.last4 if card else None,
@@ -144,7 +148,6 @@ def open_payment(
     )
     session.add(payment)
     session.flush()
-    payment.idempotency_key = _attempt_key(payment.id)
     for booking_id, share in plan.allocations:
         session.add(PaymentAllocation(payment_id=payment.id, booking_id=booking_id, amount=share))
     session.add(
@@ -213,11 +216,16 @@ async def charge_card_on_file(
     the payment's status; only a refused request raises ChargeError."""
 
     def open_(session: Session):
+        # Locked and read in one statement; its Stripe id is what the charge needs.
+        customer = lock_and_get(session, Customer, request.customer_id)
         card = usable_card(session, customer_id=request.customer_id, saved_card_id=saved_card_id)
         payment, created = open_payment(
-            session, request, method_kind=PaymentMethodKind.CARD_ON_FILE, card=card
+            session,
+            request,
+            method_kind=PaymentMethodKind.CARD_ON_FILE,
+            card=card,
+            locked_customer=customer,
         )
-        customer = session.get(Customer, request.customer_id)
         return payment, created, card.stripe_payment_method_id, customer.stripe_customer_id
 
     payment, created, method_id, stripe_customer_id = await db.run(open_)

@@ -335,7 +335,8 @@ async def charge_saved_card(
                 "confirm": True,
                 "description": description or None,
                 "metadata": metadata,
-                "expand": _EXPAND_CARD,
+                # No `expand`: the saved card's brand and last four are on the payment row
+                # already, and an off-session charge saves no card.
             },
             options={"idempotency_key": idempotency_key},
         )

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from mioapp.db import lock_row
+from mioapp.db import lock_and_get, lock_row
 from mioapp.models import (
     AuditEntry,
     Payment,
@@ -169,15 +169,22 @@ def _metadata_payment_id(intent: IntentSnapshot) -> int | None:
     return int(local_id) if local_id.isdigit() and len(local_id) < 19 else None
 
 
-def find_payment(session: Session, intent: IntentSnapshot) -> Payment | None:
+def find_payment(
+    session: Session, intent: IntentSnapshot, *, locked: Payment | None = None
+) -> Payment | None:
     """The local payment behind an intent, or None when the intent is not ours: found by the
     metadata written at creation (attempt key included, so a payment id reused by another
     database never matches), or by the intent id stored on it (an intent of ours created
-    without that metadata). Rows are read afresh (`populate_existing`)."""
+    without that metadata). Rows are read afresh (`populate_existing`); `locked` is the row
+    the metadata names, already read afresh with its lock (`lock_and_get`)."""
     payment = None
     local_id = _metadata_payment_id(intent)
     if local_id is not None:
-        candidate = session.get(Payment, local_id, populate_existing=True)
+        candidate = (
+            locked
+            if locked is not None and locked.id == local_id
+            else session.get(Payment, local_id, populate_existing=True)
+        )
         if (
             candidate is not None
             and candidate.stripe_payment_intent_id in (None, intent.id)
@@ -208,17 +215,15 @@ def apply_payment_intent(
     Idempotent and order-proof. Returns None (changing nothing) for intents not ours.
     `cancel_reason` words a cancellation we made ourselves (e.g. an abandoned attempt).
     """
-    # The row the metadata names is locked before it is read, so the read is already the
-    # locked one: two statements on the usual path instead of a read, a lock and a re-read.
-    # Locking a row that turns out not to be this intent's is harmless: the caller's
-    # transaction is short and holds it only until it ends.
-    locked = _metadata_payment_id(intent)
-    if locked is not None:
-        lock_row(session, Payment, locked)
-    payment = find_payment(session, intent)
+    # The row the metadata names is locked and read in one statement (UPDATE ... RETURNING),
+    # so the read is already the locked one. Locking a row that turns out not to be this
+    # intent's is harmless: the caller's transaction is short and holds it only until it ends.
+    local_id = _metadata_payment_id(intent)
+    locked = lock_and_get(session, Payment, local_id) if local_id is not None else None
+    payment = find_payment(session, intent, locked=locked)
     if payment is None:
         return None
-    if payment.id != locked:
+    if payment is not locked:
         lock_row(session, Payment, payment.id)
         session.refresh(payment)
     if payment.stripe_payment_intent_id is None:

@@ -76,7 +76,9 @@ def test_card_on_file_charges_in_full(session: Session, db, credentials, custome
 
     assert payment.status == PaymentStatus.SUCCEEDED
     assert (payment.card_brand, payment.card_last4) == ("visa", "4242")
-    assert payment.idempotency_key.startswith(f"mio-payment-{payment.id}-")
+    # Written with the row, random: unique to this attempt even if an id comes back.
+    assert payment.idempotency_key.startswith("mio-payment-")
+    assert len(payment.idempotency_key) == len("mio-payment-") + 24
     assert _statuses(session, customer) == [BookingStatus.CHARGED_IN_FULL] * 2
     [intent] = _intents(credentials)
     assert intent.id == payment.stripe_payment_intent_id
@@ -137,6 +139,27 @@ def test_resubmitted_form_makes_one_payment_and_one_charge(
     results = run_at_once(submit)
 
     assert len(set(results)) == 1 and isinstance(results[0], int), results
+    assert len(session.exec(select(Payment)).all()) == 1
+    assert len(_intents(credentials)) == 1
+
+
+def test_two_forms_at_once_cannot_both_spend_one_balance(
+    session: Session, db, credentials, customer
+) -> None:
+    """Different forms (request keys) for the whole balance, submitted together: the
+    customer's row lock lets one through; the others see nothing left to charge."""
+    card = save_test_card(session, credentials, customer)
+    booking = make_booking(session, customer, total=8_000)
+    session.commit()
+
+    results = run_at_once(
+        lambda: charge_saved_card(db, credentials, customer, card, [booking], 8_000)
+    )
+
+    paid = [r for r in results if isinstance(r, Payment)]
+    refused = [r for r in results if isinstance(r, ChargeError)]
+    assert len(paid) == 1 and len(refused) == 2, results
+    assert paid[0].status == PaymentStatus.SUCCEEDED
     assert len(session.exec(select(Payment)).all()) == 1
     assert len(_intents(credentials)) == 1
 
