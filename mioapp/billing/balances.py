@@ -11,6 +11,7 @@ from functools import lru_cache
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
+from mioapp.billing.allocated import allocated_column, paid_column, refunded_column
 from mioapp.billing.errors import ChargeError
 from mioapp.billing.ledger import BookingMoney, allocate
 from mioapp.billing.money import DEFAULT_LOCALE, format_money
@@ -20,9 +21,6 @@ from mioapp.models import (
     Payment,
     PaymentAllocation,
     PaymentStatus,
-    Refund,
-    RefundAllocation,
-    RefundStatus,
     utcnow,
 )
 
@@ -52,35 +50,6 @@ def is_abandoned(payment: Payment, now: datetime | None = None) -> bool:
         and payment.hold_until is not None
         and payment.hold_until <= (now or utcnow())
     )
-
-
-def _allocated(
-    allocation, parent, condition: sa.ColumnElement[bool], booking_id: sa.ColumnElement[int]
-) -> sa.ScalarSelect:
-    """A column for a query on bookings: the sum of the `allocation` rows of the booking
-    `booking_id` whose `parent` (payment or refund) meets `condition`, 0 if none."""
-    parent_id = allocation.payment_id if parent is Payment else allocation.refund_id
-    return (
-        select(func.coalesce(func.sum(allocation.amount), 0))
-        .select_from(allocation)
-        .join(parent, col(parent.id) == parent_id)
-        .where(allocation.booking_id == booking_id)
-        .where(condition)
-        .scalar_subquery()
-    )
-
-
-def paid_column(booking_id: sa.ColumnElement[int]) -> sa.ScalarSelect:
-    """What the booking `booking_id` (a column of the outer query) was paid: its part of
-    the succeeded payments."""
-    succeeded = Payment.status == PaymentStatus.SUCCEEDED
-    return _allocated(PaymentAllocation, Payment, succeeded, booking_id)
-
-
-def refunded_column(booking_id: sa.ColumnElement[int]) -> sa.ScalarSelect:
-    """What the booking `booking_id` (a column of the outer query) was refunded: its part
-    of the succeeded refunds."""
-    return _allocated(RefundAllocation, Refund, Refund.status == RefundStatus.SUCCEEDED, booking_id)
 
 
 @lru_cache(maxsize=1)
@@ -148,7 +117,7 @@ def chargeable_bookings(
     session: Session, customer_id: int, *, now: datetime | None = None
 ) -> list[ChargeableBooking]:
     """The customer's bookings with something left to charge, earliest tour first."""
-    held = _allocated(PaymentAllocation, Payment, holding(now or utcnow()), Booking.id)
+    held = allocated_column(PaymentAllocation, Payment, holding(now or utcnow()), Booking.id)
     rows = session.exec(
         select(Booking, _paid(), _refunded(), held)
         .where(Booking.customer_id == customer_id)

@@ -13,7 +13,8 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlalchemy.orm import Session as OrmSession
 
-from mioapp.billing.balances import paid_column, refunded_column
+# A module, not its names: the models import this module at their end (see there).
+from mioapp.billing import allocated
 from mioapp.db import customers_flushed
 from mioapp.models import Booking, Customer, Payment, PaymentAllocation, Refund, RefundAllocation
 
@@ -31,8 +32,8 @@ def _greatest(dialect: str, *values: sa.ColumnElement) -> sa.ColumnElement:
 def refresh_statement(dialect: str, customer_ids: Iterable[int] | None = None) -> sa.Update:
     """UPDATE customer sort keys from the ledger: for `customer_ids`, or every customer."""
     booking = _booking.alias("b")
-    paid = paid_column(booking.c.id)
-    refunded = refunded_column(booking.c.id)
+    paid = allocated.paid_column(booking.c.id)
+    refunded = allocated.refunded_column(booking.c.id)
     owed = booking.c.total_amount - paid + refunded
     # billing.ledger.BookingMoney.balance: never negative, an overpayment is no credit.
     outstanding = (
