@@ -35,6 +35,15 @@ _PHONE = re.compile(r"\+?[0-9 ()./-]+")
 _MIN_PHONE_DIGITS = 5
 # Where a save waits in its session until the transaction commits (see the listeners below).
 _SAVED = "mioapp.business.saved"
+# Each profile field and the Business column that stores it.
+_COLUMNS = {
+    "name": "name",
+    "email": "contact_email",
+    "phone": "contact_phone",
+    "reply_to": "reply_to",
+    "time_zone": "time_zone",
+    "locale": "locale",
+}
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,10 @@ class BusinessProfile:
     reply_to: str
     time_zone: str
     locale: str
+
+    @classmethod
+    def from_row(cls, row: Business) -> BusinessProfile:
+        return cls(**{field: getattr(row, column) for field, column in _COLUMNS.items()})
 
     @property
     def reply_address(self) -> str:
@@ -151,14 +164,7 @@ def load_profile(session: Session) -> BusinessProfile:
     row = _row(session)
     if row is None:
         return default_profile()
-    return BusinessProfile(
-        name=row.name,
-        email=row.contact_email,
-        phone=row.contact_phone,
-        reply_to=row.reply_to,
-        time_zone=row.time_zone,
-        locale=row.locale,
-    )
+    return BusinessProfile.from_row(row)
 
 
 def save_profile(
@@ -173,8 +179,8 @@ def save_profile(
         time_zone=profile.time_zone,
         locale=profile.locale,
     )
-    row.name, row.contact_email, row.contact_phone = profile.name, profile.email, profile.phone
-    row.reply_to, row.time_zone, row.locale = profile.reply_to, profile.time_zone, profile.locale
+    for field, column in _COLUMNS.items():
+        setattr(row, column, getattr(profile, field))
     row.updated_at, row.updated_by_user_id = utcnow(), user_id
     session.add(row)
     session.add(

@@ -24,6 +24,7 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.orm import Session as OrmSession
 
+from mioapp.db import customers_flushed
 from mioapp.models import (
     Booking,
     EmailMessage,
@@ -68,10 +69,7 @@ def _customer_of(session: OrmSession, obj: object) -> int | None:
 @sa.event.listens_for(OrmSession, "after_flush")
 def _note_changes(session: OrmSession, _context) -> None:
     changed = session.info.setdefault("mio_changed_customers", set())
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        customer_id = _customer_of(session, obj)
-        if customer_id is not None:
-            changed.add(customer_id)
+    changed.update(customers_flushed(session, _customer_of))
 
 
 @sa.event.listens_for(OrmSession, "after_commit")

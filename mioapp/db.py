@@ -106,6 +106,15 @@ def run_after_commit(session: OrmSession, callback: Callable[[], object]) -> Non
     session.info.setdefault(_AFTER_COMMIT, {})[callback] = None
 
 
+def customers_flushed(
+    session: OrmSession, customer_of: Callable[[OrmSession, object], int | None]
+) -> set[int]:
+    """For an `after_flush` listener: the customers of the rows this flush added, changed or
+    deleted, as `customer_of` names them (None: the row has no customer)."""
+    ids = (customer_of(session, obj) for obj in (*session.new, *session.dirty, *session.deleted))
+    return {customer_id for customer_id in ids if customer_id is not None}
+
+
 @sa.event.listens_for(OrmSession, "after_commit")
 def _run_callbacks(session: OrmSession) -> None:
     # A savepoint's release fires this event too, while the outer transaction goes on.

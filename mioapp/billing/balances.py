@@ -11,6 +11,7 @@ from functools import lru_cache
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
+from mioapp.billing.allocated import allocated_column, paid_column, refunded_column
 from mioapp.billing.errors import ChargeError
 from mioapp.billing.ledger import BookingMoney, allocate
 from mioapp.billing.money import DEFAULT_LOCALE, format_money
@@ -20,9 +21,6 @@ from mioapp.models import (
     Payment,
     PaymentAllocation,
     PaymentStatus,
-    Refund,
-    RefundAllocation,
-    RefundStatus,
     utcnow,
 )
 
@@ -54,28 +52,14 @@ def is_abandoned(payment: Payment, now: datetime | None = None) -> bool:
     )
 
 
-def _allocated(allocation, parent, condition: sa.ColumnElement[bool]) -> sa.ScalarSelect:
-    """A column for a query on Booking: the sum of the booking's `allocation` rows whose
-    `parent` (payment or refund) meets `condition`, 0 if none."""
-    parent_id = allocation.payment_id if parent is Payment else allocation.refund_id
-    return (
-        select(func.coalesce(func.sum(allocation.amount), 0))
-        .select_from(allocation)
-        .join(parent, col(parent.id) == parent_id)
-        .where(allocation.booking_id == Booking.id)
-        .where(condition)
-        .scalar_subquery()
-    )
-
-
 @lru_cache(maxsize=1)
 def _paid() -> sa.ScalarSelect:
-    return _allocated(PaymentAllocation, Payment, Payment.status == PaymentStatus.SUCCEEDED)
+    return paid_column(Booking.id)
 
 
 @lru_cache(maxsize=1)
 def _refunded() -> sa.ScalarSelect:
-    return _allocated(RefundAllocation, Refund, Refund.status == RefundStatus.SUCCEEDED)
+    return refunded_column(Booking.id)
 
 
 def booking_money(session: Session, bookings: Iterable[Booking]) -> dict[int, BookingMoney]:
@@ -133,7 +117,7 @@ def chargeable_bookings(
     session: Session, customer_id: int, *, now: datetime | None = None
 ) -> list[ChargeableBooking]:
     """The customer's bookings with something left to charge, earliest tour first."""
-    held = _allocated(PaymentAllocation, Payment, holding(now or utcnow()))
+    held = allocated_column(PaymentAllocation, Payment, holding(now or utcnow()), Booking.id)
     rows = session.exec(
         select(Booking, _paid(), _refunded(), held)
         .where(Booking.customer_id == customer_id)

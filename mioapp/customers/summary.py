@@ -13,23 +13,15 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlalchemy.orm import Session as OrmSession
 
-from mioapp.models import (
-    Booking,
-    Customer,
-    Payment,
-    PaymentAllocation,
-    PaymentStatus,
-    Refund,
-    RefundAllocation,
-    RefundStatus,
-)
+# A module, not its names: the models import this module at their end (see there).
+from mioapp.billing import allocated
+from mioapp.db import customers_flushed
+from mioapp.models import Booking, Customer, Payment, PaymentAllocation, Refund, RefundAllocation
 
 _customer = Customer.__table__
 _booking = Booking.__table__
 _payment = Payment.__table__
-_allocation = PaymentAllocation.__table__
 _refund = Refund.__table__
-_refund_allocation = RefundAllocation.__table__
 
 
 def _greatest(dialect: str, *values: sa.ColumnElement) -> sa.ColumnElement:
@@ -40,22 +32,8 @@ def _greatest(dialect: str, *values: sa.ColumnElement) -> sa.ColumnElement:
 def refresh_statement(dialect: str, customer_ids: Iterable[int] | None = None) -> sa.Update:
     """UPDATE customer sort keys from the ledger: for `customer_ids`, or every customer."""
     booking = _booking.alias("b")
-    paid = (
-        sa.select(sa.func.coalesce(sa.func.sum(_allocation.c.amount), 0))
-        .select_from(_allocation.join(_payment, _payment.c.id == _allocation.c.payment_id))
-        .where(_allocation.c.booking_id == booking.c.id)
-        .where(_payment.c.status == PaymentStatus.SUCCEEDED.value)
-        .scalar_subquery()
-    )
-    refunded = (
-        sa.select(sa.func.coalesce(sa.func.sum(_refund_allocation.c.amount), 0))
-        .select_from(
-            _refund_allocation.join(_refund, _refund.c.id == _refund_allocation.c.refund_id)
-        )
-        .where(_refund_allocation.c.booking_id == booking.c.id)
-        .where(_refund.c.status == RefundStatus.SUCCEEDED.value)
-        .scalar_subquery()
-    )
+    paid = allocated.paid_column(booking.c.id)
+    refunded = allocated.refunded_column(booking.c.id)
     owed = booking.c.total_amount - paid + refunded
     # billing.ledger.BookingMoney.balance: never negative, an overpayment is no credit.
     outstanding = (
@@ -98,14 +76,11 @@ def refresh(connection: sa.Connection, customer_ids: Iterable[int] | None = None
     connection.execute(refresh_statement(connection.dialect.name, ids))
 
 
-def _customers_touched(session: OrmSession, obj: object) -> int | None:
+def _customer_of(session: OrmSession, obj: object) -> int | None:
     if isinstance(obj, Booking | Payment):
         return obj.customer_id
     with session.no_autoflush:
-        if isinstance(obj, PaymentAllocation):
-            payment = session.get(Payment, obj.payment_id)
-            return payment.customer_id if payment else None
-        if isinstance(obj, Refund):
+        if isinstance(obj, PaymentAllocation | Refund):
             payment = session.get(Payment, obj.payment_id)
             return payment.customer_id if payment else None
         if isinstance(obj, RefundAllocation):
@@ -119,11 +94,7 @@ _TOUCHED = "mioapp.summary_customers"
 
 @sa.event.listens_for(OrmSession, "after_flush")
 def _note_touched(session: OrmSession, _context) -> None:
-    touched = session.info.setdefault(_TOUCHED, set())
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        customer_id = _customers_touched(session, obj)
-        if customer_id is not None:
-            touched.add(customer_id)
+    session.info.setdefault(_TOUCHED, set()).update(customers_flushed(session, _customer_of))
 
 
 @sa.event.listens_for(OrmSession, "before_commit")

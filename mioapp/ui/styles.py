@@ -9,6 +9,13 @@ LINE = f"1px solid {rx.color('gray', 5)}"
 # A bordered box inside a card (a scrolling list, an email preview).
 FRAMED = {"border": LINE, "border_radius": "var(--radius-3)", "width": "100%"}
 
+# A child of a row that takes the room left and may shrink below its content's width, so
+# long text inside it wraps or is cut instead of widening the page.
+FILL = {"flex": "1", "min_width": "0"}
+
+# Text kept to one line, cut with an ellipsis where it does not fit.
+ONE_LINE = {"overflow": "hidden", "text_overflow": "ellipsis", "white_space": "nowrap"}
+
 # One line of a list inside a frame or a card.
 LIST_LINE = {"width": "100%", "border_bottom": f"1px solid {rx.color('gray', 4)}"}
 

@@ -107,6 +107,14 @@ class ChargeFormMixin(CardFieldMixin, mixin=True):
     def can_submit(self) -> bool:
         return not self.in_flight and self.blocked_reason == ""
 
+    def _begin_submit(self) -> bool:
+        """Claim the form for one submission, clearing the last error; False while one is
+        already under way (a double click)."""
+        if self.in_flight:
+            return False
+        self.in_flight, self.error, self.error_field = True, "", ""
+        return True
+
     @rx.event
     @signed_in
     async def toggle_booking(self, booking_id: int, checked: bool):

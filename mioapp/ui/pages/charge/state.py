@@ -145,9 +145,8 @@ class ChargeState(ChargeFormMixin, CustomerState):
     @rx.event
     @signed_in
     async def submit_charge(self):
-        if self.in_flight:
+        if not self._begin_submit():
             return
-        self.in_flight, self.error, self.error_field = True, "", ""
         self.outcome = Outcome.NONE
         yield
         credentials = await database().run(active_credentials)
@@ -240,9 +239,8 @@ class ChargeState(ChargeFormMixin, CustomerState):
     @signed_in
     async def send_link(self):
         """Create the link and queue its email; the email goes out after the commit."""
-        if self.in_flight:
+        if not self._begin_submit():
             return
-        self.in_flight, self.error, self.error_field = True, "", ""
         yield
         try:
             amount = self._checked_amount()

@@ -49,8 +49,7 @@ def _bookings_picker() -> rx.Component:
                     spacing="3",
                 ),
                 cursor="pointer",
-                flex="1",
-                min_width="0",
+                **styles.FILL,
             ),
             rx.cond(
                 chosen,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from mioapp.ui import styles
 from mioapp.ui.components.badges import customer_badge
 from mioapp.ui.components.forms import search_box
 from mioapp.ui.components.layout import column, row, stack
@@ -60,13 +61,10 @@ def _card(item: rx.Var[CustomerListRow]) -> rx.Component:
                     muted(
                         item.email,
                         size="1",
-                        overflow="hidden",
-                        text_overflow="ellipsis",
-                        white_space="nowrap",
                         max_width="100%",
+                        **styles.ONE_LINE,
                     ),
-                    min_width="0",
-                    flex="1",
+                    **styles.FILL,
                 ),
                 column(
                     _outstanding(item, size="3"),
@@ -146,9 +144,8 @@ def customers_page() -> rx.Component:
                             placeholder="Search by name, email or phone",
                             wait_ms=300,
                         ),
-                        flex="1",
-                        min_width="0",
                         width="100%",
+                        **styles.FILL,
                     ),
                     _sort_picker(),
                     direction=rx.breakpoints(initial="column", sm="row"),
