@@ -121,6 +121,7 @@ def make_link(database_url: str) -> str:
             user_id=None,
         )
         url = links.copy_url(session, link_id=link.id, customer_id=customer.id)
+        session.commit()  # the link and its token (domain functions never commit)
     engine.dispose()
     return url[url.index("/pay/") :]  # this process's APP_BASE_URL is not the app's
 
