@@ -177,10 +177,27 @@ def _candidates(session: Session, text: str) -> _Candidates:
     return _Candidates([row.id for row in rows])
 
 
-def _index_rows(session: Session, text: str) -> list:
-    """(id, search_text) of up to CANDIDATE_LIMIT + 1 customers containing `text` (3+
-    characters), found through the trigram index."""
-    limit = CANDIDATE_LIMIT + 1
+def containing(session: Session, query: str, limit: int) -> list[int] | None:
+    """Ids of every customer whose search text holds `query` (case-folded, ends trimmed, as
+    search reads it) anywhere, found through the search index; None when more than `limit`
+    match, or when the query is shorter than a trigram (the index cannot serve it)."""
+    text = normalize(query)
+    if len(text) < 3:
+        return None
+    if len(text) > WINDOW + 2:
+        # As in `_candidates`: a long query's start is rare where its whole trigram set is
+        # not (an email's domain); check the whole of it on what the start finds.
+        rows = _index_rows(session, text[:WINDOW], CANDIDATE_LIMIT + 1)
+        if len(rows) <= CANDIDATE_LIMIT:
+            ids = [row.id for row in rows if text in row.search_text]
+            return ids if len(ids) <= limit else None
+    rows = _index_rows(session, text, limit + 1)
+    return [row.id for row in rows] if len(rows) <= limit else None
+
+
+def _index_rows(session: Session, text: str, limit: int = CANDIDATE_LIMIT + 1) -> list:
+    """(id, search_text) of up to `limit` customers containing `text` (3+ characters), found
+    through the trigram index."""
     if session.get_bind().dialect.name == "sqlite":
         phrase = '"' + text.replace('"', '""') + '"'
         query = sa.text(

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from mioapp.billing.transactions.filters import MAX_SEARCH
+from mioapp.customers.search import containing, normalize
 from mioapp.models import Booking, Customer
 
 
@@ -79,6 +80,12 @@ def resolve_search(session: Session, text: str) -> Search:
         ids = session.exec(select(Customer.id).where(col(Customer.email).in_(exact))).all()
         if ids:
             return replace(search, customer_ids=tuple(ids))
+    if len(normalize(search.text)) >= 3:
+        # Customer search's substring index finds them without reading every customer.
+        found = containing(session, search.text, CUSTOMER_IDS_LISTED)
+        return search if found is None else replace(search, customer_ids=tuple(found))
+    # One or two characters: shorter than the index's trigrams, and so common that the
+    # first CUSTOMER_IDS_LISTED matches come after a few hundred rows.
     ids = session.exec(
         select(Customer.id).where(matches_customer(search.text)).limit(CUSTOMER_IDS_LISTED + 1)
     ).all()
