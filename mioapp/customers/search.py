@@ -19,6 +19,7 @@ How a page is found depends on how common the match is, so neither case scans:
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,6 +41,8 @@ COUNT_LIMIT = 1000
 MAX_QUERY = 100
 # Characters of a long query looked up in the index before the rest is checked row by row.
 WINDOW = 10
+# A term that `customer_search_rest` serves: one run of the characters it splits words by.
+_WORD = re.compile(r"[a-z0-9]+")
 
 
 class CustomerSort(StrEnum):
@@ -241,6 +244,11 @@ def _not_at_start(session: Session, text: str) -> list[int] | None:
             .where(sa.not_(search_text.like(f"{_like_escape(text)}%", escape="\\")))
             .limit(limit)
         )
+        if _WORD.fullmatch(text):
+            # Every such customer holds the term in `customer_search_rest` (the text without
+            # its leading word where that recurs, migration e8b3d6f0a2c5), whose trigram index
+            # leaves out those who merely start with it: a first name's thousands of owners.
+            query = query.where(sa.func.customer_search_rest(search_text).like(f"%{text}%"))
     ids = list(session.execute(query).scalars().all())
     return ids if len(ids) <= CANDIDATE_LIMIT else None
 

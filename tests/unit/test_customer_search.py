@@ -125,6 +125,44 @@ def test_a_common_match_walks_the_list_order_and_finds_the_same_rows(
         assert walked_before.has_previous == before.has_previous
 
 
+def test_matches_other_than_at_the_start_are_found_wherever_they_sit(session: Session) -> None:
+    """`_not_at_start` (read from its own index on PostgreSQL, which leaves out a customer's
+    leading word where it recurs): exactly the customers holding the term elsewhere than at
+    the start, whether inside the leading word, in a repeat of it, across words or in
+    another word; none who only start with it."""
+    people = [
+        ("Michael Smith", "michael.smith@mail.test"),  # starts with it: left out
+        ("Michael Michaelson", "mm@mail.test"),  # starts with it: left out
+        ("Michaela Ray", "ray@mail.test"),  # starts with it: left out
+        ("Jamichael Lee", "lee@mail.test"),  # inside the leading word
+        ("Ann Michaels", "ann@mail.test"),  # another word
+        ("Bob Stone", "bob.michael@mail.test"),  # the email
+        ("Michaelmichael Roe", "roe@mail.test"),  # starts with it (and holds it again)
+        ("Rachael Michaelmichael", "rm@mail.test"),  # twice in another word
+        ("Dora Lee", "dora@michael.test"),  # another word of the email
+        ("Émichael Ng", "ng@mail.test"),  # after a character the words are split by
+        ("Zoe Park", "zoe@mail.test"),  # no match
+    ]
+    ids = {}
+    for name, email in people:
+        ids[name] = make_customer(session, name=name, email=email).id
+    session.commit()
+    found = search._not_at_start(session, "michael")
+    expected = [
+        "Jamichael Lee",
+        "Ann Michaels",
+        "Bob Stone",
+        "Rachael Michaelmichael",
+        "Dora Lee",
+        "Émichael Ng",
+    ]
+    assert sorted(found) == sorted(ids[name] for name in expected)
+    # A term the words index cannot serve (it spans two words) is read through the other one.
+    assert search._not_at_start(session, "el smith") == [ids["Michael Smith"]]
+    across = sorted(search._not_at_start(session, "ael mich"))
+    assert across == sorted([ids["Michael Michaelson"], ids["Rachael Michaelmichael"]])
+
+
 def _walk(session: Session, sort: CustomerSort, size: int, **kwargs) -> list[list[str]]:
     pages, page = [], search_customers(session, sort=sort, page_size=size, **kwargs)
     pages.append([r.name for r in page.rows])
