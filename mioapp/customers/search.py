@@ -238,17 +238,23 @@ def _not_at_start(session: Session, text: str) -> list[int] | None:
         ).bindparams(match=f"{phrase} NOT ^{phrase}", limit=limit)
     else:
         search_text = col(Customer.search_text)
+        rest = _WORD.fullmatch(text) is not None
+        if rest:
+            # Checked on the rows the index below finds, not looked up in the trigram index
+            # too (the whole text's list of a first name is its thousands of owners).
+            search_text = sa.func.coalesce(search_text, "")
         query = (
             select(Customer.id)
             .where(search_text.like(f"%{_like_escape(text)}%", escape="\\"))
             .where(sa.not_(search_text.like(f"{_like_escape(text)}%", escape="\\")))
             .limit(limit)
         )
-        if _WORD.fullmatch(text):
+        if rest:
             # Every such customer holds the term in `customer_search_rest` (the text without
             # its leading word where that recurs, migration e8b3d6f0a2c5), whose trigram index
-            # leaves out those who merely start with it: a first name's thousands of owners.
-            query = query.where(sa.func.customer_search_rest(search_text).like(f"%{text}%"))
+            # leaves out those who merely start with it.
+            rest_text = sa.func.customer_search_rest(col(Customer.search_text))
+            query = query.where(rest_text.like(f"%{text}%"))
     ids = list(session.execute(query).scalars().all())
     return ids if len(ids) <= CANDIDATE_LIMIT else None
 
