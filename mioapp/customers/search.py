@@ -167,6 +167,20 @@ def _candidates(session: Session, text: str) -> _Candidates:
         if len(rows) > CANDIDATE_LIMIT:
             return _Candidates(None)
         return _Candidates([row.id for row in rows if row.search_text.startswith(text)])
+    # More than CANDIDATE_LIMIT names start with it (a first name): counted off the name
+    # index alone, where the search index would read a thousand rows to learn as much.
+    search_text = col(Customer.search_text)
+    upper = text[:-1] + chr(min(ord(text[-1]) + 1, 0x10FFFF))
+    starting = (
+        select(Customer.id)
+        .where(search_text >= text, search_text < upper)
+        .limit(CANDIDATE_LIMIT + 1)
+        .subquery()
+    )
+    if session.execute(select(sa.func.count()).select_from(starting)).scalar_one() > (
+        CANDIDATE_LIMIT
+    ):
+        return _Candidates(None, mostly_at_start=True)
     if len(text) > WINDOW + 2:
         # A long query (an email) holds trigrams that half the customers share (the mail
         # domain): look up its start, then check the whole of it on those few rows.
