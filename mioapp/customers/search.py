@@ -307,6 +307,22 @@ def _common_page(
                 backwards=before is not None,
             )
     condition = _scan_condition(text, sort)
+    if sort is CustomerSort.NAME:
+        # The name index holds search_text: the walk checks each entry there (an index-only
+        # scan, where reading whole rows would visit a table page per name passed), and
+        # only the page's own customers are read.
+        keys = page_of(
+            session,
+            select(Customer.id, Customer.search_text).where(condition),
+            order,
+            after=after,
+            before=before,
+            size=size,
+            scalars=False,
+        )
+        ids = [row.id for row in keys.items]
+        found = {c.id: c for c in session.exec(select(Customer).where(col(Customer.id).in_(ids)))}
+        return KeysetPage([found[i] for i in ids], keys.has_previous, keys.has_next)
     return page_of(
         session, select(Customer).where(condition), order, after=after, before=before, size=size
     )
