@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from mioapp.billing.balances import booking_money, format_totals
-from mioapp.keyset import KeysetPage, Order, merge, page_of
+from mioapp.keyset import KeysetPage, Order, merge, one_of, page_of
 from mioapp.models import Booking, Customer, utcnow
 
 PAGE_SIZE = 25
@@ -294,7 +294,7 @@ def _common_page(
         if others is not None:
             streams = [select(Customer).where(_prefix_range(text))]
             if others:
-                streams.append(select(Customer).where(col(Customer.id).in_(others)))
+                streams.append(select(Customer).where(one_of(col(Customer.id), others)))
             pages = [
                 page_of(session, stream, order, after=after, before=before, size=size)
                 for stream in streams
@@ -321,7 +321,9 @@ def _common_page(
             scalars=False,
         )
         ids = [row.id for row in keys.items]
-        found = {c.id: c for c in session.exec(select(Customer).where(col(Customer.id).in_(ids)))}
+        found = {
+            c.id: c for c in session.exec(select(Customer).where(one_of(col(Customer.id), ids)))
+        }
         return KeysetPage([found[i] for i in ids], keys.has_previous, keys.has_next)
     return page_of(
         session, select(Customer).where(condition), order, after=after, before=before, size=size
@@ -359,7 +361,7 @@ def search_customers(
         if ids is not None:
             if not ids:
                 return CustomerPage([], has_previous=False, has_next=False, total=0, more=False)
-            matches = select(Customer).where(col(Customer.id).in_(ids))
+            matches = select(Customer).where(one_of(col(Customer.id), ids))
             page = page_of(session, matches, order, size=page_size, **keys)
             total, more = len(ids), False
         else:
