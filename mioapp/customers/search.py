@@ -14,7 +14,9 @@ How a page is found depends on how common the match is, so neither case scans:
   checking each customer against the query, which fills a page within a few thousand rows;
 - a common one that most names start with (a first name), in name order, would make that
   walk cross every name before it: those names are read as one range of the name index and
-  merged with the few other matches, read from the search index.
+  merged with the few other matches, read from the search index (on PostgreSQL from a second
+  trigram index that leaves out a customer's own leading word, so a first name's thousands of
+  owners are not read to find them). Such a term is known by an index-only count of its range.
 """
 
 from __future__ import annotations
