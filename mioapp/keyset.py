@@ -97,6 +97,9 @@ class one_of(sa.sql.expression.ColumnElement):
 
     inherit_cache = False
     type = sa.Boolean()
+    # A comparison, not a boolean column: no "= 1" after it where booleans are integers
+    # (which kept SQLite off the primary key).
+    _is_implicitly_boolean = True
 
     def __init__(self, column: sa.ColumnElement, ids: Sequence[int]) -> None:
         self.column = column

@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from mioapp.customers import search, summary
 from mioapp.customers.search import CustomerSort, search_customers
+from mioapp.keyset import one_of
 from mioapp.models import Customer, PaymentStatus, RefundStatus, utcnow
 from tests.unit.factories import make_booking, make_customer, make_payment, make_refund
 
@@ -331,3 +332,23 @@ def test_a_long_query_is_checked_whole(
     found = search_customers(session, query="ANA.LIMA.LONG@EXAMPLE")
     assert [row.email for row in found.rows] == ["ana.lima.long@example.test"]
     assert found.total == 1
+
+
+def test_an_id_list_is_looked_up_by_the_primary_key(session: Session) -> None:
+    """`keyset.one_of`, the id lists of search pages: an IN list SQLite serves from the
+    primary key (not a boolean compared with 1, which made it scan), one array parameter on
+    PostgreSQL."""
+    ids = [make_customer(session, name=f"Id {n}").id for n in range(3)]
+    session.commit()
+    statement = sa.select(Customer.id).where(one_of(Customer.id, ids[:2]))
+    assert sorted(session.execute(statement).scalars()) == ids[:2]
+    assert list(session.execute(sa.select(Customer.id).where(one_of(Customer.id, [])))) == []
+    bind = session.get_bind()
+    compiled = statement.compile(bind, compile_kwargs={"render_postcompile": True})
+    sql = str(compiled)
+    if bind.dialect.name == "sqlite":
+        params = tuple(compiled.params[name] for name in compiled.positiontup)
+        plan = session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params).all()
+        assert "INTEGER PRIMARY KEY" in " ".join(str(row[-1]) for row in plan)
+    else:
+        assert "= any(" in sql.lower()
