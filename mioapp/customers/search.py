@@ -152,6 +152,12 @@ class _Candidates:
     # Whether most of those read start with the query (a first name: the matches cluster in
     # name order).
     mostly_at_start: bool = False
+    # (search_text, id) of each of `ids`: their name order, known without reading them again.
+    keys: list[tuple[str, int]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, rows: list) -> _Candidates:
+        return cls([row.id for row in rows], keys=[(row.search_text, row.id) for row in rows])
 
 
 def _candidates(session: Session, text: str) -> _Candidates:
@@ -168,7 +174,7 @@ def _candidates(session: Session, text: str) -> _Candidates:
         ).all()
         if len(rows) > CANDIDATE_LIMIT:
             return _Candidates(None)
-        return _Candidates([row.id for row in rows if row.search_text.startswith(text)])
+        return _Candidates.of([row for row in rows if row.search_text.startswith(text)])
     # More than CANDIDATE_LIMIT names start with it (a first name): counted off the name
     # index alone, where the search index would read a thousand rows to learn as much.
     search_text = col(Customer.search_text)
@@ -188,12 +194,37 @@ def _candidates(session: Session, text: str) -> _Candidates:
         # domain): look up its start, then check the whole of it on those few rows.
         rows = _index_rows(session, text[:WINDOW])
         if len(rows) <= CANDIDATE_LIMIT:
-            return _Candidates([row.id for row in rows if text in row.search_text])
+            return _Candidates.of([row for row in rows if text in row.search_text])
     rows = _index_rows(session, text)
     if len(rows) > CANDIDATE_LIMIT:
         at_start = sum(1 for row in rows if row.search_text.startswith(text))
         return _Candidates(None, mostly_at_start=at_start * 2 > len(rows))
-    return _Candidates([row.id for row in rows])
+    return _Candidates.of(rows)
+
+
+def _name_page(
+    session: Session,
+    keys: list[tuple[str, int]],
+    *,
+    after: tuple | None,
+    before: tuple | None,
+    size: int,
+) -> KeysetPage:
+    """A page in name order of the customers whose (search_text, id) are `keys`, as `page_of`
+    gives it, reading only that page's customers (byte order, as the name index sorts on both
+    databases here; see `_common_page`)."""
+    keys = sorted(keys)
+    if after is not None:
+        rest = [k for k in keys if k > tuple(after)]
+        chosen, has_previous, has_next = rest[:size], True, len(rest) > size
+    elif before is not None:
+        head = [k for k in keys if k < tuple(before)]
+        chosen, has_previous, has_next = head[-size:] if size else [], len(head) > size, True
+    else:
+        chosen, has_previous, has_next = keys[:size], False, len(keys) > size
+    ids = [i for _, i in chosen]
+    found = {c.id: c for c in session.exec(select(Customer).where(one_of(col(Customer.id), ids)))}
+    return KeysetPage([found[i] for i in ids if i in found], has_previous, has_next)
 
 
 def containing(session: Session, query: str, limit: int) -> list[int] | None:
@@ -363,8 +394,11 @@ def search_customers(
         if ids is not None:
             if not ids:
                 return CustomerPage([], has_previous=False, has_next=False, total=0, more=False)
-            matches = select(Customer).where(one_of(col(Customer.id), ids))
-            page = page_of(session, matches, order, size=page_size, **keys)
+            if sort is CustomerSort.NAME:
+                page = _name_page(session, candidates.keys, size=page_size, **keys)
+            else:
+                matches = select(Customer).where(one_of(col(Customer.id), ids))
+                page = page_of(session, matches, order, size=page_size, **keys)
             total, more = len(ids), False
         else:
             page = _common_page(
