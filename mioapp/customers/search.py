@@ -14,11 +14,14 @@ How a page is found depends on how common the match is, so neither case scans:
   checking each customer against the query, which fills a page within a few thousand rows;
 - a common one that most names start with (a first name), in name order, would make that
   walk cross every name before it: those names are read as one range of the name index and
-  merged with the few other matches, read from the search index.
+  merged with the few other matches, read from the search index (on PostgreSQL from a second
+  trigram index that leaves out a customer's own leading word, so a first name's thousands of
+  owners are not read to find them). Such a term is known by an index-only count of its range.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,7 +31,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from mioapp.billing.balances import booking_money, format_totals
-from mioapp.keyset import KeysetPage, Order, merge, page_of
+from mioapp.keyset import KeysetPage, Order, merge, one_of, page_of
 from mioapp.models import Booking, Customer, utcnow
 
 PAGE_SIZE = 25
@@ -40,6 +43,8 @@ COUNT_LIMIT = 1000
 MAX_QUERY = 100
 # Characters of a long query looked up in the index before the rest is checked row by row.
 WINDOW = 10
+# A term that `customer_search_rest` serves: one run of the characters it splits words by.
+_WORD = re.compile(r"[a-z0-9]+")
 
 
 class CustomerSort(StrEnum):
@@ -147,6 +152,12 @@ class _Candidates:
     # Whether most of those read start with the query (a first name: the matches cluster in
     # name order).
     mostly_at_start: bool = False
+    # (search_text, id) of each of `ids`: their name order, known without reading them again.
+    keys: list[tuple[str, int]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, rows: list) -> _Candidates:
+        return cls([row.id for row in rows], keys=[(row.search_text, row.id) for row in rows])
 
 
 def _candidates(session: Session, text: str) -> _Candidates:
@@ -163,24 +174,80 @@ def _candidates(session: Session, text: str) -> _Candidates:
         ).all()
         if len(rows) > CANDIDATE_LIMIT:
             return _Candidates(None)
-        return _Candidates([row.id for row in rows if row.search_text.startswith(text)])
+        return _Candidates.of([row for row in rows if row.search_text.startswith(text)])
+    # More than CANDIDATE_LIMIT names start with it (a first name): counted off the name
+    # index alone, where the search index would read a thousand rows to learn as much.
+    search_text = col(Customer.search_text)
+    upper = text[:-1] + chr(min(ord(text[-1]) + 1, 0x10FFFF))
+    starting = (
+        select(Customer.id)
+        .where(search_text >= text, search_text < upper)
+        .limit(CANDIDATE_LIMIT + 1)
+        .subquery()
+    )
+    if session.execute(select(sa.func.count()).select_from(starting)).scalar_one() > (
+        CANDIDATE_LIMIT
+    ):
+        return _Candidates(None, mostly_at_start=True)
     if len(text) > WINDOW + 2:
         # A long query (an email) holds trigrams that half the customers share (the mail
         # domain): look up its start, then check the whole of it on those few rows.
         rows = _index_rows(session, text[:WINDOW])
         if len(rows) <= CANDIDATE_LIMIT:
-            return _Candidates([row.id for row in rows if text in row.search_text])
+            return _Candidates.of([row for row in rows if text in row.search_text])
     rows = _index_rows(session, text)
     if len(rows) > CANDIDATE_LIMIT:
         at_start = sum(1 for row in rows if row.search_text.startswith(text))
         return _Candidates(None, mostly_at_start=at_start * 2 > len(rows))
-    return _Candidates([row.id for row in rows])
+    return _Candidates.of(rows)
 
 
-def _index_rows(session: Session, text: str) -> list:
-    """(id, search_text) of up to CANDIDATE_LIMIT + 1 customers containing `text` (3+
-    characters), found through the trigram index."""
-    limit = CANDIDATE_LIMIT + 1
+def _name_page(
+    session: Session,
+    keys: list[tuple[str, int]],
+    *,
+    after: tuple | None,
+    before: tuple | None,
+    size: int,
+) -> KeysetPage:
+    """A page in name order of the customers whose (search_text, id) are `keys`, as `page_of`
+    gives it, reading only that page's customers (byte order, as the name index sorts on both
+    databases here; see `_common_page`)."""
+    keys = sorted(keys)
+    if after is not None:
+        rest = [k for k in keys if k > tuple(after)]
+        chosen, has_previous, has_next = rest[:size], True, len(rest) > size
+    elif before is not None:
+        head = [k for k in keys if k < tuple(before)]
+        chosen, has_previous, has_next = head[-size:] if size else [], len(head) > size, True
+    else:
+        chosen, has_previous, has_next = keys[:size], False, len(keys) > size
+    ids = [i for _, i in chosen]
+    found = {c.id: c for c in session.exec(select(Customer).where(one_of(col(Customer.id), ids)))}
+    return KeysetPage([found[i] for i in ids if i in found], has_previous, has_next)
+
+
+def containing(session: Session, query: str, limit: int) -> list[int] | None:
+    """Ids of every customer whose search text holds `query` (case-folded, ends trimmed, as
+    search reads it) anywhere, found through the search index; None when more than `limit`
+    match, or when the query is shorter than a trigram (the index cannot serve it)."""
+    text = normalize(query)
+    if len(text) < 3:
+        return None
+    if len(text) > WINDOW + 2:
+        # As in `_candidates`: a long query's start is rare where its whole trigram set is
+        # not (an email's domain); check the whole of it on what the start finds.
+        rows = _index_rows(session, text[:WINDOW], CANDIDATE_LIMIT + 1)
+        if len(rows) <= CANDIDATE_LIMIT:
+            ids = [row.id for row in rows if text in row.search_text]
+            return ids if len(ids) <= limit else None
+    rows = _index_rows(session, text, limit + 1)
+    return [row.id for row in rows] if len(rows) <= limit else None
+
+
+def _index_rows(session: Session, text: str, limit: int = CANDIDATE_LIMIT + 1) -> list:
+    """(id, search_text) of up to `limit` customers containing `text` (3+ characters), found
+    through the trigram index."""
     if session.get_bind().dialect.name == "sqlite":
         phrase = '"' + text.replace('"', '""') + '"'
         query = sa.text(
@@ -218,12 +285,23 @@ def _not_at_start(session: Session, text: str) -> list[int] | None:
         ).bindparams(match=f"{phrase} NOT ^{phrase}", limit=limit)
     else:
         search_text = col(Customer.search_text)
+        rest = _WORD.fullmatch(text) is not None
+        if rest:
+            # Checked on the rows the index below finds, not looked up in the trigram index
+            # too (the whole text's list of a first name is its thousands of owners).
+            search_text = sa.func.coalesce(search_text, "")
         query = (
             select(Customer.id)
             .where(search_text.like(f"%{_like_escape(text)}%", escape="\\"))
             .where(sa.not_(search_text.like(f"{_like_escape(text)}%", escape="\\")))
             .limit(limit)
         )
+        if rest:
+            # Every such customer holds the term in `customer_search_rest` (the text without
+            # its leading word where that recurs, migration e8b3d6f0a2c5), whose trigram index
+            # leaves out those who merely start with it.
+            rest_text = sa.func.customer_search_rest(col(Customer.search_text))
+            query = query.where(rest_text.like(f"%{text}%"))
     ids = list(session.execute(query).scalars().all())
     return ids if len(ids) <= CANDIDATE_LIMIT else None
 
@@ -249,7 +327,7 @@ def _common_page(
         if others is not None:
             streams = [select(Customer).where(_prefix_range(text))]
             if others:
-                streams.append(select(Customer).where(col(Customer.id).in_(others)))
+                streams.append(select(Customer).where(one_of(col(Customer.id), others)))
             pages = [
                 page_of(session, stream, order, after=after, before=before, size=size)
                 for stream in streams
@@ -262,6 +340,24 @@ def _common_page(
                 backwards=before is not None,
             )
     condition = _scan_condition(text, sort)
+    if sort is CustomerSort.NAME:
+        # The name index holds search_text: the walk checks each entry there (an index-only
+        # scan, where reading whole rows would visit a table page per name passed), and
+        # only the page's own customers are read.
+        keys = page_of(
+            session,
+            select(Customer.id, Customer.search_text).where(condition),
+            order,
+            after=after,
+            before=before,
+            size=size,
+            scalars=False,
+        )
+        ids = [row.id for row in keys.items]
+        found = {
+            c.id: c for c in session.exec(select(Customer).where(one_of(col(Customer.id), ids)))
+        }
+        return KeysetPage([found[i] for i in ids], keys.has_previous, keys.has_next)
     return page_of(
         session, select(Customer).where(condition), order, after=after, before=before, size=size
     )
@@ -298,8 +394,11 @@ def search_customers(
         if ids is not None:
             if not ids:
                 return CustomerPage([], has_previous=False, has_next=False, total=0, more=False)
-            matches = select(Customer).where(col(Customer.id).in_(ids))
-            page = page_of(session, matches, order, size=page_size, **keys)
+            if sort is CustomerSort.NAME:
+                page = _name_page(session, candidates.keys, size=page_size, **keys)
+            else:
+                matches = select(Customer).where(one_of(col(Customer.id), ids))
+                page = page_of(session, matches, order, size=page_size, **keys)
             total, more = len(ids), False
         else:
             page = _common_page(

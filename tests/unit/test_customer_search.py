@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from mioapp.customers import search, summary
 from mioapp.customers.search import CustomerSort, search_customers
+from mioapp.keyset import one_of
 from mioapp.models import Customer, PaymentStatus, RefundStatus, utcnow
 from tests.unit.factories import make_booking, make_customer, make_payment, make_refund
 
@@ -123,6 +124,44 @@ def test_a_common_match_walks_the_list_order_and_finds_the_same_rows(
         monkeypatch.undo()
         assert [r.id for r in walked_before.rows] == [r.id for r in before.rows], sort
         assert walked_before.has_previous == before.has_previous
+
+
+def test_matches_other_than_at_the_start_are_found_wherever_they_sit(session: Session) -> None:
+    """`_not_at_start` (read from its own index on PostgreSQL, which leaves out a customer's
+    leading word where it recurs): exactly the customers holding the term elsewhere than at
+    the start, whether inside the leading word, in a repeat of it, across words or in
+    another word; none who only start with it."""
+    people = [
+        ("Michael Smith", "michael.smith@mail.test"),  # starts with it: left out
+        ("Michael Michaelson", "mm@mail.test"),  # starts with it: left out
+        ("Michaela Ray", "ray@mail.test"),  # starts with it: left out
+        ("Jamichael Lee", "lee@mail.test"),  # inside the leading word
+        ("Ann Michaels", "ann@mail.test"),  # another word
+        ("Bob Stone", "bob.michael@mail.test"),  # the email
+        ("Michaelmichael Roe", "roe@mail.test"),  # starts with it (and holds it again)
+        ("Rachael Michaelmichael", "rm@mail.test"),  # twice in another word
+        ("Dora Lee", "dora@michael.test"),  # another word of the email
+        ("Émichael Ng", "ng@mail.test"),  # after a character the words are split by
+        ("Zoe Park", "zoe@mail.test"),  # no match
+    ]
+    ids = {}
+    for name, email in people:
+        ids[name] = make_customer(session, name=name, email=email).id
+    session.commit()
+    found = search._not_at_start(session, "michael")
+    expected = [
+        "Jamichael Lee",
+        "Ann Michaels",
+        "Bob Stone",
+        "Rachael Michaelmichael",
+        "Dora Lee",
+        "Émichael Ng",
+    ]
+    assert sorted(found) == sorted(ids[name] for name in expected)
+    # A term the words index cannot serve (it spans two words) is read through the other one.
+    assert search._not_at_start(session, "el smith") == [ids["Michael Smith"]]
+    across = sorted(search._not_at_start(session, "ael mich"))
+    assert across == sorted([ids["Michael Michaelson"], ids["Rachael Michaelmichael"]])
 
 
 def _walk(session: Session, sort: CustomerSort, size: int, **kwargs) -> list[list[str]]:
@@ -293,3 +332,23 @@ def test_a_long_query_is_checked_whole(
     found = search_customers(session, query="ANA.LIMA.LONG@EXAMPLE")
     assert [row.email for row in found.rows] == ["ana.lima.long@example.test"]
     assert found.total == 1
+
+
+def test_an_id_list_is_looked_up_by_the_primary_key(session: Session) -> None:
+    """`keyset.one_of`, the id lists of search pages: an IN list SQLite serves from the
+    primary key (not a boolean compared with 1, which made it scan), one array parameter on
+    PostgreSQL."""
+    ids = [make_customer(session, name=f"Id {n}").id for n in range(3)]
+    session.commit()
+    statement = sa.select(Customer.id).where(one_of(Customer.id, ids[:2]))
+    assert sorted(session.execute(statement).scalars()) == ids[:2]
+    assert list(session.execute(sa.select(Customer.id).where(one_of(Customer.id, [])))) == []
+    bind = session.get_bind()
+    compiled = statement.compile(bind, compile_kwargs={"render_postcompile": True})
+    sql = str(compiled)
+    if bind.dialect.name == "sqlite":
+        params = tuple(compiled.params[name] for name in compiled.positiontup)
+        plan = session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params).all()
+        assert "INTEGER PRIMARY KEY" in " ".join(str(row[-1]) for row in plan)
+    else:
+        assert "= any(" in sql.lower()

@@ -33,6 +33,7 @@ SEARCH_INDEX_OBJECTS = {
     "customer_fts_docsize",
     "customer_fts_config",
     "ix_customer_search_trgm",
+    "ix_customer_search_rest_trgm",
 }
 
 

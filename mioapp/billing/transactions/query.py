@@ -25,6 +25,7 @@ from mioapp.billing.transactions.filters import (
 )
 from mioapp.billing.transactions.rows import Transaction, TransactionPage, load_rows
 from mioapp.billing.transactions.search import Search, SearchKind, matches_customer, resolve_search
+from mioapp.keyset import one_of
 from mioapp.models import Customer, Payment, PaymentAllocation, Refund, RefundAllocation
 
 PAGE_SIZE = 25
@@ -62,7 +63,7 @@ def _searched(
         case SearchKind.CUSTOMER:
             if search.customer_ids is not None:
                 # A few customers: their payments by the (customer, time) index.
-                owner = col(Payment.customer_id).in_(search.customer_ids)
+                owner = one_of(col(Payment.customer_id), search.customer_ids)
             else:
                 # Many: rows are read in order and each one's customer checked, which finds
                 # a page after a few dozen rows when so many customers match.
