@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from playwright.sync_api import Browser, Locator, Page, expect
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from devtools.demo import stripe_data
 from devtools.stack import EMULATOR_PUBLISHABLE_KEY, EMULATOR_SECRET_KEY, LocalStack
 from mioapp.billing.ledger import BookingStatus
 from mioapp.customers.detail import customer_detail
-from mioapp.models import Booking, Customer, utcnow
-from mioapp.payments import cards, gateway
+from mioapp.models import Booking, Customer, PaymentLink, utcnow
+from mioapp.payments import cards, gateway, links
 from mioapp.payments.gateway import StripeCredentials, build_client
 from tests.conftest import run_coroutine
 
@@ -58,6 +58,24 @@ def new_customer(
         cards.save_card(session, customer_id=customer.id, card=details)
     session.commit()
     return customer
+
+
+def pay_link(session: Session, customer: Customer, amount: int) -> tuple[PaymentLink, str]:
+    """A payment link for all of `customer`'s bookings, committed, and its `/pay/<token>` path
+    (a copied URL, as the dashboard's Copy link gives it)."""
+    bookings = session.exec(select(Booking).where(Booking.customer_id == customer.id)).all()
+    link = links.create_link(
+        session,
+        customer_id=customer.id,
+        booking_ids=[b.id for b in bookings],
+        amount=amount,
+        expires_in_days=7,
+        message="",
+        user_id=None,
+    )
+    url = links.copy_url(session, link_id=link.id, customer_id=customer.id)
+    session.commit()
+    return link, url[url.index("/pay/") :]
 
 
 def open_charge(page: Page, customer: Customer) -> Locator:

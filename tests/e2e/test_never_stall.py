@@ -18,11 +18,10 @@ from devtools import reflex_client
 from devtools.stack import LocalStack
 from mioapp import auth
 from mioapp.live_tour import DEMO_EMAIL, DEMO_PASSWORD
-from mioapp.models import Booking, Payment, PaymentStatus
-from mioapp.payments import links
+from mioapp.models import Payment, PaymentStatus
 from mioapp.ui.pages.customers.state import CustomerListState
 from mioapp.web import sign_in
-from tests.e2e.helpers import booking_row, fill_card, new_customer, open_charge
+from tests.e2e.helpers import booking_row, fill_card, new_customer, open_charge, pay_link
 
 FAST = 0.25  # seconds: what "answers at once" means here
 
@@ -107,22 +106,11 @@ def test_a_pay_page_payment_waiting_on_stripe_stalls_nobody_else(
     browser: Browser, stack: LocalStack, session: Session, credentials
 ) -> None:
     customer = new_customer(session, credentials, totals=[4_200])
-    booking = session.exec(select(Booking).where(Booking.customer_id == customer.id)).one()
-    link = links.create_link(
-        session,
-        customer_id=customer.id,
-        booking_ids=[booking.id],
-        amount=4_200,
-        expires_in_days=7,
-        message="",
-        user_id=None,
-    )
-    url = links.copy_url(session, link_id=link.id, customer_id=customer.id)
-    session.commit()
+    link, path = pay_link(session, customer, 4_200)
     phone = browser.new_context(base_url=stack.base_url, viewport={"width": 390, "height": 844})
     page = phone.new_page()
     page.set_default_timeout(20_000)
-    page.goto(url[url.index("/pay/") :])
+    page.goto(path)
     fill_card(page, "4242424242424242")
     other = _other_merchant(stack, session)
     try:

@@ -11,30 +11,16 @@ import re
 import urllib.request
 
 from playwright.sync_api import Browser, Page, Request, expect
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from devtools.stack import LocalStack
-from mioapp.models import Booking
-from mioapp.payments import links
 from tests.e2e.conftest import sign_in
-from tests.e2e.helpers import new_customer
+from tests.e2e.helpers import new_customer, pay_link
 
 
 def pay_path(session: Session, credentials) -> str:
     customer = new_customer(session, credentials, totals=[24_000], name="Ana Lima")
-    [booking] = session.exec(select(Booking).where(Booking.customer_id == customer.id)).all()
-    link = links.create_link(
-        session,
-        customer_id=customer.id,
-        booking_ids=[booking.id],
-        amount=booking.total_amount,
-        expires_in_days=7,
-        message="",
-        user_id=None,
-    )
-    url = links.copy_url(session, link_id=link.id, customer_id=customer.id)
-    session.commit()
-    return url[url.index("/pay/") :]
+    return pay_link(session, customer, 24_000)[1]
 
 
 def test_the_pay_page_on_a_phone_is_few_requests_all_compressed(
