@@ -628,10 +628,17 @@ class EventMix:
 
 def _mix_process(
     url: str, origin: str, cookie: str, mix: EventMix, tabs: int, seed: int, window: tuple
-) -> int:
+) -> tuple[int, float]:
     """Runs in a process of its own: `tabs` tabs repeat the mix, each waiting for every
-    answer; returns the events answered between the window's two wall-clock times."""
+    answer; returns the events answered between the window's two wall-clock times and the
+    CPU seconds this process used meanwhile."""
     begin, measure_from, stop_at = window
+    cpu: list[float] = []
+
+    async def sample_cpu() -> None:
+        for moment in (measure_from, stop_at):
+            await asyncio.sleep(max(0.0, moment - time.time()))
+            cpu.append(time.process_time())
 
     async def main() -> int:
         done = 0
@@ -658,18 +665,76 @@ def _mix_process(
 
         try:
             await asyncio.gather(
-                *(tab_loop(tab, random.Random(seed * 1000 + n)) for n, tab in enumerate(clients))
+                sample_cpu(),
+                *(tab_loop(tab, random.Random(seed * 1000 + n)) for n, tab in enumerate(clients)),
             )
         finally:
             await asyncio.gather(*(tab.disconnect() for tab in clients), return_exceptions=True)
         return done
 
-    return asyncio.run(main())
+    done = asyncio.run(main())
+    return done, cpu[1] - cpu[0]
 
 
-async def _throughput(bench: Bench, cookie: str) -> tuple[float, float]:
+def _cpu_by_name(names: tuple[str, ...]) -> float:
+    """CPU seconds of every process whose command name is one of `names` (e.g. PostgreSQL's
+    backends, which are not the bench's descendants)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                stat = (entry / "stat").read_text()
+                if stat[stat.index("(") + 1 : stat.rindex(")")] in names:
+                    fields = stat[stat.rindex(")") + 2 :].split()
+                    total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def _machine_busy_seconds() -> float:
+    """CPU seconds the whole machine spent busy (all cores), from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:8]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _backend_cpu_seconds(server: str, database_name: str) -> float:
+    """CPU seconds of the PostgreSQL backends connected to `database_name` (not the other
+    databases' work on a shared server)."""
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        pids = [
+            pid
+            for (pid,) in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s", (database_name,)
+            )
+        ]
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            fields = stat[stat.rindex(")") + 2 :].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def _cpu_sample(bench: Bench) -> dict[str, float]:
+    database_name = make_url(bench.cluster.database_url).database
+    return {
+        "instance": _cpu_seconds(bench.instance_pid),
+        "PostgreSQL (this database's backends)": _backend_cpu_seconds(
+            bench.args.postgres.rstrip("/"), database_name
+        ),
+        "transactions": _transactions(bench.args.postgres.rstrip("/"), database_name),
+        "Redis": _cpu_by_name(("redis-server",)),
+        "machine": _machine_busy_seconds(),
+    }
+
+
+async def _throughput(bench: Bench, cookie: str) -> tuple[float, dict[str, float]]:
     """Events answered per second to `--clients` tabs, spread over `--load-processes`
-    processes so the simulated browsers' own CPU is not what limits the rate."""
+    processes so the simulated browsers' own CPU is not what limits the rate, and the cores
+    each part used meanwhile."""
     from mioapp.ui.pages.customer.state import CustomerState
     from mioapp.ui.pages.customers.state import CustomerListState
     from mioapp.ui.pages.login.state import LoginState
@@ -687,16 +752,17 @@ async def _throughput(bench: Bench, cookie: str) -> tuple[float, float]:
     shares = [clients // processes + (n < clients % processes) for n in range(processes)]
     context = multiprocessing.get_context("spawn")
 
-    async def instance_cpu() -> float:
-        """Cores the instance (supervisor and workers) used during the measured window."""
+    async def cores() -> dict[str, float]:
+        """Cores each part used during the measured window."""
         await asyncio.sleep(max(0.0, window[1] - time.time()))
-        before = _cpu_seconds(bench.instance_pid)
+        before = _cpu_sample(bench)
         await asyncio.sleep(max(0.0, window[2] - time.time()))
-        return (_cpu_seconds(bench.instance_pid) - before) / seconds
+        after = _cpu_sample(bench)
+        return {part: (after[part] - before[part]) / seconds for part in before}
 
     with context.Pool(processes) as pool:
-        sampler = asyncio.ensure_future(instance_cpu())
-        counts = await asyncio.to_thread(
+        sampler = asyncio.ensure_future(cores())
+        results = await asyncio.to_thread(
             pool.starmap,
             _mix_process,
             [
@@ -704,8 +770,9 @@ async def _throughput(bench: Bench, cookie: str) -> tuple[float, float]:
                 for n, share in enumerate(shares)
             ],
         )
-        cores = await sampler
-    return sum(counts) / seconds, cores
+        used = await sampler
+    used["load generator"] = sum(cpu for _done, cpu in results) / seconds
+    return sum(done for done, _cpu in results) / seconds, used
 
 
 async def bench_throughput(bench: Bench, cookie: str) -> None:
@@ -717,11 +784,23 @@ async def bench_throughput(bench: Bench, cookie: str) -> None:
     two, two_cores = await _throughput(bench, cookie)
     bench.add(
         f"Dashboard event mix, {bench.args.clients} clients: 2 workers / 1 worker",
-        f"{two:,.0f} / {one:,.0f} events/s = {two / one:.2f}x"
-        f" (instance CPU {two_cores:.2f} / {one_cores:.2f} cores)",
+        f"{two:,.0f} / {one:,.0f} events/s = {two / one:.2f}x",
         ">= 1.6x",
         two / one >= 1.6,
     )
+    transactions = (two_cores.pop("transactions") / two, one_cores.pop("transactions") / one)
+    bench.add(
+        "  PostgreSQL transactions per event, 2 workers / 1 worker",
+        f"{transactions[0]:.1f} / {transactions[1]:.1f}",
+        "",
+    )
+    for part in one_cores:
+        bench.add(
+            f"  {part}: cores used, 2 workers / 1 worker (CPU ms per event)",
+            f"{two_cores[part]:.2f} / {one_cores[part]:.2f}"
+            f" ({two_cores[part] / two * 1000:.2f} / {one_cores[part] / one * 1000:.2f} ms)",
+            "",
+        )
 
 
 async def run_all(bench: Bench) -> None:
