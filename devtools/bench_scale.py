@@ -691,11 +691,14 @@ def _cpu_by_name(names: tuple[str, ...]) -> float:
     return total / ticks
 
 
-def _machine_busy_seconds() -> float:
-    """CPU seconds the whole machine spent busy (all cores), from /proc/stat."""
-    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:8]]
-    idle = fields[3] + fields[4]  # idle, iowait
-    return (sum(fields) - idle) / os.sysconf("SC_CLK_TCK")
+def _machine_seconds() -> tuple[float, float]:
+    """CPU seconds the whole machine spent busy (all cores), and of those in the kernel
+    (system, interrupts), from /proc/stat."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (
+        int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:9]
+    )
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (user + nice + system + irq + softirq + steal) / ticks, (system + irq + softirq) / ticks
 
 
 def _backend_cpu_seconds(server: str, database_name: str) -> float:
@@ -727,7 +730,8 @@ def _cpu_sample(bench: Bench) -> dict[str, float]:
         ),
         "transactions": _transactions(bench.args.postgres.rstrip("/"), database_name),
         "Redis": _cpu_by_name(("redis-server",)),
-        "machine": _machine_busy_seconds(),
+        "machine": _machine_seconds()[0],
+        "machine, in the kernel": _machine_seconds()[1],
     }
 
 
