@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -79,19 +80,11 @@ def queue_emails(
     messages = [_message(email, profile) for email in emails]
     # One statement: a key queued before makes its row insert nothing, without an error
     # that would spoil the caller's transaction.
-    table = EmailMessage.__table__
-    insert = _INSERTS[session.get_bind().dialect.name](table)
-    rows = [{c.key: getattr(m, c.key) for c in table.columns if c.key != "id"} for m in messages]
+    columns = [c.key for c in EmailMessage.__table__.columns if c.key != "id"]
+    rows = [{key: getattr(m, key) for key in columns} for m in messages]
     # Executemany with RETURNING: SQLAlchemy sends the rows as one multi-row INSERT, from
     # one cached compiled statement.
-    new_ids = dict(
-        session.execute(
-            insert.on_conflict_do_nothing(index_elements=[table.c.dedupe_key]).returning(
-                table.c.dedupe_key, table.c.id
-            ),
-            rows,
-        ).all()
-    )
+    new_ids = dict(session.execute(_insert(session.get_bind().dialect.name), rows).all())
     queued = []
     for message in messages:
         if message.dedupe_key not in new_ids:
@@ -126,6 +119,17 @@ def _message(email: Email, profile: BusinessProfile) -> EmailMessage:
 
 
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+@lru_cache(maxsize=2)
+def _insert(dialect: str):
+    """INSERT ... ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key, id; built once."""
+    table = EmailMessage.__table__
+    return (
+        _INSERTS[dialect](table)
+        .on_conflict_do_nothing(index_elements=[table.c.dedupe_key])
+        .returning(table.c.dedupe_key, table.c.id)
+    )
 
 
 @dataclass(frozen=True)

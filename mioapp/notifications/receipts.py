@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
@@ -22,20 +24,26 @@ def payment_bookings(session: Session, payment: Payment) -> list[dict]:
     return booking_lines(payment_shares(session, payment.id))
 
 
-def _customer_and_merchant(session: Session, payment: Payment) -> tuple[Customer, str | None]:
-    """The payment's customer and the merchant address its notice goes to (the user who
-    charged, else the first user), in one query."""
+@cache
+def _customer_and_merchant_query() -> sa.Select:
     merchant = (
         select(MerchantUser.email)
         .order_by(
-            sa.case((MerchantUser.id == payment.created_by_user_id, 0), else_=1),
+            sa.case((MerchantUser.id == sa.bindparam("user_id"), 0), else_=1),
             col(MerchantUser.id),
         )
         .limit(1)
         .scalar_subquery()
     )
+    return select(Customer, merchant).where(Customer.id == sa.bindparam("customer_id"))
+
+
+def _customer_and_merchant(session: Session, payment: Payment) -> tuple[Customer, str | None]:
+    """The payment's customer and the merchant address its notice goes to (the user who
+    charged, else the first user), in one query (built once)."""
     customer, address = session.exec(
-        select(Customer, merchant).where(Customer.id == payment.customer_id)
+        _customer_and_merchant_query(),
+        params={"customer_id": payment.customer_id, "user_id": payment.created_by_user_id},
     ).one()
     return customer, address
 
