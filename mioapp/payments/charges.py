@@ -28,6 +28,7 @@ from mioapp.models import (
     PaymentMethodKind,
     PaymentStatus,
     SavedCard,
+    add_audit,
     utcnow,
 )
 from mioapp.payments import gateway, intents
@@ -148,18 +149,25 @@ def open_payment(
     )
     session.add(payment)
     session.flush()
-    for booking_id, share in plan.allocations:
-        session.add(PaymentAllocation(payment_id=payment.id, booking_id=booking_id, amount=share))
-    session.add(
-        AuditEntry(
-            actor_user_id=request.user_id,
-            action="payment.started",
-            subject=f"payment {payment.id}",
-            detail=f"{method_kind.value} {format_money(plan.amount, plan.currency)}",
-        )
+    # Plain INSERTs (the rows are not read back here): the allocations in one statement.
+    session.execute(
+        _ALLOCATION_INSERT,
+        [
+            {"payment_id": payment.id, "booking_id": booking_id, "amount": share}
+            for booking_id, share in plan.allocations
+        ],
     )
-    session.flush()
+    add_audit(
+        session,
+        actor_user_id=request.user_id,
+        action="payment.started",
+        subject=f"payment {payment.id}",
+        detail=f"{method_kind.value} {format_money(plan.amount, plan.currency)}",
+    )
     return payment, True
+
+
+_ALLOCATION_INSERT = sa.insert(PaymentAllocation.__table__)
 
 
 async def ensure_stripe_customer(
