@@ -34,18 +34,21 @@ def _customer_and_merchant_query() -> sa.Select:
         )
         .limit(1)
         .scalar_subquery()
+        .label("merchant_email")
     )
-    return select(Customer, merchant).where(Customer.id == sa.bindparam("customer_id"))
+    return select(Customer.id, Customer.name, Customer.email, merchant).where(
+        Customer.id == sa.bindparam("customer_id")
+    )
 
 
-def _customer_and_merchant(session: Session, payment: Payment) -> tuple[Customer, str | None]:
-    """The payment's customer and the merchant address its notice goes to (the user who
-    charged, else the first user), in one query (built once)."""
-    customer, address = session.exec(
+def _customer_and_merchant(session: Session, payment: Payment) -> tuple[sa.Row, str | None]:
+    """The payment's customer (`id`, `name`, `email`) and the merchant address its notice
+    goes to (the user who charged, else the first user), in one query (built once)."""
+    row = session.exec(
         _customer_and_merchant_query(),
         params={"customer_id": payment.customer_id, "user_id": payment.created_by_user_id},
     ).one()
-    return customer, address
+    return row, row.merchant_email
 
 
 def queue_payment_emails(session: Session, payment: Payment) -> None:
