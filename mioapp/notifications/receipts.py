@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from mioapp.billing.balances import payment_shares
 from mioapp.models import Customer, MerchantUser, Payment
-from mioapp.notifications.outbox import Email, queue_emails
+from mioapp.notifications.outbox import Email, insert_emails
 from mioapp.notifications.render import MERCHANT_PAYMENT, RECEIPT, booking_lines
 from mioapp.web import routes
 
@@ -90,4 +90,4 @@ def queue_payment_emails(session: Session, payment: Payment) -> None:
                 customer_id=customer.id,
             )
         )
-    queue_emails(session, emails)
+    insert_emails(session, emails)
