@@ -31,9 +31,9 @@ def _greatest(dialect: str, *values: sa.ColumnElement) -> sa.ColumnElement:
 
 
 @lru_cache(maxsize=4)
-def refresh_statement(dialect: str, some: bool = True) -> sa.Update:
-    """UPDATE customer sort keys from the ledger: for the customers given as the `ids`
-    parameter (a list), or for every customer when `some` is False.
+def refresh_statement(dialect: str, *, every: bool = False) -> sa.Update:
+    """UPDATE customer sort keys from the ledger: for the customers given as its `ids`
+    parameter (a list), or for every customer (`every`).
 
     Built once per dialect: a commit that touched a customer runs it, and building this
     expression costs more than the statement itself takes to run."""
@@ -69,7 +69,7 @@ def refresh_statement(dialect: str, some: bool = True) -> sa.Update:
             dialect, created, latest(last_booking), latest(last_payment), latest(last_refund)
         ),
     )
-    if some:
+    if not every:
         statement = statement.where(_customer.c.id.in_(sa.bindparam("ids", expanding=True)))
     return statement
 
@@ -78,7 +78,7 @@ def refresh(connection: sa.Connection, customer_ids: Iterable[int] | None = None
     """Recompute the sort keys of `customer_ids` (all customers when None)."""
     ids = None if customer_ids is None else sorted(set(customer_ids))
     if ids is None:
-        connection.execute(refresh_statement(connection.dialect.name, some=False))
+        connection.execute(refresh_statement(connection.dialect.name, every=True))
     elif ids:
         connection.execute(refresh_statement(connection.dialect.name), {"ids": ids})
 
