@@ -12,6 +12,7 @@ import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -70,15 +71,33 @@ def recent_duplicate(
 ) -> Payment | None:
     """A successful (or still moving) charge of the same amount in the last ten minutes."""
     now = now or utcnow()
-    return session.exec(
+    params = {
+        "customer_id": customer_id,
+        "amount": amount,
+        "currency": currency,
+        "now": now,
+        "since": now - DUPLICATE_WINDOW,
+    }
+    return session.exec(_recent_duplicate_query(), params=params).first()
+
+
+# The statements every charge runs, built once (their values are bound parameters).
+@lru_cache(maxsize=1)
+def _recent_duplicate_query() -> sa.Select:
+    return (
         select(Payment)
-        .where(Payment.customer_id == customer_id)
-        .where(Payment.amount == amount)
-        .where(Payment.currency == currency)
-        .where(sa.or_(Payment.status == PaymentStatus.SUCCEEDED, holding(now)))
-        .where(col(Payment.created_at) >= now - DUPLICATE_WINDOW)
+        .where(Payment.customer_id == sa.bindparam("customer_id"))
+        .where(Payment.amount == sa.bindparam("amount"))
+        .where(Payment.currency == sa.bindparam("currency"))
+        .where(sa.or_(Payment.status == PaymentStatus.SUCCEEDED, holding(sa.bindparam("now"))))
+        .where(col(Payment.created_at) >= sa.bindparam("since"))
         .order_by(col(Payment.created_at).desc())
-    ).first()
+    )
+
+
+@lru_cache(maxsize=1)
+def _by_request_key_query() -> sa.Select:
+    return select(Payment).where(Payment.request_key == sa.bindparam("request_key"))
 
 
 def _attempt_key() -> str:
@@ -110,7 +129,7 @@ def open_payment(
     if locked_customer is None or locked_customer.id != request.customer_id:
         lock_row(session, Customer, request.customer_id)
     existing = session.exec(
-        select(Payment).where(Payment.request_key == request.request_key)
+        _by_request_key_query(), params={"request_key": request.request_key}
     ).first()
     if existing is not None:
         return existing, False
