@@ -159,14 +159,30 @@ def _forget_pools_after_fork() -> None:
 os.register_at_fork(after_in_child=_forget_pools_after_fork)
 
 
+# The locking statements of each table, built once: the charge flows run them on every call.
+@lru_cache(maxsize=64)
+def _lock_statement(table: type) -> sa.Update:
+    pk = table.__table__.c.id
+    return sa.update(table.__table__).where(pk == sa.bindparam("row_id")).values(id=pk)
+
+
+@lru_cache(maxsize=64)
+def _lock_and_get_statement(table: type) -> sa.Select:
+    return (
+        sa.select(table)
+        .where(table.__table__.c.id == sa.bindparam("row_id"))
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
+
+
 def lock_row(session, table: type, row_id: int) -> None:
     """Hold `row_id` of `table` until the transaction ends, so concurrent writers queue.
 
     A no-op UPDATE takes the row lock on PostgreSQL and the database write lock on SQLite
     (where SELECT ... FOR UPDATE means nothing), so one idiom serialises both.
     """
-    pk = table.__table__.c.id
-    session.execute(sa.update(table.__table__).where(pk == row_id).values(id=pk))
+    session.execute(_lock_statement(table), {"row_id": row_id})
 
 
 def lock_and_get(session, table: type[T], row_id: int) -> T | None:
@@ -174,13 +190,8 @@ def lock_and_get(session, table: type[T], row_id: int) -> T | None:
     from it); None if there is no such row. One statement on PostgreSQL: SELECT ... FOR NO
     KEY UPDATE, the lock `lock_row`'s UPDATE takes, without writing a row version."""
     if session.get_bind().dialect.name == "postgresql":
-        statement = (
-            sa.select(table)
-            .where(table.__table__.c.id == row_id)
-            .with_for_update(key_share=True)
-            .execution_options(populate_existing=True)
-        )
-        return session.execute(statement).scalars().first()
+        statement = _lock_and_get_statement(table)
+        return session.execute(statement, {"row_id": row_id}).scalars().first()
     lock_row(session, table, row_id)
     return session.get(table, row_id, populate_existing=True)
 

@@ -357,6 +357,26 @@ class AuditEntry(SQLModel, table=True):
     detail: str = Field(default="", max_length=2000)
 
 
+def add_audit(
+    session, *, action: str, subject: str = "", detail: str = "", actor_user_id: int | None = None
+) -> None:
+    """Write an audit entry with one INSERT and no ORM object: the charge flows write one
+    per step, and nothing reads it back in the same transaction."""
+    session.execute(
+        _AUDIT_INSERT,
+        {
+            "created_at": utcnow(),
+            "actor_user_id": actor_user_id,
+            "action": action,
+            "subject": subject,
+            "detail": detail,
+        },
+    )
+
+
+_AUDIT_INSERT = sa.insert(AuditEntry.__table__)
+
+
 class StripeConnection(SQLModel, table=True):
     """The merchant's Stripe account as connected in Settings; keys encrypted with SECRET_KEY."""
 

@@ -113,15 +113,22 @@ class ChargeableBooking:
     available: int  # the balance minus what attempts in flight hold
 
 
+@lru_cache(maxsize=1)
+def _chargeable_query() -> sa.Select:
+    held = allocated_column(PaymentAllocation, Payment, holding(sa.bindparam("now")), Booking.id)
+    return (
+        select(Booking, _paid(), _refunded(), held)
+        .where(Booking.customer_id == sa.bindparam("customer_id"))
+        .order_by(col(Booking.starts_at), col(Booking.id))
+    )
+
+
 def chargeable_bookings(
     session: Session, customer_id: int, *, now: datetime | None = None
 ) -> list[ChargeableBooking]:
     """The customer's bookings with something left to charge, earliest tour first."""
-    held = allocated_column(PaymentAllocation, Payment, holding(now or utcnow()), Booking.id)
     rows = session.exec(
-        select(Booking, _paid(), _refunded(), held)
-        .where(Booking.customer_id == customer_id)
-        .order_by(col(Booking.starts_at), col(Booking.id))
+        _chargeable_query(), params={"customer_id": customer_id, "now": now or utcnow()}
     ).all()
     result = []
     for booking, paid, refunded, held_amount in rows:
@@ -274,15 +281,20 @@ def booking_shares(
     ]
 
 
-def payment_shares(session: Session, payment_id: int) -> list[BookingShare]:
-    """`booking_shares` of a succeeded payment already in the ledger, read with its
-    allocations in one query."""
-    rows = session.exec(
+@lru_cache(maxsize=1)
+def _payment_shares_query() -> sa.Select:
+    return (
         select(Booking, PaymentAllocation.amount, _paid(), _refunded())
         .join(PaymentAllocation, PaymentAllocation.booking_id == Booking.id)
-        .where(PaymentAllocation.payment_id == payment_id)
+        .where(PaymentAllocation.payment_id == sa.bindparam("payment_id"))
         .order_by(col(Booking.starts_at), col(Booking.id))
-    ).all()
+    )
+
+
+def payment_shares(session: Session, payment_id: int) -> list[BookingShare]:
+    """`booking_shares` of a succeeded payment already in the ledger, read with its
+    allocations in one query (built once)."""
+    rows = session.exec(_payment_shares_query(), params={"payment_id": payment_id}).all()
     return [
         BookingShare(
             booking=b,

@@ -9,6 +9,7 @@ still read from the ledger. ORM writes keep them by themselves; a bulk load thro
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session as OrmSession
@@ -29,8 +30,13 @@ def _greatest(dialect: str, *values: sa.ColumnElement) -> sa.ColumnElement:
     return sa.func.greatest(*values) if dialect == "postgresql" else sa.func.max(*values)
 
 
-def refresh_statement(dialect: str, customer_ids: Iterable[int] | None = None) -> sa.Update:
-    """UPDATE customer sort keys from the ledger: for `customer_ids`, or every customer."""
+@lru_cache(maxsize=4)
+def refresh_statement(dialect: str, *, every: bool = False) -> sa.Update:
+    """UPDATE customer sort keys from the ledger: for the customers given as its `ids`
+    parameter (a list), or for every customer (`every`).
+
+    Built once per dialect: a commit that touched a customer runs it, and building this
+    expression costs more than the statement itself takes to run."""
     booking = _booking.alias("b")
     paid = allocated.paid_column(booking.c.id)
     refunded = allocated.refunded_column(booking.c.id)
@@ -63,17 +69,18 @@ def refresh_statement(dialect: str, customer_ids: Iterable[int] | None = None) -
             dialect, created, latest(last_booking), latest(last_payment), latest(last_refund)
         ),
     )
-    if customer_ids is not None:
-        statement = statement.where(_customer.c.id.in_(sorted(set(customer_ids))))
+    if not every:
+        statement = statement.where(_customer.c.id.in_(sa.bindparam("ids", expanding=True)))
     return statement
 
 
 def refresh(connection: sa.Connection, customer_ids: Iterable[int] | None = None) -> None:
     """Recompute the sort keys of `customer_ids` (all customers when None)."""
     ids = None if customer_ids is None else sorted(set(customer_ids))
-    if ids == []:
-        return
-    connection.execute(refresh_statement(connection.dialect.name, ids))
+    if ids is None:
+        connection.execute(refresh_statement(connection.dialect.name, every=True))
+    elif ids:
+        connection.execute(refresh_statement(connection.dialect.name), {"ids": ids})
 
 
 def _customer_of(session: OrmSession, obj: object) -> int | None:

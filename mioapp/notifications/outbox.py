@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -73,59 +74,78 @@ def queue_emails(
 ) -> list[EmailMessage]:
     """`queue_email` for several emails in one statement; returns those newly queued (a
     key queued before, in an earlier or a concurrent transaction, is left out)."""
-    if not emails:
-        return []
-    profile = profile or current_profile(session)
-    messages = [_message(email, profile) for email in emails]
-    # One statement: a key queued before makes its row insert nothing, without an error
-    # that would spoil the caller's transaction.
-    table = EmailMessage.__table__
-    insert = _INSERTS[session.get_bind().dialect.name](table)
-    rows = [{c.key: getattr(m, c.key) for c in table.columns if c.key != "id"} for m in messages]
-    # Executemany with RETURNING: SQLAlchemy sends the rows as one multi-row INSERT, from
-    # one cached compiled statement.
-    new_ids = dict(
-        session.execute(
-            insert.on_conflict_do_nothing(index_elements=[table.c.dedupe_key]).returning(
-                table.c.dedupe_key, table.c.id
-            ),
-            rows,
-        ).all()
-    )
     queued = []
-    for message in messages:
-        if message.dedupe_key not in new_ids:
-            logger.info("Email %s was queued before", message.dedupe_key)
-            continue
+    for row in insert_emails(session, emails, profile=profile):
         # The row is written; the object joins the session as that row, without a re-read.
-        message.id = new_ids.pop(message.dedupe_key)
+        message = EmailMessage(**row)
         make_transient_to_detached(message)
         session.add(message)
         queued.append(message)
+    return queued
+
+
+def insert_emails(
+    session: Session, emails: list[Email], *, profile: BusinessProfile | None = None
+) -> list[dict[str, Any]]:
+    """`queue_emails` without ORM objects: returns the rows newly queued, with their `id`.
+    For callers that need no objects, such as a payment's receipts, queued with every
+    successful charge."""
+    if not emails:
+        return []
+    profile = profile or current_profile(session)
+    rows = [_row(email, profile) for email in emails]
+    # One statement: a key queued before makes its row insert nothing, without an error
+    # that would spoil the caller's transaction. Executemany with RETURNING: SQLAlchemy
+    # sends the rows as one multi-row INSERT, from one cached compiled statement.
+    new_ids = dict(session.execute(_insert(session.get_bind().dialect.name), rows).all())
+    queued = []
+    for row in rows:
+        if row["dedupe_key"] not in new_ids:
+            logger.info("Email %s was queued before", row["dedupe_key"])
+            continue
+        queued.append({**row, "id": new_ids.pop(row["dedupe_key"])})
     if queued:
         run_after_commit(session, send_outbox)
     return queued
 
 
-def _message(email: Email, profile: BusinessProfile) -> EmailMessage:
+def _row(email: Email, profile: BusinessProfile) -> dict[str, Any]:
+    """The outbox row of `email`, every column but `id`: rendered now, the model's
+    defaults (queued, no attempts yet, due now) for the rest."""
     rendered = render_email(email.kind, email.context, profile=profile, secret=email.secret)
-    return EmailMessage(
-        dedupe_key=email.dedupe_key,
-        kind=email.kind,
-        to_address=email.to_address,
-        subject=rendered.subject[:300],
-        text_body=rendered.text,
-        html_body=rendered.html,
-        secret_encrypted=(
+    return {
+        **{
+            name: field.get_default(call_default_factory=True)
+            for name, field in EmailMessage.model_fields.items()
+            if name != "id" and not field.is_required()
+        },
+        "dedupe_key": email.dedupe_key,
+        "kind": email.kind,
+        "to_address": email.to_address,
+        "subject": rendered.subject[:300],
+        "text_body": rendered.text,
+        "html_body": rendered.html,
+        "secret_encrypted": (
             encrypt(email.secret, secret_key=get_settings().secret_key_value())
             if email.secret is not None
             else None
         ),
-        customer_id=email.customer_id,
-    )
+        "customer_id": email.customer_id,
+    }
 
 
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+@lru_cache(maxsize=2)
+def _insert(dialect: str):
+    """INSERT ... ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key, id; built once."""
+    table = EmailMessage.__table__
+    return (
+        _INSERTS[dialect](table)
+        .on_conflict_do_nothing(index_elements=[table.c.dedupe_key])
+        .returning(table.c.dedupe_key, table.c.id)
+    )
 
 
 @dataclass(frozen=True)

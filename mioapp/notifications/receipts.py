@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from mioapp.billing.balances import payment_shares
 from mioapp.models import Customer, MerchantUser, Payment
-from mioapp.notifications.outbox import Email, queue_emails
+from mioapp.notifications.outbox import Email, insert_emails
 from mioapp.notifications.render import MERCHANT_PAYMENT, RECEIPT, booking_lines
 from mioapp.web import routes
 
@@ -22,22 +24,31 @@ def payment_bookings(session: Session, payment: Payment) -> list[dict]:
     return booking_lines(payment_shares(session, payment.id))
 
 
-def _customer_and_merchant(session: Session, payment: Payment) -> tuple[Customer, str | None]:
-    """The payment's customer and the merchant address its notice goes to (the user who
-    charged, else the first user), in one query."""
+@cache
+def _customer_and_merchant_query() -> sa.Select:
     merchant = (
         select(MerchantUser.email)
         .order_by(
-            sa.case((MerchantUser.id == payment.created_by_user_id, 0), else_=1),
+            sa.case((MerchantUser.id == sa.bindparam("user_id"), 0), else_=1),
             col(MerchantUser.id),
         )
         .limit(1)
         .scalar_subquery()
+        .label("merchant_email")
     )
-    customer, address = session.exec(
-        select(Customer, merchant).where(Customer.id == payment.customer_id)
+    return select(Customer.id, Customer.name, Customer.email, merchant).where(
+        Customer.id == sa.bindparam("customer_id")
+    )
+
+
+def _customer_and_merchant(session: Session, payment: Payment) -> tuple[sa.Row, str | None]:
+    """The payment's customer (`id`, `name`, `email`) and the merchant address its notice
+    goes to (the user who charged, else the first user), in one query (built once)."""
+    row = session.exec(
+        _customer_and_merchant_query(),
+        params={"customer_id": payment.customer_id, "user_id": payment.created_by_user_id},
     ).one()
-    return customer, address
+    return row, row.merchant_email
 
 
 def queue_payment_emails(session: Session, payment: Payment) -> None:
@@ -79,4 +90,4 @@ def queue_payment_emails(session: Session, payment: Payment) -> None:
                 customer_id=customer.id,
             )
         )
-    queue_emails(session, emails)
+    insert_emails(session, emails)

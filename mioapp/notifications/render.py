@@ -91,8 +91,10 @@ class RenderedEmail:
 
 
 # Babel's formatting is slow next to the rest of a render, and one email quotes the same
-# few amounts several times: the answers of this pure function are kept.
+# few amounts and dates several times (a payment's two emails, each in text and HTML): the
+# answers of these pure functions are kept.
 _format_money = lru_cache(maxsize=4096)(format_money)
+_when_in_zone = lru_cache(maxsize=4096)(when_in_zone)
 
 
 @pass_context
@@ -103,7 +105,7 @@ def _money(context: Context, amount: int, currency: str) -> str:
 @pass_context
 def _datetime(context: Context, value) -> str:
     """In the business's zone, named: a customer may read the email anywhere."""
-    return when_in_zone(value, context["profile"])
+    return _when_in_zone(value, context["profile"])
 
 
 def _build_environment() -> Environment:

@@ -12,6 +12,7 @@ import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -28,6 +29,7 @@ from mioapp.models import (
     PaymentMethodKind,
     PaymentStatus,
     SavedCard,
+    add_audit,
     utcnow,
 )
 from mioapp.payments import gateway, intents
@@ -69,15 +71,33 @@ def recent_duplicate(
 ) -> Payment | None:
     """A successful (or still moving) charge of the same amount in the last ten minutes."""
     now = now or utcnow()
-    return session.exec(
+    params = {
+        "customer_id": customer_id,
+        "amount": amount,
+        "currency": currency,
+        "now": now,
+        "since": now - DUPLICATE_WINDOW,
+    }
+    return session.exec(_recent_duplicate_query(), params=params).first()
+
+
+# The statements every charge runs, built once (their values are bound parameters).
+@lru_cache(maxsize=1)
+def _recent_duplicate_query() -> sa.Select:
+    return (
         select(Payment)
-        .where(Payment.customer_id == customer_id)
-        .where(Payment.amount == amount)
-        .where(Payment.currency == currency)
-        .where(sa.or_(Payment.status == PaymentStatus.SUCCEEDED, holding(now)))
-        .where(col(Payment.created_at) >= now - DUPLICATE_WINDOW)
+        .where(Payment.customer_id == sa.bindparam("customer_id"))
+        .where(Payment.amount == sa.bindparam("amount"))
+        .where(Payment.currency == sa.bindparam("currency"))
+        .where(sa.or_(Payment.status == PaymentStatus.SUCCEEDED, holding(sa.bindparam("now"))))
+        .where(col(Payment.created_at) >= sa.bindparam("since"))
         .order_by(col(Payment.created_at).desc())
-    ).first()
+    )
+
+
+@lru_cache(maxsize=1)
+def _by_request_key_query() -> sa.Select:
+    return select(Payment).where(Payment.request_key == sa.bindparam("request_key"))
 
 
 def _attempt_key() -> str:
@@ -109,7 +129,7 @@ def open_payment(
     if locked_customer is None or locked_customer.id != request.customer_id:
         lock_row(session, Customer, request.customer_id)
     existing = session.exec(
-        select(Payment).where(Payment.request_key == request.request_key)
+        _by_request_key_query(), params={"request_key": request.request_key}
     ).first()
     if existing is not None:
         return existing, False
@@ -148,18 +168,25 @@ def open_payment(
     )
     session.add(payment)
     session.flush()
-    for booking_id, share in plan.allocations:
-        session.add(PaymentAllocation(payment_id=payment.id, booking_id=booking_id, amount=share))
-    session.add(
-        AuditEntry(
-            actor_user_id=request.user_id,
-            action="payment.started",
-            subject=f"payment {payment.id}",
-            detail=f"{method_kind.value} {format_money(plan.amount, plan.currency)}",
-        )
+    # Plain INSERTs (the rows are not read back here): the allocations in one statement.
+    session.execute(
+        _ALLOCATION_INSERT,
+        [
+            {"payment_id": payment.id, "booking_id": booking_id, "amount": share}
+            for booking_id, share in plan.allocations
+        ],
     )
-    session.flush()
+    add_audit(
+        session,
+        actor_user_id=request.user_id,
+        action="payment.started",
+        subject=f"payment {payment.id}",
+        detail=f"{method_kind.value} {format_money(plan.amount, plan.currency)}",
+    )
     return payment, True
+
+
+_ALLOCATION_INSERT = sa.insert(PaymentAllocation.__table__)
 
 
 async def ensure_stripe_customer(

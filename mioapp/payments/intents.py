@@ -21,6 +21,7 @@ from mioapp.models import (
     PaymentLink,
     PaymentLinkStatus,
     PaymentStatus,
+    add_audit,
     status_writer,
     utcnow,
 )
@@ -115,16 +116,14 @@ def set_status(
         session.flush()
         if announce:
             queue_payment_emails(session, payment)
-    session.add(
-        AuditEntry(
-            action=f"payment.{status.value}",
-            subject=f"payment {payment.id}",
-            detail=" ".join(
-                part for part in (payment.stripe_payment_intent_id, code, message) if part
-            )[:2000],
-        )
-    )
     session.flush()
+    parts = (payment.stripe_payment_intent_id, code, message)
+    add_audit(
+        session,
+        action=f"payment.{status.value}",
+        subject=f"payment {payment.id}",
+        detail=" ".join(part for part in parts if part)[:2000],
+    )
     return True
 
 
