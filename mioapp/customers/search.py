@@ -43,6 +43,10 @@ COUNT_LIMIT = 1000
 MAX_QUERY = 100
 # Characters of a long query looked up in the index before the rest is checked row by row.
 WINDOW = 10
+# SQLite, another order than name: a common search with at most this many matches walks the
+# order's (key, id) index index-only, each entry looked up in the set of their ids (read off
+# the FTS index in a few milliseconds), rather than reading a row for each entry passed.
+MATCH_SET_LIMIT = 10_000
 # A term that `customer_search_rest` serves: one run of the characters it splits words by.
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -160,8 +164,10 @@ class _Candidates:
         return cls([row.id for row in rows], keys=[(row.search_text, row.id) for row in rows])
 
 
-def _candidates(session: Session, text: str) -> _Candidates:
-    """The customers matching `text`, read from an index, up to CANDIDATE_LIMIT."""
+def _candidates(session: Session, text: str, *, keyed: bool = True) -> _Candidates:
+    """The customers matching `text`, read from an index, up to CANDIDATE_LIMIT; `keyed`: with
+    their name-order keys (for a page in name order), else the ids alone, which SQLite reads
+    off the FTS index without a row each."""
     if len(text) < 3:
         # The range alone, so both databases read the name index in order and stop at the
         # limit; the start of each name is checked here.
@@ -195,7 +201,9 @@ def _candidates(session: Session, text: str) -> _Candidates:
         rows = _index_rows(session, text[:WINDOW])
         if len(rows) <= CANDIDATE_LIMIT:
             return _Candidates.of([row for row in rows if text in row.search_text])
-    rows = _index_rows(session, text)
+    rows = _index_rows(session, text, keyed=keyed)
+    if not keyed:
+        return _Candidates([row.id for row in rows] if len(rows) <= CANDIDATE_LIMIT else None)
     if len(rows) > CANDIDATE_LIMIT:
         at_start = sum(1 for row in rows if row.search_text.startswith(text))
         return _Candidates(None, mostly_at_start=at_start * 2 > len(rows))
@@ -245,11 +253,36 @@ def containing(session: Session, query: str, limit: int) -> list[int] | None:
     return [row.id for row in rows] if len(rows) <= limit else None
 
 
-def _index_rows(session: Session, text: str, limit: int = CANDIDATE_LIMIT + 1) -> list:
+def _fts_phrase(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _fts_ids(text: str) -> sa.TextClause:
+    """SQLite: the ids of the customers whose search text holds `text` (3+ characters)."""
+    return sa.text("SELECT rowid FROM customer_fts WHERE customer_fts MATCH :phrase").bindparams(
+        phrase=_fts_phrase(text)
+    )
+
+
+def _fts_count(session: Session, text: str, limit: int) -> int:
+    """SQLite: how many customers hold `text` (3+ characters), counted up to `limit`, off the
+    FTS index alone."""
+    ids = _fts_ids(text).columns(sa.column("rowid")).subquery()
+    inner = select(ids.c.rowid).limit(limit).subquery()
+    return session.execute(select(sa.func.count()).select_from(inner)).scalar_one()
+
+
+def _index_rows(
+    session: Session, text: str, limit: int = CANDIDATE_LIMIT + 1, *, keyed: bool = True
+) -> list:
     """(id, search_text) of up to `limit` customers containing `text` (3+ characters), found
-    through the trigram index."""
-    if session.get_bind().dialect.name == "sqlite":
-        phrase = '"' + text.replace('"', '""') + '"'
+    through the trigram index; on SQLite only their ids unless `keyed`."""
+    if session.get_bind().dialect.name == "sqlite" and not keyed:
+        query = sa.text(
+            "SELECT rowid AS id FROM customer_fts WHERE customer_fts MATCH :phrase LIMIT :limit"
+        ).bindparams(phrase=_fts_phrase(text), limit=limit)
+    elif session.get_bind().dialect.name == "sqlite":
+        phrase = _fts_phrase(text)
         query = sa.text(
             "SELECT c.id, c.search_text FROM customer_fts JOIN customer c ON c.id = "
             "customer_fts.rowid WHERE customer_fts MATCH :phrase LIMIT :limit"
@@ -279,7 +312,7 @@ def _not_at_start(session: Session, text: str) -> list[int] | None:
     name; None when there are more than CANDIDATE_LIMIT."""
     limit = CANDIDATE_LIMIT + 1
     if session.get_bind().dialect.name == "sqlite":
-        phrase = '"' + text.replace('"', '""') + '"'
+        phrase = _fts_phrase(text)
         query = sa.text(
             "SELECT rowid FROM customer_fts WHERE customer_fts MATCH :match LIMIT :limit"
         ).bindparams(match=f"{phrase} NOT ^{phrase}", limit=limit)
@@ -358,6 +391,16 @@ def _common_page(
             c.id: c for c in session.exec(select(Customer).where(one_of(col(Customer.id), ids)))
         }
         return KeysetPage([found[i] for i in ids], keys.has_previous, keys.has_next)
+    if (
+        len(text) >= 3
+        and session.get_bind().dialect.name == "sqlite"
+        and _fts_count(session, text, MATCH_SET_LIMIT + 1) <= MATCH_SET_LIMIT
+    ):
+        # The order's index walked index-only, each id looked up in the FTS index's set (the
+        # unary + keeps SQLite from driving the query by the set through the primary key and
+        # sorting every match); only the page's rows are read.
+        ids = _fts_ids(text)
+        condition = sa.text(f"+customer.id IN ({ids.text})").bindparams(*ids._bindparams.values())
     return page_of(
         session, select(Customer).where(condition), order, after=after, before=before, size=size
     )
@@ -389,7 +432,7 @@ def search_customers(
         page = page_of(session, select(Customer), order, size=page_size, **keys)
         total, more = _count(session)
     else:
-        candidates = _candidates(session, text)
+        candidates = _candidates(session, text, keyed=sort is CustomerSort.NAME)
         ids = candidates.ids
         if ids is not None:
             if not ids:

@@ -83,13 +83,16 @@ def test_queries_under_three_characters_match_the_start_of_names(
     assert _names(session, query) == names
 
 
+@pytest.mark.parametrize("match_set_limit", [10_000, 3], ids=["match-set", "rows-checked"])
 @pytest.mark.parametrize("query", ["lima", "ana", "a", "mail.test", "an"])
 def test_a_common_match_walks_the_list_order_and_finds_the_same_rows(
-    session: Session, monkeypatch: pytest.MonkeyPatch, query: str
+    session: Session, monkeypatch: pytest.MonkeyPatch, query: str, match_set_limit: int
 ) -> None:
     """Past CANDIDATE_LIMIT matches the list is walked in order and checked row by row (in
     name order, names starting with the query are read as a range and merged with the
-    other matches): the rows, their order and the pages are those the index path gives."""
+    other matches; on SQLite, in the other orders, up to MATCH_SET_LIMIT matches are looked
+    up in the set of their ids): the rows, their order and the pages are those the index
+    path gives."""
     for n in range(12):
         make_customer(session, name=f"Ana Lima {n:02d}", email=f"a{n}@mail.test")
     make_customer(session, name="Zed", email="z@other.test")
@@ -100,6 +103,7 @@ def test_a_common_match_walks_the_list_order_and_finds_the_same_rows(
     for sort in CustomerSort:
         expected = search_customers(session, query=query, sort=sort, page_size=5)
         monkeypatch.setattr(search, "CANDIDATE_LIMIT", 3)
+        monkeypatch.setattr(search, "MATCH_SET_LIMIT", match_set_limit)
         walked = search_customers(session, query=query, sort=sort, page_size=5)
         monkeypatch.undo()
         assert [r.id for r in walked.rows] == [r.id for r in expected.rows], sort
@@ -109,6 +113,7 @@ def test_a_common_match_walks_the_list_order_and_finds_the_same_rows(
             session, query=query, sort=sort, page_size=5, after=expected.rows[-1].id
         )
         monkeypatch.setattr(search, "CANDIDATE_LIMIT", 3)
+        monkeypatch.setattr(search, "MATCH_SET_LIMIT", match_set_limit)
         walked_after = search_customers(
             session, query=query, sort=sort, page_size=5, after=expected.rows[-1].id
         )
@@ -118,6 +123,7 @@ def test_a_common_match_walks_the_list_order_and_finds_the_same_rows(
             session, query=query, sort=sort, page_size=5, before=after.rows[0].id
         )
         monkeypatch.setattr(search, "CANDIDATE_LIMIT", 3)
+        monkeypatch.setattr(search, "MATCH_SET_LIMIT", match_set_limit)
         walked_before = search_customers(
             session, query=query, sort=sort, page_size=5, before=after.rows[0].id
         )
