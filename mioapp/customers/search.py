@@ -28,6 +28,7 @@ from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from mioapp.billing.balances import booking_money, format_totals
@@ -47,6 +48,14 @@ WINDOW = 10
 # order's (key, id) index index-only, each entry looked up in the set of their ids (read off
 # the FTS index in a few milliseconds), rather than reading a row for each entry passed.
 MATCH_SET_LIMIT = 10_000
+# PostgreSQL: how far a common search first walks its order's index, checking each entry,
+# before it reads its matches another way: names (index-only, a quarter of a microsecond an
+# entry), whole rows (another order: a table row an entry).
+NAME_WALK_ROWS = 8_000
+# In name order, a first name's other matches (not at the start of a name) up to this many
+# are read as ids and merged with the range of names starting with it; more are walked.
+OTHERS_LIMIT = 5_000
+ROW_WALK_ROWS = 4_000
 # A term that `customer_search_rest` serves: one run of the characters it splits words by.
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -149,6 +158,15 @@ def _scan_condition(text: str, sort: CustomerSort) -> sa.ColumnElement[bool]:
     return col(Customer.search_text).like(f"%{_like_escape(text)}%", escape="\\")
 
 
+def _walk_condition(text: str) -> sa.ColumnElement[bool]:
+    """`_scan_condition` of 3+ characters on an expression, which PostgreSQL checks on each
+    entry of the order's index as it walks it: on the column itself, its planner (which
+    guesses a hundred matches for any such term) reads every match through the trigram
+    index and sorts them, thousands of rows for a surname that is common at all."""
+    search_text = sa.func.coalesce(col(Customer.search_text), "")
+    return search_text.like(f"%{_like_escape(text)}%", escape="\\")
+
+
 @dataclass(frozen=True)
 class _Candidates:
     # Every matching id, or None when there are more than CANDIDATE_LIMIT.
@@ -195,10 +213,11 @@ def _candidates(session: Session, text: str, *, keyed: bool = True) -> _Candidat
         CANDIDATE_LIMIT
     ):
         return _Candidates(None, mostly_at_start=True)
-    if len(text) > WINDOW + 2:
+    window = _window(session, text)
+    if window != text:
         # A long query (an email) holds trigrams that half the customers share (the mail
         # domain): look up its start, then check the whole of it on those few rows.
-        rows = _index_rows(session, text[:WINDOW])
+        rows = _index_rows(session, window)
         if len(rows) <= CANDIDATE_LIMIT:
             return _Candidates.of([row for row in rows if text in row.search_text])
     rows = _index_rows(session, text, keyed=keyed)
@@ -242,10 +261,11 @@ def containing(session: Session, query: str, limit: int) -> list[int] | None:
     text = normalize(query)
     if len(text) < 3:
         return None
-    if len(text) > WINDOW + 2:
+    window = _window(session, text)
+    if window != text:
         # As in `_candidates`: a long query's start is rare where its whole trigram set is
         # not (an email's domain); check the whole of it on what the start finds.
-        rows = _index_rows(session, text[:WINDOW], CANDIDATE_LIMIT + 1)
+        rows = _index_rows(session, window, CANDIDATE_LIMIT + 1)
         if len(rows) <= CANDIDATE_LIMIT:
             ids = [row.id for row in rows if text in row.search_text]
             return ids if len(ids) <= limit else None
@@ -270,6 +290,19 @@ def _fts_count(session: Session, text: str, limit: int) -> int:
     ids = _fts_ids(text).columns(sa.column("rowid")).subquery()
     inner = select(ids.c.rowid).limit(limit).subquery()
     return session.execute(select(sa.func.count()).select_from(inner)).scalar_one()
+
+
+def _window(session: Session, text: str) -> str:
+    """What of a query (3+ characters) is looked up in the search index, the whole of it
+    then checked on what that finds. SQLite: the first WINDOW characters of a long query.
+    PostgreSQL: the text before an "@", where there is one with three characters before it
+    (pg_trgm's index reads every trigram's whole list, and the mail domain's are half the
+    table; a name's words, which it intersects, narrow it down better than a first name and
+    an initial do)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return text[:WINDOW] if len(text) > WINDOW + 2 else text
+    local = text.split("@", 1)[0]
+    return local if len(local) >= 3 else text
 
 
 def _index_rows(
@@ -307,10 +340,10 @@ def _sort_values(customer: Customer, sort: CustomerSort) -> tuple:
     return tuple(getattr(customer, c.key) for c in ORDERS[sort].columns)
 
 
-def _not_at_start(session: Session, text: str) -> list[int] | None:
+def _not_at_start(session: Session, text: str, most: int = CANDIDATE_LIMIT) -> list[int] | None:
     """Ids of customers matching `text` (3+ characters) other than at the start of their
-    name; None when there are more than CANDIDATE_LIMIT."""
-    limit = CANDIDATE_LIMIT + 1
+    name; None when there are more than `most`."""
+    limit = most + 1
     if session.get_bind().dialect.name == "sqlite":
         phrase = _fts_phrase(text)
         query = sa.text(
@@ -331,12 +364,60 @@ def _not_at_start(session: Session, text: str) -> list[int] | None:
         )
         if rest:
             # Every such customer holds the term in `customer_search_rest` (the text without
-            # its leading word where that recurs, migration e8b3d6f0a2c5), whose trigram index
-            # leaves out those who merely start with it.
-            rest_text = sa.func.customer_search_rest(col(Customer.search_text))
+            # its leading word where that recurs, migration e8b3d6f0a2c5), kept as the column
+            # `search_rest` (migration f3a7c1d9b2e4: the index's recheck reads it rather than
+            # run the function on each row found), whose trigram index leaves out those who
+            # merely start with it.
+            rest_text = sa.literal_column("customer.search_rest", sa.Text)
             query = query.where(rest_text.like(f"%{text}%"))
     ids = list(session.execute(query).scalars().all())
-    return ids if len(ids) <= CANDIDATE_LIMIT else None
+    return ids if len(ids) <= most else None
+
+
+def _bounded_page(
+    session: Session,
+    statement: sa.Select,
+    text: str,
+    order: Order,
+    *,
+    after: tuple | None,
+    before: tuple | None,
+    size: int,
+    within: int,
+    keys: bool = False,
+) -> KeysetPage | None:
+    """`page_of` the rows of `statement` that hold `text` (3+ characters), found among the
+    next `within` rows in `order` from the cursor (read off the order's index, each checked
+    as it comes); None when fewer than a page and one of them match (the page may reach
+    past them). `statement` selects Customer, or (id, search_text) for keys."""
+    backwards = before is not None
+    walk = order.reversed() if backwards else order
+    cursor = before if backwards else after
+    if cursor is not None:
+        statement = statement.where(walk.beyond(cursor))
+    near = statement.order_by(*walk.by()).limit(within).subquery()
+    columns = tuple(near.c[column.key] for column in order.columns)
+    entity = near if keys else aliased(Customer, near)
+    query = (
+        select(entity)
+        .where(near.c.search_text.like(f"%{_like_escape(text)}%", escape="\\"))
+        .order_by(*Order(columns, walk.descending).by())
+        .limit(size + 1)
+    )
+    result = session.execute(query)
+    rows = list(result.all() if keys else result.scalars().all())
+    if len(rows) <= size:
+        return None
+    if backwards:
+        return KeysetPage(list(reversed(rows[:size])), has_previous=True, has_next=True)
+    return KeysetPage(rows[:size], has_previous=after is not None, has_next=True)
+
+
+def _page_of_keys(session: Session, keys: KeysetPage) -> KeysetPage:
+    """The customers of a page of (id, search_text) rows, read by id."""
+    ids = [row.id for row in keys.items]
+    found = {c.id: c for c in session.exec(select(Customer).where(one_of(col(Customer.id), ids)))}
+    return KeysetPage([found[i] for i in ids], keys.has_previous, keys.has_next)
 
 
 def _common_page(
@@ -353,10 +434,27 @@ def _common_page(
     order's index. In name order the matches of a first name sit together (the names that
     start with it), after every name before it alphabetically; when most matches read start
     with the query (`clustered`), those are read as one range of the index, and the few
-    others from the search index, then merged."""
+    others from the search index, then merged (unless, on PostgreSQL, the next
+    NAME_WALK_ROWS names hold the page already: the others are then common, and reading
+    them through `customer_search_rest` costs far more)."""
     order = ORDERS[sort]
+    postgres = session.get_bind().dialect.name == "postgresql"
     if sort is CustomerSort.NAME and len(text) >= 3 and clustered:
-        others = _not_at_start(session, text)
+        if postgres:
+            keys = _bounded_page(
+                session,
+                select(Customer.id, Customer.search_text),
+                text,
+                order,
+                after=after,
+                before=before,
+                size=size,
+                within=NAME_WALK_ROWS,
+                keys=True,
+            )
+            if keys is not None:
+                return _page_of_keys(session, keys)
+        others = _not_at_start(session, text, OTHERS_LIMIT)
         if others is not None:
             streams = [select(Customer).where(_prefix_range(text))]
             if others:
@@ -373,6 +471,8 @@ def _common_page(
                 backwards=before is not None,
             )
     condition = _scan_condition(text, sort)
+    if postgres and len(text) >= 3:
+        condition = _walk_condition(text)
     if sort is CustomerSort.NAME:
         # The name index holds search_text: the walk checks each entry there (an index-only
         # scan, where reading whole rows would visit a table page per name passed), and
@@ -386,14 +486,27 @@ def _common_page(
             size=size,
             scalars=False,
         )
-        ids = [row.id for row in keys.items]
-        found = {
-            c.id: c for c in session.exec(select(Customer).where(one_of(col(Customer.id), ids)))
-        }
-        return KeysetPage([found[i] for i in ids], keys.has_previous, keys.has_next)
+        return _page_of_keys(session, keys)
+    if len(text) >= 3 and postgres:
+        # The next ROW_WALK_ROWS customers in the order, checked as they come (a common
+        # term fills its page there); past them the matches are rarer than that, and read
+        # through the trigram index and sorted (the planner's own choice for the term).
+        page = _bounded_page(
+            session,
+            select(Customer),
+            text,
+            order,
+            after=after,
+            before=before,
+            size=size,
+            within=ROW_WALK_ROWS,
+        )
+        if page is not None:
+            return page
+        condition = _scan_condition(text, sort)
     if (
         len(text) >= 3
-        and session.get_bind().dialect.name == "sqlite"
+        and not postgres
         and _fts_count(session, text, MATCH_SET_LIMIT + 1) <= MATCH_SET_LIMIT
     ):
         # The order's index walked index-only, each id looked up in the FTS index's set (the
