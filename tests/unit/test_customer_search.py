@@ -83,16 +83,24 @@ def test_queries_under_three_characters_match_the_start_of_names(
     assert _names(session, query) == names
 
 
-@pytest.mark.parametrize("match_set_limit", [10_000, 3], ids=["match-set", "rows-checked"])
+@pytest.mark.parametrize("bounds", [None, 2], ids=["as-deployed", "bounds-exceeded"])
 @pytest.mark.parametrize("query", ["lima", "ana", "a", "mail.test", "an"])
 def test_a_common_match_walks_the_list_order_and_finds_the_same_rows(
-    session: Session, monkeypatch: pytest.MonkeyPatch, query: str, match_set_limit: int
+    session: Session, monkeypatch: pytest.MonkeyPatch, query: str, bounds: int | None
 ) -> None:
     """Past CANDIDATE_LIMIT matches the list is walked in order and checked row by row (in
     name order, names starting with the query are read as a range and merged with the
     other matches; on SQLite, in the other orders, up to MATCH_SET_LIMIT matches are looked
-    up in the set of their ids): the rows, their order and the pages are those the index
-    path gives."""
+    up in the set of their ids; on PostgreSQL the walk is first tried over a bounded number
+    of rows): the rows, their order and the pages are those the index path gives, whether
+    or not those bounds are exceeded."""
+
+    def walking() -> None:
+        monkeypatch.setattr(search, "CANDIDATE_LIMIT", 3)
+        if bounds is not None:
+            for name in ("MATCH_SET_LIMIT", "NAME_WALK_ROWS", "ROW_WALK_ROWS", "OTHERS_LIMIT"):
+                monkeypatch.setattr(search, name, bounds)
+
     for n in range(12):
         make_customer(session, name=f"Ana Lima {n:02d}", email=f"a{n}@mail.test")
     make_customer(session, name="Zed", email="z@other.test")
@@ -102,8 +110,7 @@ def test_a_common_match_walks_the_list_order_and_finds_the_same_rows(
     session.commit()
     for sort in CustomerSort:
         expected = search_customers(session, query=query, sort=sort, page_size=5)
-        monkeypatch.setattr(search, "CANDIDATE_LIMIT", 3)
-        monkeypatch.setattr(search, "MATCH_SET_LIMIT", match_set_limit)
+        walking()
         walked = search_customers(session, query=query, sort=sort, page_size=5)
         monkeypatch.undo()
         assert [r.id for r in walked.rows] == [r.id for r in expected.rows], sort
@@ -112,8 +119,7 @@ def test_a_common_match_walks_the_list_order_and_finds_the_same_rows(
         after = search_customers(
             session, query=query, sort=sort, page_size=5, after=expected.rows[-1].id
         )
-        monkeypatch.setattr(search, "CANDIDATE_LIMIT", 3)
-        monkeypatch.setattr(search, "MATCH_SET_LIMIT", match_set_limit)
+        walking()
         walked_after = search_customers(
             session, query=query, sort=sort, page_size=5, after=expected.rows[-1].id
         )
@@ -122,8 +128,7 @@ def test_a_common_match_walks_the_list_order_and_finds_the_same_rows(
         before = search_customers(
             session, query=query, sort=sort, page_size=5, before=after.rows[0].id
         )
-        monkeypatch.setattr(search, "CANDIDATE_LIMIT", 3)
-        monkeypatch.setattr(search, "MATCH_SET_LIMIT", match_set_limit)
+        walking()
         walked_before = search_customers(
             session, query=query, sort=sort, page_size=5, before=after.rows[0].id
         )
