@@ -52,9 +52,6 @@ MATCH_SET_LIMIT = 10_000
 # before it reads its matches another way: names (index-only, a quarter of a microsecond an
 # entry), whole rows (another order: a table row an entry).
 NAME_WALK_ROWS = 8_000
-# In name order, a first name's other matches (not at the start of a name) up to this many
-# are read as ids and merged with the range of names starting with it; more are walked.
-OTHERS_LIMIT = 5_000
 ROW_WALK_ROWS = 4_000
 # A term that `customer_search_rest` serves: one run of the characters it splits words by.
 _WORD = re.compile(r"[a-z0-9]+")
@@ -340,38 +337,58 @@ def _sort_values(customer: Customer, sort: CustomerSort) -> tuple:
     return tuple(getattr(customer, c.key) for c in ORDERS[sort].columns)
 
 
-def _not_at_start(session: Session, text: str, most: int = CANDIDATE_LIMIT) -> list[int] | None:
+def _not_at_start_condition(text: str) -> sa.ColumnElement[bool]:
+    """PostgreSQL: customers holding `text` (3+ characters) other than at the start of their
+    name, as a condition its trigram indexes serve."""
+    search_text = col(Customer.search_text)
+    rest = _WORD.fullmatch(text) is not None
+    if rest:
+        # Checked on the rows the index below finds, not looked up in the trigram index
+        # too (the whole text's list of a first name is its thousands of owners).
+        search_text = sa.func.coalesce(search_text, "")
+    condition = sa.and_(
+        search_text.like(f"%{_like_escape(text)}%", escape="\\"),
+        sa.not_(search_text.like(f"{_like_escape(text)}%", escape="\\")),
+    )
+    if rest:
+        # Every such customer holds the term in `customer_search_rest` (the text without
+        # its leading word where that recurs, migration e8b3d6f0a2c5), kept as the column
+        # `search_rest` (migration f3a7c1d9b2e4: the index's recheck reads it rather than
+        # run the function on each row found), whose trigram index leaves out those who
+        # merely start with it.
+        rest_text = sa.literal_column("customer.search_rest", sa.Text)
+        condition = sa.and_(condition, rest_text.like(f"%{text}%"))
+    return condition
+
+
+def _not_at_start(session: Session, text: str) -> list[int] | None:
     """Ids of customers matching `text` (3+ characters) other than at the start of their
-    name; None when there are more than `most`."""
-    limit = most + 1
+    name; None when there are more than CANDIDATE_LIMIT."""
+    limit = CANDIDATE_LIMIT + 1
     if session.get_bind().dialect.name == "sqlite":
         phrase = _fts_phrase(text)
         query = sa.text(
             "SELECT rowid FROM customer_fts WHERE customer_fts MATCH :match LIMIT :limit"
         ).bindparams(match=f"{phrase} NOT ^{phrase}", limit=limit)
     else:
-        search_text = col(Customer.search_text)
-        rest = _WORD.fullmatch(text) is not None
-        if rest:
-            # Checked on the rows the index below finds, not looked up in the trigram index
-            # too (the whole text's list of a first name is its thousands of owners).
-            search_text = sa.func.coalesce(search_text, "")
-        query = (
-            select(Customer.id)
-            .where(search_text.like(f"%{_like_escape(text)}%", escape="\\"))
-            .where(sa.not_(search_text.like(f"{_like_escape(text)}%", escape="\\")))
-            .limit(limit)
-        )
-        if rest:
-            # Every such customer holds the term in `customer_search_rest` (the text without
-            # its leading word where that recurs, migration e8b3d6f0a2c5), kept as the column
-            # `search_rest` (migration f3a7c1d9b2e4: the index's recheck reads it rather than
-            # run the function on each row found), whose trigram index leaves out those who
-            # merely start with it.
-            rest_text = sa.literal_column("customer.search_rest", sa.Text)
-            query = query.where(rest_text.like(f"%{text}%"))
+        query = select(Customer.id).where(_not_at_start_condition(text)).limit(limit)
     ids = list(session.execute(query).scalars().all())
-    return ids if len(ids) <= most else None
+    return ids if len(ids) <= CANDIDATE_LIMIT else None
+
+
+def _not_at_start_page(
+    session: Session, text: str, *, after: tuple | None, before: tuple | None, size: int
+) -> KeysetPage:
+    """PostgreSQL: `page_of` in name order of the customers holding `text` other than at the
+    start of their name, however many: all of them read through the trigram index (as one
+    materialized set, so the planner never walks the name index for them instead, past
+    every name before the few that hold it) and the page sorted from them."""
+    found = select(Customer).where(_not_at_start_condition(text))
+    others = found.cte("others").prefix_with("MATERIALIZED")
+    order = Order((others.c.search_text, others.c.id))
+    return page_of(
+        session, select(aliased(Customer, others)), order, after=after, before=before, size=size
+    )
 
 
 def _bounded_page(
@@ -454,7 +471,26 @@ def _common_page(
             )
             if keys is not None:
                 return _page_of_keys(session, keys)
-        others = _not_at_start(session, text, OTHERS_LIMIT)
+        if postgres and _WORD.fullmatch(text) is not None:
+            # However many the others, read through `search_rest`'s index and merged.
+            pages = [
+                page_of(
+                    session,
+                    select(Customer).where(_prefix_range(text)),
+                    order,
+                    after=after,
+                    before=before,
+                    size=size,
+                ),
+                _not_at_start_page(session, text, after=after, before=before, size=size),
+            ]
+            return merge(
+                pages,
+                key=lambda c: (c.search_text, c.id),
+                size=size,
+                backwards=before is not None,
+            )
+        others = _not_at_start(session, text)
         if others is not None:
             streams = [select(Customer).where(_prefix_range(text))]
             if others:

@@ -98,7 +98,7 @@ def test_a_common_match_walks_the_list_order_and_finds_the_same_rows(
     def walking() -> None:
         monkeypatch.setattr(search, "CANDIDATE_LIMIT", 3)
         if bounds is not None:
-            for name in ("MATCH_SET_LIMIT", "NAME_WALK_ROWS", "ROW_WALK_ROWS", "OTHERS_LIMIT"):
+            for name in ("MATCH_SET_LIMIT", "NAME_WALK_ROWS", "ROW_WALK_ROWS"):
                 monkeypatch.setattr(search, name, bounds)
 
     for n in range(12):
