@@ -52,7 +52,8 @@ MATCH_SET_LIMIT = 10_000
 # before it reads its matches another way: names (index-only, a quarter of a microsecond an
 # entry), whole rows (another order: a table row an entry).
 NAME_WALK_ROWS = 8_000
-ROW_WALK_ROWS = 4_000
+ROW_WALK_ROWS = 10_000
+WALK_REACH = 0.25
 # A term that `customer_search_rest` serves: one run of the characters it splits words by.
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -173,6 +174,10 @@ class _Candidates:
     mostly_at_start: bool = False
     # (search_text, id) of each of `ids`: their name order, known without reading them again.
     keys: list[tuple[str, int]] = field(default_factory=list)
+    # PostgreSQL, more than CANDIDATE_LIMIT: the share of the table's pages its bitmap scan
+    # crossed to find that many (it reads them in page order), so about how common the
+    # matches are; None where not known.
+    reach: float | None = None
 
     @classmethod
     def of(cls, rows: list) -> _Candidates:
@@ -218,11 +223,15 @@ def _candidates(session: Session, text: str, *, keyed: bool = True) -> _Candidat
         if len(rows) <= CANDIDATE_LIMIT:
             return _Candidates.of([row for row in rows if text in row.search_text])
     rows = _index_rows(session, text, keyed=keyed)
+    if not keyed and len(rows) > CANDIDATE_LIMIT:
+        return _Candidates(None, reach=_reach(session, rows))
     if not keyed:
-        return _Candidates([row.id for row in rows] if len(rows) <= CANDIDATE_LIMIT else None)
+        return _Candidates([row.id for row in rows])
     if len(rows) > CANDIDATE_LIMIT:
         at_start = sum(1 for row in rows if row.search_text.startswith(text))
-        return _Candidates(None, mostly_at_start=at_start * 2 > len(rows))
+        return _Candidates(
+            None, mostly_at_start=at_start * 2 > len(rows), reach=_reach(session, rows)
+        )
     return _Candidates.of(rows)
 
 
@@ -318,12 +327,29 @@ def _index_rows(
             "customer_fts.rowid WHERE customer_fts MATCH :phrase LIMIT :limit"
         ).bindparams(phrase=phrase, limit=limit)
     else:
-        # pg_trgm's GIN index answers LIKE '%text%' (its recheck makes the match exact).
-        query = select(Customer.id, Customer.search_text).where(
+        # pg_trgm's GIN index answers LIKE '%text%' (its recheck makes the match exact);
+        # each row's place in the table (its page) tells how far the scan went (`_reach`).
+        ctid = sa.cast(sa.literal_column("customer.ctid"), sa.Text).label("ctid")
+        query = select(Customer.id, Customer.search_text, ctid).where(
             _scan_condition(text, CustomerSort.NAME)
         )
         query = query.limit(limit)
     return list(session.execute(query).all())
+
+
+def _reach(session: Session, rows: list) -> float | None:
+    """PostgreSQL: the share of the customer table's pages a bitmap scan crossed to find
+    `rows` (read in page order, as it reads them); None on SQLite or before the table's
+    first ANALYZE."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    pages = session.execute(
+        sa.text("SELECT relpages FROM pg_class WHERE oid = 'customer'::regclass")
+    ).scalar_one()
+    if pages <= 0:
+        return None
+    last = max(int(row.ctid.strip("()").split(",")[0]) for row in rows)
+    return min((last + 1) / pages, 1.0)
 
 
 def _count(session: Session) -> tuple[int, bool]:
@@ -443,6 +469,7 @@ def _common_page(
     sort: CustomerSort,
     *,
     clustered: bool,
+    reach: float | None = None,
     after: tuple | None,
     before: tuple | None,
     size: int,
@@ -507,9 +534,9 @@ def _common_page(
                 backwards=before is not None,
             )
     condition = _scan_condition(text, sort)
-    if postgres and len(text) >= 3:
-        condition = _walk_condition(text)
     if sort is CustomerSort.NAME:
+        if postgres and len(text) >= 3:
+            condition = _walk_condition(text)
         # The name index holds search_text: the walk checks each entry there (an index-only
         # scan, where reading whole rows would visit a table page per name passed), and
         # only the page's own customers are read.
@@ -523,10 +550,12 @@ def _common_page(
             scalars=False,
         )
         return _page_of_keys(session, keys)
-    if len(text) >= 3 and postgres:
-        # The next ROW_WALK_ROWS customers in the order, checked as they come (a common
-        # term fills its page there); past them the matches are rarer than that, and read
-        # through the trigram index and sorted (the planner's own choice for the term).
+    if len(text) >= 3 and postgres and reach is not None and reach <= WALK_REACH:
+        # Common enough that the candidate read found its thousand within WALK_REACH of the
+        # table: the next ROW_WALK_ROWS customers in the order, checked as they come, hold the
+        # page. Otherwise (or if they do not) the matches are read through the trigram index
+        # and sorted, the planner's own choice for the term: at most a few thousand rows,
+        # where the walk would read a table row for each of tens of thousands passed.
         page = _bounded_page(
             session,
             select(Customer),
@@ -539,7 +568,6 @@ def _common_page(
         )
         if page is not None:
             return page
-        condition = _scan_condition(text, sort)
     if (
         len(text) >= 3
         and not postgres
@@ -598,6 +626,7 @@ def search_customers(
                 text,
                 sort,
                 clustered=candidates.mostly_at_start,
+                reach=candidates.reach,
                 size=page_size,
                 **keys,
             )
