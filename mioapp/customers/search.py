@@ -26,6 +26,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from itertools import pairwise
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
@@ -51,7 +52,7 @@ MATCH_SET_LIMIT = 10_000
 # PostgreSQL: how far a common search first walks its order's index, checking each entry,
 # before it reads its matches another way: names (index-only, a quarter of a microsecond an
 # entry), whole rows (another order: a table row an entry).
-NAME_WALK_ROWS = 8_000
+NAME_WALK_ROWS = 10_000
 ROW_WALK_ROWS = 10_000
 WALK_REACH = 0.25
 # A term that `customer_search_rest` serves: one run of the characters it splits words by.
@@ -154,15 +155,6 @@ def _scan_condition(text: str, sort: CustomerSort) -> sa.ColumnElement[bool]:
             return _prefix_range(text)
         return col(Customer.search_text).like(f"{_like_escape(text)}%", escape="\\")
     return col(Customer.search_text).like(f"%{_like_escape(text)}%", escape="\\")
-
-
-def _walk_condition(text: str) -> sa.ColumnElement[bool]:
-    """`_scan_condition` of 3+ characters on an expression, which PostgreSQL checks on each
-    entry of the order's index as it walks it: on the column itself, its planner (which
-    guesses a hundred matches for any such term) reads every match through the trigram
-    index and sorts them, thousands of rows for a surname that is common at all."""
-    search_text = sa.func.coalesce(col(Customer.search_text), "")
-    return search_text.like(f"%{_like_escape(text)}%", escape="\\")
 
 
 @dataclass(frozen=True)
@@ -338,9 +330,11 @@ def _index_rows(
 
 
 def _reach(session: Session, rows: list) -> float | None:
-    """PostgreSQL: the share of the customer table's pages a bitmap scan crossed to find
-    `rows` (read in page order, as it reads them); None on SQLite or before the table's
-    first ANALYZE."""
+    """PostgreSQL: the share of the customer table's pages the scan that found `rows` crossed
+    (a bitmap scan reads pages in order; a sequential one too, though it may start anywhere
+    and wrap around, where another scan of the table is: the pages it did not reach are the
+    widest gap between the rows' pages, round the table); None on SQLite or before the
+    table's first ANALYZE."""
     if session.get_bind().dialect.name != "postgresql":
         return None
     pages = session.execute(
@@ -348,8 +342,10 @@ def _reach(session: Session, rows: list) -> float | None:
     ).scalar_one()
     if pages <= 0:
         return None
-    last = max(int(row.ctid.strip("()").split(",")[0]) for row in rows)
-    return min((last + 1) / pages, 1.0)
+    blocks = sorted({int(row.ctid.strip("()").split(",")[0]) for row in rows})
+    gaps = [b - a for a, b in pairwise(blocks)]
+    gaps.append(blocks[0] + pages - blocks[-1])
+    return min(max(pages - max(gaps) + 1, 1) / pages, 1.0)
 
 
 def _count(session: Session) -> tuple[int, bool]:
@@ -533,10 +529,30 @@ def _common_page(
                 size=size,
                 backwards=before is not None,
             )
+    name_order = sort is CustomerSort.NAME
+    if len(text) >= 3 and postgres and reach is not None and reach <= WALK_REACH:
+        # Common enough that the candidate read found its thousand within WALK_REACH of the
+        # table: the next customers in the order (NAME_WALK_ROWS names, index-only, or
+        # ROW_WALK_ROWS rows), checked as they come, hold the page. Otherwise (or if they do
+        # not) the plain walk below, which the planner serves as it sees fit: for a rarer
+        # term, the few thousand matches read through the trigram index and sorted, where
+        # the walk would pass tens of thousands. (The subquery's limit is what keeps it on
+        # the order's index here: it guesses a hundred matches for any term.)
+        page = _bounded_page(
+            session,
+            select(Customer.id, Customer.search_text) if name_order else select(Customer),
+            text,
+            order,
+            after=after,
+            before=before,
+            size=size,
+            within=NAME_WALK_ROWS if name_order else ROW_WALK_ROWS,
+            keys=name_order,
+        )
+        if page is not None:
+            return _page_of_keys(session, page) if name_order else page
     condition = _scan_condition(text, sort)
-    if sort is CustomerSort.NAME:
-        if postgres and len(text) >= 3:
-            condition = _walk_condition(text)
+    if name_order:
         # The name index holds search_text: the walk checks each entry there (an index-only
         # scan, where reading whole rows would visit a table page per name passed), and
         # only the page's own customers are read.
@@ -550,24 +566,6 @@ def _common_page(
             scalars=False,
         )
         return _page_of_keys(session, keys)
-    if len(text) >= 3 and postgres and reach is not None and reach <= WALK_REACH:
-        # Common enough that the candidate read found its thousand within WALK_REACH of the
-        # table: the next ROW_WALK_ROWS customers in the order, checked as they come, hold the
-        # page. Otherwise (or if they do not) the matches are read through the trigram index
-        # and sorted, the planner's own choice for the term: at most a few thousand rows,
-        # where the walk would read a table row for each of tens of thousands passed.
-        page = _bounded_page(
-            session,
-            select(Customer),
-            text,
-            order,
-            after=after,
-            before=before,
-            size=size,
-            within=ROW_WALK_ROWS,
-        )
-        if page is not None:
-            return page
     if (
         len(text) >= 3
         and not postgres
