@@ -194,7 +194,8 @@ def _candidates(session: Session, text: str, *, keyed: bool = True) -> _Candidat
             return _Candidates(None)
         return _Candidates.of([row for row in rows if row.search_text.startswith(text)])
     # More than CANDIDATE_LIMIT names start with it (a first name): counted off the name
-    # index alone, where the search index would read a thousand rows to learn as much.
+    # index alone, where the search index would read a thousand rows to learn as much. Not
+    # for another order, whose walk on PostgreSQL wants those rows' `reach`.
     search_text = col(Customer.search_text)
     upper = text[:-1] + chr(min(ord(text[-1]) + 1, 0x10FFFF))
     starting = (
@@ -203,7 +204,7 @@ def _candidates(session: Session, text: str, *, keyed: bool = True) -> _Candidat
         .limit(CANDIDATE_LIMIT + 1)
         .subquery()
     )
-    if session.execute(select(sa.func.count()).select_from(starting)).scalar_one() > (
+    if keyed and session.execute(select(sa.func.count()).select_from(starting)).scalar_one() > (
         CANDIDATE_LIMIT
     ):
         return _Candidates(None, mostly_at_start=True)
