@@ -49,9 +49,9 @@ WINDOW = 10
 # order's (key, id) index index-only, each entry looked up in the set of their ids (read off
 # the FTS index in a few milliseconds), rather than reading a row for each entry passed.
 MATCH_SET_LIMIT = 10_000
-# PostgreSQL: how far a common search first walks its order's index, checking each entry,
-# before it reads its matches another way: names (index-only, a quarter of a microsecond an
-# entry), whole rows (another order: a table row an entry).
+# PostgreSQL: how far a common search first walks its order's index (index-only), checking
+# each entry, before it reads its matches another way: for a first name in name order, for
+# any other term in name order, in another order.
 NAME_WALK_ROWS = 10_000
 ROW_WALK_ROWS = 10_000
 WALK_REACH = 0.25
@@ -533,25 +533,28 @@ def _common_page(
     name_order = sort is CustomerSort.NAME
     if len(text) >= 3 and postgres and reach is not None and reach <= WALK_REACH:
         # Common enough that the candidate read found its thousand within WALK_REACH of the
-        # table: the next customers in the order (NAME_WALK_ROWS names, index-only, or
-        # ROW_WALK_ROWS rows), checked as they come, hold the page. Otherwise (or if they do
+        # table: the next customers in the order (NAME_WALK_ROWS names, or ROW_WALK_ROWS in
+        # another order), checked as they come, hold the page. Otherwise (or if they do
         # not) the plain walk below, which the planner serves as it sees fit: for a rarer
         # term, the few thousand matches read through the trigram index and sorted, where
         # the walk would pass tens of thousands. (The subquery's limit is what keeps it on
         # the order's index here: it guesses a hundred matches for any term.)
-        page = _bounded_page(
+        # The sort key, id and search_text: all in the order's index (the others' carry it
+        # since migration a9d4e6b1c8f7), so the walk reads no table row.
+        columns = {c.key: c for c in (*order.columns, col(Customer.search_text))}
+        keys = _bounded_page(
             session,
-            select(Customer.id, Customer.search_text) if name_order else select(Customer),
+            select(*columns.values()),
             text,
             order,
             after=after,
             before=before,
             size=size,
             within=NAME_WALK_ROWS if name_order else ROW_WALK_ROWS,
-            keys=name_order,
+            keys=True,
         )
-        if page is not None:
-            return _page_of_keys(session, page) if name_order else page
+        if keys is not None:
+            return _page_of_keys(session, keys)
     condition = _scan_condition(text, sort)
     if name_order:
         # The name index holds search_text: the walk checks each entry there (an index-only
