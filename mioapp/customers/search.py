@@ -8,15 +8,22 @@ query of one or two matches names that start with it, read off the name-order in
 
 How a page is found depends on how common the match is, so neither case scans:
 - a rare one (at most CANDIDATE_LIMIT customers) is read from the search index in full, and
-  the page sorted from those ids (a long query, like an email, is looked up by its first
-  WINDOW characters and checked whole on what they find);
+  the page sorted from those ids (a long query, like an email, is looked up by a part of it
+  and checked whole on what that finds: see `_window`);
 - a common one (a surname, a mail domain) is found by walking the chosen order's index and
-  checking each customer against the query, which fills a page within a few thousand rows;
+  checking each customer against the query, which fills a page within a few thousand rows.
+  The walk reads the index alone: the name index holds search_text; SQLite checks each id of
+  another order's index against the set of matches the FTS index lists (up to
+  MATCH_SET_LIMIT of them); PostgreSQL's other order indexes carry search_text. On
+  PostgreSQL the walk is bounded, and taken only when the candidate read found its
+  thousand matches within WALK_REACH of the table (`_reach`); a rarer term's few thousand
+  matches are read through the trigram index and sorted instead;
 - a common one that most names start with (a first name), in name order, would make that
   walk cross every name before it: those names are read as one range of the name index and
-  merged with the few other matches, read from the search index (on PostgreSQL from a second
-  trigram index that leaves out a customer's own leading word, so a first name's thousands of
-  owners are not read to find them). Such a term is known by an index-only count of its range.
+  merged with the other matches, read from the search index (on PostgreSQL from a second
+  trigram index, on the stored column `search_rest`, that leaves out a customer's own
+  leading word, so a first name's thousands of owners are not read to find them). Such a
+  term is known by an index-only count of its range.
 """
 
 from __future__ import annotations
