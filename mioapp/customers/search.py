@@ -409,15 +409,22 @@ def _not_at_start(session: Session, text: str) -> list[int] | None:
 def _not_at_start_page(
     session: Session, text: str, *, after: tuple | None, before: tuple | None, size: int
 ) -> KeysetPage:
-    """PostgreSQL: `page_of` in name order of the customers holding `text` other than at the
-    start of their name, however many: all of them read through the trigram index (as one
-    materialized set, so the planner never walks the name index for them instead, past
-    every name before the few that hold it) and the page sorted from them."""
-    found = select(Customer).where(_not_at_start_condition(text))
+    """PostgreSQL: `page_of` in name order of the (id, search_text) of the customers holding
+    `text` other than at the start of their name, however many: all of them read through
+    the trigram index (as one materialized set, so the planner never walks the name index
+    for them instead, past every name before the few that hold it) and the page sorted from
+    them."""
+    found = select(Customer.id, Customer.search_text).where(_not_at_start_condition(text))
     others = found.cte("others").prefix_with("MATERIALIZED")
     order = Order((others.c.search_text, others.c.id))
     return page_of(
-        session, select(aliased(Customer, others)), order, after=after, before=before, size=size
+        session,
+        select(others.c.id, others.c.search_text),
+        order,
+        after=after,
+        before=before,
+        size=size,
+        scalars=False,
     )
 
 
@@ -503,24 +510,28 @@ def _common_page(
             if keys is not None:
                 return _page_of_keys(session, keys)
         if postgres and _WORD.fullmatch(text) is not None:
-            # However many the others, read through `search_rest`'s index and merged.
+            # However many the others, read through `search_rest`'s index and merged; the
+            # range read index-only (whole rows made the planner read it through a bitmap
+            # and sort it, thousands of rows for "kim"), then the page's customers by id.
             pages = [
                 page_of(
                     session,
-                    select(Customer).where(_prefix_range(text)),
+                    select(Customer.id, Customer.search_text).where(_prefix_range(text)),
                     order,
                     after=after,
                     before=before,
                     size=size,
+                    scalars=False,
                 ),
                 _not_at_start_page(session, text, after=after, before=before, size=size),
             ]
-            return merge(
+            keys = merge(
                 pages,
-                key=lambda c: (c.search_text, c.id),
+                key=lambda row: (row.search_text, row.id),
                 size=size,
                 backwards=before is not None,
             )
+            return _page_of_keys(session, keys)
         others = _not_at_start(session, text)
         if others is not None:
             streams = [select(Customer).where(_prefix_range(text))]
