@@ -83,13 +83,35 @@ def test_queries_under_three_characters_match_the_start_of_names(
     assert _names(session, query) == names
 
 
+@pytest.mark.parametrize(
+    ("walk_reach", "bounds"),
+    [(None, None), (1.0, None), (1.0, 2)],
+    ids=["as-deployed", "walked", "bounds-exceeded"],
+)
 @pytest.mark.parametrize("query", ["lima", "ana", "a", "mail.test", "an"])
 def test_a_common_match_walks_the_list_order_and_finds_the_same_rows(
-    session: Session, monkeypatch: pytest.MonkeyPatch, query: str
+    session: Session,
+    monkeypatch: pytest.MonkeyPatch,
+    query: str,
+    walk_reach: float | None,
+    bounds: int | None,
 ) -> None:
     """Past CANDIDATE_LIMIT matches the list is walked in order and checked row by row (in
     name order, names starting with the query are read as a range and merged with the
-    other matches): the rows, their order and the pages are those the index path gives."""
+    other matches; on SQLite, in the other orders, up to MATCH_SET_LIMIT matches are looked
+    up in the set of their ids; on PostgreSQL the walk is first tried over a bounded number
+    of rows, in other orders when the candidate read found its matches within WALK_REACH of
+    the table): the rows, their order and the pages are those the index path gives, whether
+    or not those bounds are exceeded."""
+
+    def walking() -> None:
+        monkeypatch.setattr(search, "CANDIDATE_LIMIT", 3)
+        if walk_reach is not None:
+            monkeypatch.setattr(search, "WALK_REACH", walk_reach)
+        if bounds is not None:
+            for name in ("MATCH_SET_LIMIT", "NAME_WALK_ROWS", "ROW_WALK_ROWS"):
+                monkeypatch.setattr(search, name, bounds)
+
     for n in range(12):
         make_customer(session, name=f"Ana Lima {n:02d}", email=f"a{n}@mail.test")
     make_customer(session, name="Zed", email="z@other.test")
@@ -97,9 +119,12 @@ def test_a_common_match_walks_the_list_order_and_finds_the_same_rows(
     make_customer(session, name="Aaron Banana", email="ab@mail.test")
     make_customer(session, name="Bo Anand", email="bo@mail.test")
     session.commit()
+    if session.get_bind().dialect.name == "postgresql":
+        # The table's page count, which `_reach` measures the candidate read against.
+        session.execute(sa.text("ANALYZE customer"))
     for sort in CustomerSort:
         expected = search_customers(session, query=query, sort=sort, page_size=5)
-        monkeypatch.setattr(search, "CANDIDATE_LIMIT", 3)
+        walking()
         walked = search_customers(session, query=query, sort=sort, page_size=5)
         monkeypatch.undo()
         assert [r.id for r in walked.rows] == [r.id for r in expected.rows], sort
@@ -108,7 +133,7 @@ def test_a_common_match_walks_the_list_order_and_finds_the_same_rows(
         after = search_customers(
             session, query=query, sort=sort, page_size=5, after=expected.rows[-1].id
         )
-        monkeypatch.setattr(search, "CANDIDATE_LIMIT", 3)
+        walking()
         walked_after = search_customers(
             session, query=query, sort=sort, page_size=5, after=expected.rows[-1].id
         )
@@ -117,13 +142,24 @@ def test_a_common_match_walks_the_list_order_and_finds_the_same_rows(
         before = search_customers(
             session, query=query, sort=sort, page_size=5, before=after.rows[0].id
         )
-        monkeypatch.setattr(search, "CANDIDATE_LIMIT", 3)
+        walking()
         walked_before = search_customers(
             session, query=query, sort=sort, page_size=5, before=after.rows[0].id
         )
         monkeypatch.undo()
         assert [r.id for r in walked_before.rows] == [r.id for r in before.rows], sort
         assert walked_before.has_previous == before.has_previous
+        # A page before a row with more than a page before it.
+        cursor = after.rows[-1].id
+        inner = search_customers(session, query=query, sort=sort, page_size=5, before=cursor)
+        walking()
+        walked_inner = search_customers(session, query=query, sort=sort, page_size=5, before=cursor)
+        monkeypatch.undo()
+        assert [r.id for r in walked_inner.rows] == [r.id for r in inner.rows], sort
+        assert (walked_inner.has_previous, walked_inner.has_next) == (
+            inner.has_previous,
+            inner.has_next,
+        )
 
 
 def test_matches_other_than_at_the_start_are_found_wherever_they_sit(session: Session) -> None:

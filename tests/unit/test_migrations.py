@@ -25,7 +25,8 @@ PAY_URLS_REVISION_PARENT = "021627dbf459"
 SEARCH_REVISION = "c4f1a9e2d7b3"
 SEARCH_REVISION_PARENT = "c41f7a2e9b10"
 # Customer search's index, which SQLModel cannot describe: SQLite's FTS5 table (and the shadow
-# tables FTS5 keeps its index in), PostgreSQL's trigram GIN index.
+# tables FTS5 keeps its index in), PostgreSQL's trigram GIN indexes, the generated column
+# one of them is built on, and the order indexes that carry the search text.
 SEARCH_INDEX_OBJECTS = {
     "customer_fts",
     "customer_fts_data",
@@ -34,6 +35,9 @@ SEARCH_INDEX_OBJECTS = {
     "customer_fts_config",
     "ix_customer_search_trgm",
     "ix_customer_search_rest_trgm",
+    "search_rest",
+    "ix_customer_outstanding_search",
+    "ix_customer_activity_search",
 }
 
 
