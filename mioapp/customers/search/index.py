@@ -83,10 +83,10 @@ def _candidates(session: Session, text: str, *, keyed: bool = True) -> _Candidat
     if window != text:
         # A long query (an email) holds trigrams that half the customers share (the mail
         # domain): look up its start, then check the whole of it on those few rows.
-        rows = _index_rows(session, window)
+        rows = _index_rows(session, window, limits.CANDIDATE_LIMIT + 1)
         if len(rows) <= limits.CANDIDATE_LIMIT:
             return _Candidates.of([row for row in rows if text in row.search_text])
-    rows = _index_rows(session, text, keyed=keyed)
+    rows = _index_rows(session, text, limits.CANDIDATE_LIMIT + 1, keyed=keyed)
     if not keyed and len(rows) > limits.CANDIDATE_LIMIT:
         return _Candidates(None, reach=_reach(session, rows))
     if not keyed:
@@ -150,9 +150,7 @@ def _window(session: Session, text: str) -> str:
     return local if len(local) >= 3 else text
 
 
-def _index_rows(
-    session: Session, text: str, limit: int = limits.CANDIDATE_LIMIT + 1, *, keyed: bool = True
-) -> list:
+def _index_rows(session: Session, text: str, limit: int, *, keyed: bool = True) -> list:
     """(id, search_text) of up to `limit` customers containing `text` (3+ characters), found
     through the trigram index; on SQLite only their ids unless `keyed`."""
     if session.get_bind().dialect.name == "sqlite" and not keyed:
