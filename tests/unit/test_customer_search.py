@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from mioapp.customers import search, summary
-from mioapp.customers.search import CustomerSort, search_customers
+from mioapp.customers import summary
+from mioapp.customers.search import CustomerSort, index, limits, search_customers
 from mioapp.keyset import one_of
 from mioapp.models import Customer, PaymentStatus, RefundStatus, utcnow
 from tests.unit.factories import make_booking, make_customer, make_payment, make_refund
@@ -105,12 +105,12 @@ def test_a_common_match_walks_the_list_order_and_finds_the_same_rows(
     or not those bounds are exceeded."""
 
     def walking() -> None:
-        monkeypatch.setattr(search, "CANDIDATE_LIMIT", 3)
+        monkeypatch.setattr(limits, "CANDIDATE_LIMIT", 3)
         if walk_reach is not None:
-            monkeypatch.setattr(search, "WALK_REACH", walk_reach)
+            monkeypatch.setattr(limits, "WALK_REACH", walk_reach)
         if bounds is not None:
             for name in ("MATCH_SET_LIMIT", "NAME_WALK_ROWS", "ROW_WALK_ROWS"):
-                monkeypatch.setattr(search, name, bounds)
+                monkeypatch.setattr(limits, name, bounds)
 
     for n in range(12):
         make_customer(session, name=f"Ana Lima {n:02d}", email=f"a{n}@mail.test")
@@ -184,7 +184,7 @@ def test_matches_other_than_at_the_start_are_found_wherever_they_sit(session: Se
     for name, email in people:
         ids[name] = make_customer(session, name=name, email=email).id
     session.commit()
-    found = search._not_at_start(session, "michael")
+    found = index._not_at_start(session, "michael")
     expected = [
         "Jamichael Lee",
         "Ann Michaels",
@@ -195,8 +195,8 @@ def test_matches_other_than_at_the_start_are_found_wherever_they_sit(session: Se
     ]
     assert sorted(found) == sorted(ids[name] for name in expected)
     # A term the words index cannot serve (it spans two words) is read through the other one.
-    assert search._not_at_start(session, "el smith") == [ids["Michael Smith"]]
-    across = sorted(search._not_at_start(session, "ael mich"))
+    assert index._not_at_start(session, "el smith") == [ids["Michael Smith"]]
+    across = sorted(index._not_at_start(session, "ael mich"))
     assert across == sorted([ids["Michael Michaelson"], ids["Rachael Michaelmichael"]])
 
 
@@ -330,10 +330,10 @@ def test_counts_stop_at_the_limit(session: Session, monkeypatch: pytest.MonkeyPa
     for n in range(6):
         make_customer(session, name=f"Kayak Fan {n}")
     session.commit()
-    monkeypatch.setattr(search, "COUNT_LIMIT", 4)
+    monkeypatch.setattr(limits, "COUNT_LIMIT", 4)
     page = search_customers(session, page_size=2)
     assert (page.total, page.more) == (4, True)
-    monkeypatch.setattr(search, "CANDIDATE_LIMIT", 3)
+    monkeypatch.setattr(limits, "CANDIDATE_LIMIT", 3)
     found = search_customers(session, query="kayak", page_size=2)
     assert (found.total, found.more, len(found.rows)) == (3, True, 2)
     assert search_customers(session, query="fan 5").total == 1
@@ -364,7 +364,7 @@ def test_a_long_query_is_checked_whole(
     make_customer(session, name="Ana Lima", email="ana.lima.lo@other.test")
     make_customer(session, name="Ana Lima", email="ana.lima.longer@other.test")
     session.commit()
-    monkeypatch.setattr(search, "CANDIDATE_LIMIT", limit)
+    monkeypatch.setattr(limits, "CANDIDATE_LIMIT", limit)
     found = search_customers(session, query="ANA.LIMA.LONG@EXAMPLE")
     assert [row.email for row in found.rows] == ["ana.lima.long@example.test"]
     assert found.total == 1

@@ -1,0 +1,232 @@
+"""Reads of the customer search index: SQLite's FTS5 trigram table `customer_fts`,
+PostgreSQL's pg_trgm GIN indexes on `search_text` and on `search_rest`.
+
+A rare match (at most CANDIDATE_LIMIT customers) is read from the search index in full, and
+the page sorted from those ids (a long query, like an email, is looked up by a part of it
+and checked whole on what that finds: see `_window`). A commoner one is reported as such
+(`_Candidates.ids` None), with what the read learnt on the way: whether its matches mostly
+start names, and on PostgreSQL how far through the table it went (`_reach`), which
+`walks` chooses its walk by. `containing` serves the Payments page's customer search.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from mioapp.customers.search import limits
+from mioapp.customers.search.terms import (
+    _WORD,
+    CustomerSort,
+    _like_escape,
+    _scan_condition,
+    normalize,
+)
+from mioapp.models import Customer
+
+
+@dataclass(frozen=True)
+class _Candidates:
+    # Every matching id, or None when there are more than CANDIDATE_LIMIT.
+    ids: list[int] | None
+    # Whether most of those read start with the query (a first name: the matches cluster in
+    # name order).
+    mostly_at_start: bool = False
+    # (search_text, id) of each of `ids`: their name order, known without reading them again.
+    keys: list[tuple[str, int]] = field(default_factory=list)
+    # PostgreSQL, more than CANDIDATE_LIMIT: the share of the table's pages its bitmap scan
+    # crossed to find that many (it reads them in page order), so about how common the
+    # matches are; None where not known.
+    reach: float | None = None
+
+    @classmethod
+    def of(cls, rows: list) -> _Candidates:
+        return cls([row.id for row in rows], keys=[(row.search_text, row.id) for row in rows])
+
+
+def _candidates(session: Session, text: str, *, keyed: bool = True) -> _Candidates:
+    """The customers matching `text`, read from an index, up to CANDIDATE_LIMIT; `keyed`: with
+    their name-order keys (for a page in name order), else the ids alone, which SQLite reads
+    off the FTS index without a row each."""
+    if len(text) < 3:
+        # The range alone, so both databases read the name index in order and stop at the
+        # limit; the start of each name is checked here.
+        search_text = col(Customer.search_text)
+        upper = text[:-1] + chr(min(ord(text[-1]) + 1, 0x10FFFF))
+        rows = session.execute(
+            select(Customer.id, search_text)
+            .where(search_text >= text, search_text < upper)
+            .limit(limits.CANDIDATE_LIMIT + 1)
+        ).all()
+        if len(rows) > limits.CANDIDATE_LIMIT:
+            return _Candidates(None)
+        return _Candidates.of([row for row in rows if row.search_text.startswith(text)])
+    # More than CANDIDATE_LIMIT names start with it (a first name): counted off the name
+    # index alone, where the search index would read a thousand rows to learn as much. Not
+    # for another order, whose walk on PostgreSQL wants those rows' `reach`.
+    search_text = col(Customer.search_text)
+    upper = text[:-1] + chr(min(ord(text[-1]) + 1, 0x10FFFF))
+    starting = (
+        select(Customer.id)
+        .where(search_text >= text, search_text < upper)
+        .limit(limits.CANDIDATE_LIMIT + 1)
+        .subquery()
+    )
+    if keyed and session.execute(select(sa.func.count()).select_from(starting)).scalar_one() > (
+        limits.CANDIDATE_LIMIT
+    ):
+        return _Candidates(None, mostly_at_start=True)
+    window = _window(session, text)
+    if window != text:
+        # A long query (an email) holds trigrams that half the customers share (the mail
+        # domain): look up its start, then check the whole of it on those few rows.
+        rows = _index_rows(session, window, limits.CANDIDATE_LIMIT + 1)
+        if len(rows) <= limits.CANDIDATE_LIMIT:
+            return _Candidates.of([row for row in rows if text in row.search_text])
+    rows = _index_rows(session, text, limits.CANDIDATE_LIMIT + 1, keyed=keyed)
+    if not keyed and len(rows) > limits.CANDIDATE_LIMIT:
+        return _Candidates(None, reach=_reach(session, rows))
+    if not keyed:
+        return _Candidates([row.id for row in rows])
+    if len(rows) > limits.CANDIDATE_LIMIT:
+        at_start = sum(1 for row in rows if row.search_text.startswith(text))
+        return _Candidates(
+            None, mostly_at_start=at_start * 2 > len(rows), reach=_reach(session, rows)
+        )
+    return _Candidates.of(rows)
+
+
+def containing(session: Session, query: str, limit: int) -> list[int] | None:
+    """Ids of every customer whose search text holds `query` (case-folded, ends trimmed, as
+    search reads it) anywhere, found through the search index; None when more than `limit`
+    match, or when the query is shorter than a trigram (the index cannot serve it)."""
+    text = normalize(query)
+    if len(text) < 3:
+        return None
+    window = _window(session, text)
+    if window != text:
+        # As in `_candidates`: a long query's start is rare where its whole trigram set is
+        # not (an email's domain); check the whole of it on what the start finds.
+        rows = _index_rows(session, window, limits.CANDIDATE_LIMIT + 1)
+        if len(rows) <= limits.CANDIDATE_LIMIT:
+            ids = [row.id for row in rows if text in row.search_text]
+            return ids if len(ids) <= limit else None
+    rows = _index_rows(session, text, limit + 1)
+    return [row.id for row in rows] if len(rows) <= limit else None
+
+
+def _fts_phrase(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _fts_ids(text: str) -> sa.TextClause:
+    """SQLite: the ids of the customers whose search text holds `text` (3+ characters)."""
+    return sa.text("SELECT rowid FROM customer_fts WHERE customer_fts MATCH :phrase").bindparams(
+        phrase=_fts_phrase(text)
+    )
+
+
+def _fts_count(session: Session, text: str, limit: int) -> int:
+    """SQLite: how many customers hold `text` (3+ characters), counted up to `limit`, off the
+    FTS index alone."""
+    ids = _fts_ids(text).columns(sa.column("rowid")).subquery()
+    inner = select(ids.c.rowid).limit(limit).subquery()
+    return session.execute(select(sa.func.count()).select_from(inner)).scalar_one()
+
+
+def _window(session: Session, text: str) -> str:
+    """What of a query (3+ characters) is looked up in the search index, the whole of it
+    then checked on what that finds. SQLite: the first WINDOW characters of a long query.
+    PostgreSQL: the text before an "@", where there is one with three characters before it
+    (pg_trgm's index reads every trigram's whole list, and the mail domain's are half the
+    table; a name's words, which it intersects, narrow it down better than a first name and
+    an initial do)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return text[: limits.WINDOW] if len(text) > limits.WINDOW + 2 else text
+    local = text.split("@", 1)[0]
+    return local if len(local) >= 3 else text
+
+
+def _index_rows(session: Session, text: str, limit: int, *, keyed: bool = True) -> list:
+    """(id, search_text) of up to `limit` customers containing `text` (3+ characters), found
+    through the trigram index; on SQLite only their ids unless `keyed`."""
+    if session.get_bind().dialect.name == "sqlite" and not keyed:
+        query = sa.text(
+            "SELECT rowid AS id FROM customer_fts WHERE customer_fts MATCH :phrase LIMIT :limit"
+        ).bindparams(phrase=_fts_phrase(text), limit=limit)
+    elif session.get_bind().dialect.name == "sqlite":
+        phrase = _fts_phrase(text)
+        query = sa.text(
+            "SELECT c.id, c.search_text FROM customer_fts JOIN customer c ON c.id = "
+            "customer_fts.rowid WHERE customer_fts MATCH :phrase LIMIT :limit"
+        ).bindparams(phrase=phrase, limit=limit)
+    else:
+        # pg_trgm's GIN index answers LIKE '%text%' (its recheck makes the match exact);
+        # each row's place in the table (its page) tells how far the scan went (`_reach`).
+        ctid = sa.cast(sa.literal_column("customer.ctid"), sa.Text).label("ctid")
+        query = select(Customer.id, Customer.search_text, ctid).where(
+            _scan_condition(text, CustomerSort.NAME)
+        )
+        query = query.limit(limit)
+    return list(session.execute(query).all())
+
+
+def _reach(session: Session, rows: list) -> float | None:
+    """PostgreSQL: the share of the customer table's pages the scan that found `rows` crossed
+    (a bitmap scan reads pages in order; a sequential one too, though it may start anywhere
+    and wrap around, where another scan of the table is: the pages it did not reach are the
+    widest gap between the rows' pages, round the table); None on SQLite or before the
+    table's first ANALYZE."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    pages = session.execute(
+        sa.text("SELECT relpages FROM pg_class WHERE oid = 'customer'::regclass")
+    ).scalar_one()
+    if pages <= 0:
+        return None
+    blocks = sorted({int(row.ctid.strip("()").split(",")[0]) for row in rows})
+    gaps = [b - a for a, b in pairwise(blocks)]
+    gaps.append(blocks[0] + pages - blocks[-1])
+    return min(max(pages - max(gaps) + 1, 1) / pages, 1.0)
+
+
+def _not_at_start_condition(text: str) -> sa.ColumnElement[bool]:
+    """PostgreSQL: customers holding `text` (3+ characters) other than at the start of their
+    name, as a condition its trigram indexes serve."""
+    search_text = col(Customer.search_text)
+    rest = _WORD.fullmatch(text) is not None
+    if rest:
+        # Checked on the rows the index below finds, not looked up in the trigram index
+        # too (the whole text's list of a first name is its thousands of owners).
+        search_text = sa.func.coalesce(search_text, "")
+    condition = sa.and_(
+        search_text.like(f"%{_like_escape(text)}%", escape="\\"),
+        sa.not_(search_text.like(f"{_like_escape(text)}%", escape="\\")),
+    )
+    if rest:
+        # Every such customer holds the term in `customer_search_rest` (the text without
+        # its leading word where that recurs, migration e8b3d6f0a2c5), kept as the column
+        # `search_rest` (migration f3a7c1d9b2e4: the index's recheck reads it rather than
+        # run the function on each row found), whose trigram index leaves out those who
+        # merely start with it.
+        rest_text = sa.literal_column("customer.search_rest", sa.Text)
+        condition = sa.and_(condition, rest_text.like(f"%{text}%"))
+    return condition
+
+
+def _not_at_start(session: Session, text: str) -> list[int] | None:
+    """Ids of customers matching `text` (3+ characters) other than at the start of their
+    name; None when there are more than CANDIDATE_LIMIT."""
+    limit = limits.CANDIDATE_LIMIT + 1
+    if session.get_bind().dialect.name == "sqlite":
+        phrase = _fts_phrase(text)
+        query = sa.text(
+            "SELECT rowid FROM customer_fts WHERE customer_fts MATCH :match LIMIT :limit"
+        ).bindparams(match=f"{phrase} NOT ^{phrase}", limit=limit)
+    else:
+        query = select(Customer.id).where(_not_at_start_condition(text)).limit(limit)
+    ids = list(session.execute(query).scalars().all())
+    return ids if len(ids) <= limits.CANDIDATE_LIMIT else None
