@@ -17,7 +17,6 @@ from starlette.types import Message
 
 from mioapp.web.preload import PAY_ROUTE, PayPagePreloadMiddleware, route_modules
 
-STRIPE_JS = "http://127.0.0.1:8420/js.stripe.com/v3/"
 SHARED = ["/assets/vendor-1.js", "/assets/state-1.js"]
 MANIFEST = {
     "entry": {"module": "/assets/entry.client-1.js", "imports": ["/assets/vendor-1.js"]},
@@ -82,9 +81,7 @@ def headers_of(static_dir: Path, path: str) -> dict[str, str]:
             Route("/pay/{token}/success", page),
             Route("/api/x", data),
         ],
-        middleware=[
-            Middleware(PayPagePreloadMiddleware, stripe_js_url=STRIPE_JS, static_dir=static_dir)
-        ],
+        middleware=[Middleware(PayPagePreloadMiddleware, static_dir=static_dir)],
     )
     messages: list[Message] = []
 
@@ -113,17 +110,14 @@ def headers_of(static_dir: Path, path: str) -> dict[str, str]:
     return {k.decode(): v.decode() for k, v in messages[0]["headers"]}
 
 
-def test_the_pay_page_names_stripe_js_and_its_modules_in_a_link_header(tmp_path: Path) -> None:
+def test_the_pay_page_names_its_modules_in_a_link_header(tmp_path: Path) -> None:
+    # Not Stripe.js: the page starts it once the shared code has arrived (StripeJsHint).
     headers = headers_of(build_dir(tmp_path, manifest_js(MANIFEST)), "/pay/tok_abc")
-    assert headers["link"].split(", ") == [
-        f"<{STRIPE_JS}>; rel=preload; as=script",
-        *(f"<{url}>; rel=modulepreload" for url in PAY_MODULES),
-    ]
+    assert headers["link"].split(", ") == [f"<{url}>; rel=modulepreload" for url in PAY_MODULES]
 
 
-def test_without_a_manifest_the_pay_page_still_gets_stripe_js_early(tmp_path: Path) -> None:
-    headers = headers_of(build_dir(tmp_path, None), "/pay/tok_abc")
-    assert headers["link"] == f"<{STRIPE_JS}>; rel=preload; as=script"
+def test_without_a_manifest_the_pay_page_gets_no_link_header(tmp_path: Path) -> None:
+    assert "link" not in headers_of(build_dir(tmp_path, None), "/pay/tok_abc")
 
 
 @pytest.mark.parametrize("path", ["/pay/tok_abc/success", "/api/x"])
