@@ -82,6 +82,9 @@ DASHBOARD_ONLY_PACKAGES = (
     "react-remove-scroll",
     "react-remove-scroll-bar",
     "react-style-singleton",
+    # Toasts: loaded with the first one (mioapp/ui/components/toaster.py), which on a pay
+    # page can only be Reflex's connection error.
+    "sonner",
     "use-callback-ref",
     "use-sidecar",
 )

@@ -54,6 +54,7 @@ def dashboard_only(module_id: str) -> bool:
         ("/w/.web/node_modules/@radix-ui/react-select/dist/index.mjs", True),
         ("/w/.web/node_modules/react-remove-scroll-bar/dist/es2015/index.js", True),
         ("C:\\w\\.web\\node_modules\\react-debounce-input\\lib\\index.js", True),
+        ("/w/.web/node_modules/sonner/dist/index.mjs", True),
         # What the pay pages render (the receipt's data list) and the shell around them.
         ("/w/.web/node_modules/@radix-ui/themes/dist/esm/components/data-list.js", False),
         ("/w/.web/node_modules/@radix-ui/themes/dist/esm/components/checkbox.js", False),
