@@ -5,9 +5,10 @@ eval() in the browser, which a Content-Security-Policy without 'unsafe-eval' blo
 
 Stripe.js (from settings.stripe_js_url) loads only on pages that contain this field: the
 page's module starts the download when it runs, in parallel with hydration, and the field
-mounts the card Element once that download has finished. A blocking <script> in every
-page's <head> made every page wait for Stripe; rx.script (react-helmet) ran in no fixed
-order.
+mounts the card Element once that download has finished. On the pay page the shared code
+starts it a little earlier, as a preload (StripeJsHint below). A blocking <script> in
+every page's <head> made every page wait for Stripe; rx.script (react-helmet) ran in no
+fixed order.
 
 Usage:
     stripe_card_field(
