@@ -2,6 +2,8 @@
 
 import reflex as rx
 
+from mioapp.ui.components.stripe_card import stripe_js_hint
+from mioapp.ui.components.toaster import lazy_toaster
 from mioapp.ui.live import change_notices
 from mioapp.ui.pages.charge.state import ChargeState
 from mioapp.ui.pages.customer.state import CustomerState
@@ -31,6 +33,11 @@ app = rx.App(
         rx.el.link(rel="icon", href="/favicon.ico", sizes="48x48"),
         rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml"),
     ],
+    # On the pay page, Stripe.js is fetched once the shared code has arrived (see
+    # StripeJsHint); on every other page this wrap is a bare fragment.
+    extra_app_wraps={(1, "StripeJsHint"): lambda stateful: stripe_js_hint()},
+    # sonner loads with the first toast, not with every page (the pay page shows none).
+    toaster=lazy_toaster(),
 )
 app.register_lifespan_task(change_notices)
 

@@ -5,9 +5,12 @@ Three changes to Reflex's defaults, each measured on the pay page (`make bench`)
   page import the whole library (115 KB compressed) to keep its namespace on
   window.__reflex; this app has no dynamic components, so each page bundles only the
   Radix components it renders. The package is still installed (every component names it).
-- Third-party code goes into one "vendor" chunk. Left to itself, the bundler cut it into
-  dozens of small shared chunks (29 requests for the pay page, 14 now), each a round trip
-  on a slow mobile network.
+- Third-party code goes into two chunks: "vendor", what every page and the public pay pages
+  need, and "vendor-dashboard", what only the merchant's pages use (dialogs, selects,
+  tables, tabs, ...; DASHBOARD_ONLY). Left to itself, the bundler cut it into dozens of
+  small shared chunks (29 requests for the pay page, 14 now), each a round trip on a slow
+  mobile network; in one chunk, a customer's phone downloaded and parsed the dashboard's
+  code too (188 KB of scripts for the pay page, 164 KB without it).
 - Radix's style sheet carries only the color scales the app names (COLOR_SCALES) instead
   of all 31, 15 KB less to fetch and parse before the first paint.
 """
@@ -23,9 +26,92 @@ from reflex import constants
 
 logger = logging.getLogger(__name__)
 
-# Rolldown's chunk groups in the vite.config.js Reflex writes; ours goes first in the list.
+# Rolldown's chunk groups in the vite.config.js Reflex writes; ours go first in the list.
 _CHUNK_GROUPS = re.compile(r"(codeSplitting:\s*\{\s*groups:\s*\[)")
-VENDOR_GROUP = '{ test: /[\\/]node_modules[\\/]/, name: "vendor" },'
+
+# What only the merchant's pages use: Radix Themes components that neither the pay pages
+# (/pay/<token> and its receipt) nor the shell around every page render, and the packages
+# only those components or the dashboard's own inputs import. Only a matter of speed: a
+# module listed here that a pay page needs after all makes that page fetch
+# vendor-dashboard too (tests/e2e/test_page_weight.py fails), and anything a "vendor"
+# module imports is pulled into "vendor" by the bundler whatever this list says.
+DASHBOARD_ONLY_THEMES_COMPONENTS = (
+    "alert-dialog",
+    "avatar",
+    "badge",
+    "code",
+    "dialog",
+    "grid",
+    "icon-button",
+    "popover",
+    "radio-group",
+    "scroll-area",
+    "select",
+    "table",
+    "tabs",
+    "text-area",
+    "text-field",
+)
+DASHBOARD_ONLY_PACKAGES = (
+    *(
+        f"@radix-ui/react-{name}"
+        for name in (
+            "alert-dialog",
+            "avatar",
+            "collection",
+            "dialog",
+            "dismissable-layer",
+            "focus-guards",
+            "focus-scope",
+            "form",
+            "popover",
+            "portal",
+            "radio-group",
+            "roving-focus",
+            "scroll-area",
+            "select",
+            "tabs",
+            "use-is-hydrated",
+        )
+    ),
+    "@radix-ui/number",
+    "aria-hidden",
+    "get-nonce",
+    "lodash.debounce",
+    "react-debounce-input",
+    "react-remove-scroll",
+    "react-remove-scroll-bar",
+    "react-style-singleton",
+    # Toasts: loaded with the first one (mioapp/ui/components/toaster.py), which on a pay
+    # page can only be Reflex's connection error.
+    "sonner",
+    "use-callback-ref",
+    "use-sidecar",
+)
+
+
+def _js_path(path: str) -> str:
+    """A path for a JS regular expression literal: either separator, dots literal."""
+    return re.escape(path).replace("/", "[\\\\/]").replace("\\-", "-")
+
+
+def _dashboard_only_regex() -> str:
+    components = "|".join(_js_path(name) for name in DASHBOARD_ONLY_THEMES_COMPONENTS)
+    packages = "|".join(_js_path(name) for name in DASHBOARD_ONLY_PACKAGES)
+    themes = _js_path("@radix-ui/themes/dist/esm/components/")
+    sep = "[\\\\/]"
+    return (
+        f"/{sep}node_modules{sep}(?:{themes}(?:{components})(?:\\.props)?\\.js$"
+        f"|(?:{packages}){sep})/"
+    )
+
+
+_NODE_MODULES = "/[\\\\/]node_modules[\\\\/]/"
+VENDOR_GROUPS = (
+    f"{{ test: (id) => {_NODE_MODULES}.test(id) && !{_dashboard_only_regex()}.test(id),"
+    ' name: "vendor", priority: 2 },'
+    f' {{ test: {_NODE_MODULES}, name: "vendor-dashboard", priority: 1 }},'
+)
 
 # The theme's accent (indigo) and gray (slate), "gray", and every color_scheme= and
 # rx.color() in mioapp/ui; tests/unit/test_build_plugin.py fails when the UI names another.
@@ -33,10 +119,10 @@ COLOR_SCALES = ("gray", "slate", "indigo", "red", "green", "amber", "blue", "vio
 _RADIX = "@radix-ui/themes"
 
 
-def one_vendor_chunk(vite_config: str) -> str:
-    """Reflex's vite.config.js with every third-party module grouped into one chunk."""
+def vendor_chunks(vite_config: str) -> str:
+    """Reflex's vite.config.js with third-party modules grouped into the two vendor chunks."""
     patched, count = _CHUNK_GROUPS.subn(
-        lambda match: f"{match.group(1)} {VENDOR_GROUP}", vite_config, count=1
+        lambda match: f"{match.group(1)} {VENDOR_GROUPS}", vite_config, count=1
     )
     if not count:
         logger.warning("vite.config.js has no codeSplitting groups: chunks left as they are")
@@ -61,7 +147,7 @@ class FrontendBuildPlugin(rx.plugins.RadixThemesPlugin):
 
     def pre_compile(self, **context) -> None:
         super().pre_compile(**context)
-        context["add_modify_task"](constants.ReactRouter.VITE_CONFIG_FILE, one_vendor_chunk)
+        context["add_modify_task"](constants.ReactRouter.VITE_CONFIG_FILE, vendor_chunks)
 
 
 def frontend_build_plugin() -> FrontendBuildPlugin:

@@ -113,7 +113,6 @@ def build_routes(
             Middleware(BodyLimitMiddleware, exempt=REFLEX_BODY_PATHS),
             Middleware(
                 PayPagePreloadMiddleware,
-                stripe_js_url=settings.stripe_js_url,
                 static_dir=get_web_dir() / constants.Dirs.STATIC,
             ),
         ],

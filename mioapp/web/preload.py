@@ -1,10 +1,14 @@
-"""Preload hints for the pay page: its own code and Stripe.js, named in the page's headers.
+"""Preload hints for the pay page: its own code, named in the page's headers.
 
 `/pay/<token>` is a dynamic route, so Reflex serves it the build's generic fallback page,
 which preloads only the code every page shares. Left alone, a phone finds the pay page's
 own modules (the card field among them) only once that shared code has run, then their
-imports one level at a time, and Stripe.js last of all. A `Link` header lets the browser
-fetch all of it alongside the shared code instead.
+imports one level at a time. A `Link` header lets the browser fetch them alongside the
+shared code instead.
+
+Stripe.js is not named here: fetched alongside the shared code, it slowed that code down
+on a phone's connection, and the card field needs it only after hydration. The page starts
+it once the shared code has arrived (StripeJsHint in mioapp/ui/components/stripe_card.py).
 """
 
 from __future__ import annotations
@@ -56,16 +60,13 @@ def route_modules(static_dir: Path, route_path: str) -> tuple[str, ...]:
 class PayPagePreloadMiddleware:
     """Pure ASGI middleware: a `Link` header on the pay page's HTML, nothing else touched."""
 
-    def __init__(self, app: ASGIApp, *, stripe_js_url: str, static_dir: Path) -> None:
+    def __init__(self, app: ASGIApp, *, static_dir: Path) -> None:
         self.app = app
-        self.stripe_js_url = stripe_js_url
         self.static_dir = static_dir
 
     def link_header(self) -> str:
-        hints = [f"<{self.stripe_js_url}>; rel=preload; as=script"]
-        hints += [
-            f"<{url}>; rel=modulepreload" for url in route_modules(self.static_dir, PAY_ROUTE)
-        ]
+        """The hints; empty when the build has none to give (no manifest)."""
+        hints = [f"<{url}>; rel=modulepreload" for url in route_modules(self.static_dir, PAY_ROUTE)]
         return ", ".join(hints)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -77,8 +78,9 @@ class PayPagePreloadMiddleware:
             if message["type"] == "http.response.start":
                 message = {**message, "headers": list(message.get("headers", []))}
                 headers = MutableHeaders(scope=message)
-                if headers.get("content-type", "").lower().startswith("text/html"):
-                    headers["Link"] = self.link_header()
+                link = self.link_header()
+                if link and headers.get("content-type", "").lower().startswith("text/html"):
+                    headers["Link"] = link
             await send(message)
 
         await self.app(scope, receive, send_with_hints)

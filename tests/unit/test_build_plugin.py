@@ -1,8 +1,9 @@
-"""The frontend build plugin: Radix Themes per page, third-party code in one chunk."""
+"""The frontend build plugin: Radix Themes per page, third-party code in two chunks."""
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 from typing import get_args
 
@@ -13,9 +14,9 @@ from reflex_components_radix.themes.base import LiteralAccentColor, LiteralGrayC
 import mioapp.ui
 from mioapp.ui.build_plugin import (
     COLOR_SCALES,
-    VENDOR_GROUP,
+    VENDOR_GROUPS,
     frontend_build_plugin,
-    one_vendor_chunk,
+    vendor_chunks,
 )
 
 RADIX_COLORS = {*get_args(LiteralAccentColor), *get_args(LiteralGrayColor)} - {"auto"}
@@ -28,20 +29,53 @@ def reflex_vite_config() -> str:
     )
 
 
-def test_the_vendor_group_goes_into_reflexs_own_vite_config() -> None:
+def test_the_vendor_groups_go_into_reflexs_own_vite_config() -> None:
     original = reflex_vite_config()
-    patched = one_vendor_chunk(original)
-    assert patched.count(VENDOR_GROUP) == 1
-    assert patched.replace(f" {VENDOR_GROUP}", "") == original, "nothing else changes"
+    patched = vendor_chunks(original)
+    assert patched.count(VENDOR_GROUPS) == 1
+    assert patched.replace(f" {VENDOR_GROUPS}", "") == original, "nothing else changes"
     groups = patched[patched.index("groups: [") :]
-    assert groups.index(VENDOR_GROUP) < groups.index('name: "reflex-env"')
+    assert groups.index(VENDOR_GROUPS) < groups.index('name: "reflex-env"')
+
+
+def dashboard_only(module_id: str) -> bool:
+    """Whether the vendor groups' JS regular expression sends module_id to vendor-dashboard,
+    read back from the config text (JS and Python agree on this subset of the syntax)."""
+    js = VENDOR_GROUPS.split("!/", 1)[1].split("/.test(id)", 1)[0]
+    return re.search(js, module_id) is not None
+
+
+@pytest.mark.parametrize(
+    ("module_id", "dashboard"),
+    [
+        ("/w/.web/node_modules/@radix-ui/themes/dist/esm/components/select.js", True),
+        ("/w/.web/node_modules/@radix-ui/themes/dist/esm/components/select.props.js", True),
+        ("/w/.web/node_modules/@radix-ui/themes/dist/esm/components/text-field.js", True),
+        ("/w/.web/node_modules/@radix-ui/react-select/dist/index.mjs", True),
+        ("/w/.web/node_modules/react-remove-scroll-bar/dist/es2015/index.js", True),
+        ("C:\\w\\.web\\node_modules\\react-debounce-input\\lib\\index.js", True),
+        ("/w/.web/node_modules/sonner/dist/index.mjs", True),
+        # What the pay pages render (the receipt's data list) and the shell around them.
+        ("/w/.web/node_modules/@radix-ui/themes/dist/esm/components/data-list.js", False),
+        ("/w/.web/node_modules/@radix-ui/themes/dist/esm/components/checkbox.js", False),
+        ("/w/.web/node_modules/@radix-ui/themes/dist/esm/components/text.js", False),
+        ("/w/.web/node_modules/@radix-ui/themes/dist/esm/components/theme.js", False),
+        ("/w/.web/node_modules/@radix-ui/react-checkbox/dist/index.mjs", False),
+        ("/w/.web/node_modules/react-dom/cjs/react-dom-client.production.js", False),
+        ("/w/.web/node_modules/socket.io-client/build/esm/index.js", False),
+    ],
+)
+def test_only_what_the_dashboard_alone_uses_goes_to_its_chunk(
+    module_id: str, dashboard: bool
+) -> None:
+    assert dashboard_only(module_id) is dashboard
 
 
 def test_a_config_without_chunk_groups_is_left_alone_with_a_warning(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     config = "export default { build: {} };"
-    assert one_vendor_chunk(config) == config
+    assert vendor_chunks(config) == config
     assert "chunks left as they are" in caplog.text
 
 
@@ -80,4 +114,4 @@ def test_the_plugin_asks_to_rewrite_vite_config() -> None:
     frontend_build_plugin().pre_compile(
         add_modify_task=lambda path, fn: tasks.append((path, fn)), add_save_task=None
     )
-    assert tasks == [("vite.config.js", one_vendor_chunk)]
+    assert tasks == [("vite.config.js", vendor_chunks)]

@@ -1,8 +1,10 @@
-"""The pay page's preload hints, read from a React Router manifest shaped like the build's."""
+"""The pay page's preload hints: its modules in a Link header, read from a React Router
+manifest shaped like the build's, and Stripe.js started from the shared code."""
 
 from __future__ import annotations
 
 import json
+import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -15,9 +17,10 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Message
 
+from mioapp.settings import get_settings
+from mioapp.ui.components.stripe_card import StripeJsHint
 from mioapp.web.preload import PAY_ROUTE, PayPagePreloadMiddleware, route_modules
 
-STRIPE_JS = "http://127.0.0.1:8420/js.stripe.com/v3/"
 SHARED = ["/assets/vendor-1.js", "/assets/state-1.js"]
 MANIFEST = {
     "entry": {"module": "/assets/entry.client-1.js", "imports": ["/assets/vendor-1.js"]},
@@ -82,9 +85,7 @@ def headers_of(static_dir: Path, path: str) -> dict[str, str]:
             Route("/pay/{token}/success", page),
             Route("/api/x", data),
         ],
-        middleware=[
-            Middleware(PayPagePreloadMiddleware, stripe_js_url=STRIPE_JS, static_dir=static_dir)
-        ],
+        middleware=[Middleware(PayPagePreloadMiddleware, static_dir=static_dir)],
     )
     messages: list[Message] = []
 
@@ -113,19 +114,36 @@ def headers_of(static_dir: Path, path: str) -> dict[str, str]:
     return {k.decode(): v.decode() for k, v in messages[0]["headers"]}
 
 
-def test_the_pay_page_names_stripe_js_and_its_modules_in_a_link_header(tmp_path: Path) -> None:
+def test_the_pay_page_names_its_modules_in_a_link_header(tmp_path: Path) -> None:
+    # Not Stripe.js: the page starts it once the shared code has arrived (StripeJsHint).
     headers = headers_of(build_dir(tmp_path, manifest_js(MANIFEST)), "/pay/tok_abc")
-    assert headers["link"].split(", ") == [
-        f"<{STRIPE_JS}>; rel=preload; as=script",
-        *(f"<{url}>; rel=modulepreload" for url in PAY_MODULES),
-    ]
+    assert headers["link"].split(", ") == [f"<{url}>; rel=modulepreload" for url in PAY_MODULES]
 
 
-def test_without_a_manifest_the_pay_page_still_gets_stripe_js_early(tmp_path: Path) -> None:
-    headers = headers_of(build_dir(tmp_path, None), "/pay/tok_abc")
-    assert headers["link"] == f"<{STRIPE_JS}>; rel=preload; as=script"
+def test_without_a_manifest_the_pay_page_gets_no_link_header(tmp_path: Path) -> None:
+    assert "link" not in headers_of(build_dir(tmp_path, None), "/pay/tok_abc")
 
 
 @pytest.mark.parametrize("path", ["/pay/tok_abc/success", "/api/x"])
 def test_pages_without_a_card_field_get_no_hints(tmp_path: Path, path: str) -> None:
     assert "link" not in headers_of(build_dir(tmp_path, manifest_js(MANIFEST)), path)
+
+
+@pytest.mark.parametrize(
+    ("path", "hinted"),
+    [
+        ("/pay/tok_abc", True),
+        ("/pay/tok_abc/", True),
+        ("/pay/tok_abc/success", False),  # the receipt takes no card
+        ("/pay/", False),
+        ("/customers/7", False),
+    ],
+)
+def test_the_shared_code_starts_stripe_js_on_the_pay_page_only(path: str, hinted: bool) -> None:
+    [code] = StripeJsHint.create().add_custom_code()
+    assert f"href = {json.dumps(get_settings().stripe_js_url)};" in code
+    assert 'rel = "preload"' in code, "a hint: Stripe.js runs only where the card field is"
+    # The JS literal /^...$/ in the module code, read as a Python pattern (the same syntax).
+    pattern = re.search(r"/(\^.*\$)/\.test\(window\.location\.pathname\)", code)
+    assert pattern is not None
+    assert (re.match(pattern.group(1), path) is not None) is hinted
