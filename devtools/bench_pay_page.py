@@ -205,6 +205,9 @@ def report(runs: list[Run], *, listing: bool) -> None:
         min(ready),
         max(ready),
     )
+    logger.info(
+        "Every run's ready, fastest first (ms): %s", " ".join(f"{r:.0f}" for r in sorted(ready))
+    )
     logger.info("Load average (1, 5, 15 min) at the end: %.1f %.1f %.1f", *os.getloadavg())
     if listing:
         last = runs[-1]
