@@ -29,13 +29,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
-from alembic.config import Config
-from alembic.runtime.environment import EnvironmentContext
-from alembic.script import ScriptDirectory
 from sqlmodel import Session, select
 
 import mioapp.models  # noqa: F401  (every table; the sort keys' commit hook)
 from devtools.demo.seed import seed_demo
+from devtools.migrations import migrate
 from mioapp.customers.detail import customer_detail
 from mioapp.customers.search import CustomerSort, search_customers
 from mioapp.models import Customer
@@ -113,17 +111,6 @@ def _p95(times: list[float]) -> float:
     return statistics.quantiles(times, n=20, method="inclusive")[18]
 
 
-def _upgrade(connection: sa.Connection) -> None:
-    """The Alembic scripts, applied the way `reflex db migrate` does (see tests/conftest.py)."""
-    config = Config(Path(__file__).resolve().parent.parent / "alembic.ini")
-    script = ScriptDirectory.from_config(config)
-    with EnvironmentContext(
-        config, script, fn=lambda rev, _context: script._upgrade_revs("head", rev)
-    ) as env:
-        env.configure(connection=connection)
-        env.run_migrations()
-
-
 def _prepare(url: str) -> sa.Engine:
     engine = sa.create_engine(url)
     if engine.dialect.name == "postgresql":
@@ -140,7 +127,7 @@ def _prepare(url: str) -> sa.Engine:
         if engine.dialect.name == "postgresql":
             connection.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
             connection.exec_driver_sql("CREATE SCHEMA public")
-        _upgrade(connection)
+        migrate(connection)
     return engine
 
 
@@ -167,7 +154,7 @@ def _reused(url: str, size: int, previous: int | None) -> tuple[sa.Engine, int]:
     server.dispose()
     engine = sa.create_engine(base.set(database=name))
     with engine.begin() as connection:
-        _upgrade(connection)
+        migrate(connection)
     with Session(engine) as session:
         count = session.execute(select(sa.func.count()).select_from(Customer)).scalar_one()
     return engine, count

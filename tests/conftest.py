@@ -13,9 +13,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic.config import Config
-from alembic.runtime.environment import EnvironmentContext
-from alembic.script import ScriptDirectory
 from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel
@@ -23,6 +20,7 @@ from sqlmodel import Session, SQLModel
 import mioapp.models  # noqa: F401  (every table on SQLModel.metadata; mioapp.db's engine pragmas)
 from devtools.cluster import drop_postgres_database, ensure_postgres_database
 from devtools.mailserver import LocalMailServer, start_mail_server
+from devtools.migrations import migrate
 from devtools.stripe_emulator.launcher import free_port
 
 # This process and every process the tests start (the app, job consumers) share one DATA_DIR
@@ -67,25 +65,6 @@ def run_coroutine(coroutine):
         return pool.submit(asyncio.run, coroutine).result()
 
 
-ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
-
-
-def upgrade_to_head(connection: sa.Connection) -> None:
-    """Apply alembic/versions/ to `connection` the way `reflex db migrate` does.
-
-    Reflex never runs alembic/env.py (its URL is a placeholder and its metadata None): it
-    opens an EnvironmentContext on the script directory and hands it a live connection.
-    Doing the same keeps the test schema identical to a deployed one.
-    """
-    config = Config(ALEMBIC_INI)
-    script = ScriptDirectory.from_config(config)
-    with EnvironmentContext(
-        config, script, fn=lambda rev, _context: script._upgrade_revs("head", rev)
-    ) as env:
-        env.configure(connection=connection)
-        env.run_migrations()
-
-
 @pytest.fixture(scope="session")
 def database_url() -> str:
     """`TEST_DATABASE_URL`, or a fresh SQLite file; also this process's DATABASE_URL."""
@@ -99,7 +78,7 @@ def engine(database_url: str) -> Iterator[sa.Engine]:
         if engine.dialect.name == "postgresql":
             connection.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
             connection.exec_driver_sql("CREATE SCHEMA public")
-        upgrade_to_head(connection)
+        migrate(connection)
     yield engine
     engine.dispose()
 

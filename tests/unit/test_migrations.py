@@ -8,16 +8,15 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
-from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlmodel import SQLModel
 
+from devtools.migrations import ALEMBIC_INI, migrate
 from mioapp.crypto import decrypt
 from mioapp.notifications.render import SECRET_SLOT
 from mioapp.settings import get_settings
 
-ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
 PAY_URLS_REVISION = "7d0c77b37a2b"
 PAY_URLS_REVISION_PARENT = "021627dbf459"
 
@@ -76,16 +75,6 @@ def test_comparison_notices_a_column_missing_from_the_migrations(engine: sa.Engi
     assert [(d[0], d[3].name) for d in differences] == [("add_column", "nickname")]
 
 
-def _migrate(connection: sa.Connection, target: str, *, down: bool = False) -> None:
-    """Move `connection`'s database to revision `target` the way `reflex db migrate` does."""
-    config = Config(ALEMBIC_INI)
-    script = ScriptDirectory.from_config(config)
-    step = script._downgrade_revs if down else script._upgrade_revs
-    with EnvironmentContext(config, script, fn=lambda rev, _context: step(target, rev)) as env:
-        env.configure(connection=connection)
-        env.run_migrations()
-
-
 def test_existing_payment_link_emails_lose_their_tokens(tmp_path: Path) -> None:
     """Emails queued before pay URLs were kept out of the outbox: the upgrade takes the
     token out of every body, keeps a queued email's encrypted for sending, and the
@@ -104,7 +93,7 @@ def test_existing_payment_link_emails_lose_their_tokens(tmp_path: Path) -> None:
     )
     now = datetime(2026, 11, 1, tzinfo=UTC)
     with engine.begin() as connection:
-        _migrate(connection, PAY_URLS_REVISION_PARENT)
+        migrate(connection, PAY_URLS_REVISION_PARENT)
         for n, (kind, status) in enumerate(
             [("payment_link", "queued"), ("payment_link", "sent"), ("receipt", "sent")], 1
         ):
@@ -125,7 +114,7 @@ def test_existing_payment_link_emails_lose_their_tokens(tmp_path: Path) -> None:
             )
 
     with engine.begin() as connection:
-        _migrate(connection, PAY_URLS_REVISION)
+        migrate(connection, PAY_URLS_REVISION)
         rows = {row.id: row for row in connection.execute(sa.text("SELECT * FROM emailmessage"))}
     key = get_settings().secret_key_value()
     for row in rows.values():
@@ -138,7 +127,7 @@ def test_existing_payment_link_emails_lose_their_tokens(tmp_path: Path) -> None:
     assert rows[3].text_body == "Receipt"
 
     with engine.begin() as connection:
-        _migrate(connection, PAY_URLS_REVISION_PARENT, down=True)
+        migrate(connection, PAY_URLS_REVISION_PARENT, down=True)
         restored = connection.execute(sa.text("SELECT text_body FROM emailmessage WHERE id = 1"))
         assert restored.scalar_one() == body
     engine.dispose()
@@ -168,7 +157,7 @@ def test_search_index_and_sort_keys_are_built_for_existing_customers(engine: sa.
     allocation = table("paymentallocation", *map(sa.column, ("payment_id", "booking_id", "amount")))
     try:
         with engine.begin() as connection:
-            _migrate(connection, SEARCH_REVISION_PARENT, down=True)
+            migrate(connection, SEARCH_REVISION_PARENT, down=True)
             connection.execute(
                 customer.insert(),
                 [
@@ -194,7 +183,7 @@ def test_search_index_and_sort_keys_are_built_for_existing_customers(engine: sa.
             connection.execute(allocation.insert().values(payment_id=1, booking_id=1, amount=4_000))
 
         with engine.begin() as connection:
-            _migrate(connection, SEARCH_REVISION)
+            migrate(connection, SEARCH_REVISION)
             keys = connection.execute(
                 sa.text("SELECT id, outstanding_total, last_activity_at FROM customer ORDER BY id")
             ).all()
@@ -213,7 +202,7 @@ def test_search_index_and_sort_keys_are_built_for_existing_customers(engine: sa.
         assert str(keys[1].last_activity_at).startswith("2026-11-01")
 
         with engine.begin() as connection:
-            _migrate(connection, SEARCH_REVISION_PARENT, down=True)
+            migrate(connection, SEARCH_REVISION_PARENT, down=True)
             columns = {c["name"] for c in sa.inspect(connection).get_columns("customer")}
             assert "outstanding_total" not in columns
             assert "customer_fts" not in sa.inspect(connection).get_table_names()
@@ -221,4 +210,4 @@ def test_search_index_and_sort_keys_are_built_for_existing_customers(engine: sa.
         with engine.begin() as connection:
             for name in ("paymentallocation", "payment", "booking", "customer"):
                 connection.execute(sa.text(f"DELETE FROM {name}"))
-            _migrate(connection, "head")
+            migrate(connection, "head")
