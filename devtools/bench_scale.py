@@ -493,16 +493,21 @@ def _process_tree(pid: int) -> list[int]:
     return tree
 
 
+def _process_cpu(pid: int) -> tuple[str, float]:
+    """The command name of `pid` and its user and system CPU time in seconds; ("", 0.0) for
+    a process that is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        fields = stat[stat.rindex(")") + 2 :].split()
+        ticks = int(fields[11]) + int(fields[12])  # utime, stime
+    except (OSError, IndexError, ValueError):
+        return "", 0.0
+    return stat[stat.index("(") + 1 : stat.rindex(")")], ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _cpu_seconds(pid: int) -> float:
     """User and system CPU time of `pid` and its descendants (workers), in seconds."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for member in _process_tree(pid):
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            stat = Path(f"/proc/{member}/stat").read_text()
-            fields = stat[stat.rindex(")") + 2 :].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
+    return sum(_process_cpu(member)[1] for member in _process_tree(pid))
 
 
 async def bench_idle_pages(bench: Bench, cookie: str) -> None:
@@ -677,18 +682,10 @@ def _mix_process(
 
 
 def _cpu_by_name(names: tuple[str, ...]) -> float:
-    """CPU seconds of every process whose command name is one of `names` (e.g. PostgreSQL's
-    backends, which are not the bench's descendants)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                stat = (entry / "stat").read_text()
-                if stat[stat.index("(") + 1 : stat.rindex(")")] in names:
-                    fields = stat[stat.rindex(")") + 2 :].split()
-                    total += int(fields[11]) + int(fields[12])
-    return total / ticks
+    """CPU seconds of every process whose command name is one of `names` (e.g. Redis, which
+    is not the bench's descendant)."""
+    pids = (int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit())
+    return sum(cpu for name, cpu in map(_process_cpu, pids) if name in names)
 
 
 def _machine_seconds() -> tuple[float, float]:
@@ -701,50 +698,36 @@ def _machine_seconds() -> tuple[float, float]:
     return (user + nice + system + irq + softirq + steal) / ticks, (system + irq + softirq) / ticks
 
 
-def _backend_cpu_seconds(server: str, database_name: str) -> float:
-    """CPU seconds of the PostgreSQL backends connected to `database_name` (not the other
-    databases' work on a shared server)."""
+def _backends(server: str, database_name: str) -> list[int]:
+    """The PostgreSQL backends connected to `database_name` (not the other databases' work
+    on a shared server)."""
     with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        pids = [
-            pid
-            for (pid,) in conn.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = %s", (database_name,)
-            )
-        ]
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            stat = Path(f"/proc/{pid}/stat").read_text()
-            fields = stat[stat.rindex(")") + 2 :].split()
-            total += int(fields[11]) + int(fields[12])
-    return total / ticks
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s", (database_name,)
+        ).fetchall()
+    return [pid for (pid,) in rows]
 
 
-def _busiest_processes(bench: Bench) -> dict[str, float]:
-    """CPU seconds of each process of the instance (its supervisor, its workers)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    seconds: dict[str, float] = {}
-    for pid in _process_tree(bench.instance_pid):
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            stat = Path(f"/proc/{pid}/stat").read_text()
-            fields = stat[stat.rindex(")") + 2 :].split()
-            seconds[f"instance process {pid}"] = (int(fields[11]) + int(fields[12])) / ticks
-    return seconds
+BACKEND = "PostgreSQL backend"
 
 
 def _cpu_sample(bench: Bench) -> dict[str, float]:
+    server = bench.args.postgres.rstrip("/")
     database_name = make_url(bench.cluster.database_url).database
+    machine, kernel = _machine_seconds()
     return {
-        **_busiest_processes(bench),
+        # Each process of the instance (its supervisor, its workers), then all of them.
+        **{
+            f"instance process {pid}": _process_cpu(pid)[1]
+            for pid in _process_tree(bench.instance_pid)
+        },
         "instance": _cpu_seconds(bench.instance_pid),
-        "PostgreSQL (this database's backends)": _backend_cpu_seconds(
-            bench.args.postgres.rstrip("/"), database_name
-        ),
-        "transactions": _transactions(bench.args.postgres.rstrip("/"), database_name),
+        # Per backend: one that connected during the window counts whole (see `cores`).
+        **{f"{BACKEND} {pid}": _process_cpu(pid)[1] for pid in _backends(server, database_name)},
+        "transactions": _transactions(server, database_name),
         "Redis": _cpu_by_name(("redis-server",)),
-        "machine": _machine_seconds()[0],
-        "machine, in the kernel": _machine_seconds()[1],
+        "machine": machine,
+        "machine, in the kernel": kernel,
     }
 
 
@@ -776,11 +759,19 @@ async def _throughput(bench: Bench, cookie: str) -> tuple[float, dict[str, float
         await asyncio.sleep(max(0.0, window[2] - time.time()))
         after = _cpu_sample(bench)
         used = {part: (after[part] - before[part]) / seconds for part in before if part in after}
+        # A backend that closed during the window is not seen at its end: its work is left
+        # out, so this figure is a floor.
+        used[f"{BACKEND}s of this database"] = sum(
+            (cpu - before.get(part, 0.0)) / seconds
+            for part, cpu in after.items()
+            if part.startswith(f"{BACKEND} ")
+        )
         # Only the instance's processes that did work: its workers (and supervisor).
         return {
             part: cores
             for part, cores in used.items()
-            if not part.startswith("instance process") or cores >= 0.05
+            if not part.startswith(f"{BACKEND} ")
+            and (not part.startswith("instance process") or cores >= 0.05)
         }
 
     with context.Pool(processes) as pool:
