@@ -60,9 +60,9 @@ def new_customer(
     return customer
 
 
-def pay_link(session: Session, customer: Customer, amount: int) -> tuple[PaymentLink, str]:
-    """A payment link for all of `customer`'s bookings, committed, and its `/pay/<token>` path
-    (a copied URL, as the dashboard's Copy link gives it)."""
+def new_link(session: Session, customer: Customer, amount: int) -> PaymentLink:
+    """A payment link for all of `customer`'s bookings, made as the dashboard makes it (its
+    email queued), committed."""
     bookings = session.exec(select(Booking).where(Booking.customer_id == customer.id)).all()
     link = links.create_link(
         session,
@@ -73,6 +73,14 @@ def pay_link(session: Session, customer: Customer, amount: int) -> tuple[Payment
         message="",
         user_id=None,
     )
+    session.commit()
+    return link
+
+
+def pay_link(session: Session, customer: Customer, amount: int) -> tuple[PaymentLink, str]:
+    """`new_link`, and its `/pay/<token>` path (a copied URL, as the dashboard's Copy link
+    gives it)."""
+    link = new_link(session, customer, amount)
     url = links.copy_url(session, link_id=link.id, customer_id=customer.id)
     session.commit()
     return link, url[url.index("/pay/") :]

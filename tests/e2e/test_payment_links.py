@@ -29,6 +29,7 @@ from tests.e2e.helpers import (
     fill_card,
     intents_of,
     new_customer,
+    new_link,
     open_charge,
     statuses,
 )
@@ -61,18 +62,8 @@ def html_part(message: MimeMessage) -> str:
 def link_for(
     session: Session, stack: LocalStack, customer: Customer, amount: int
 ) -> tuple[PaymentLink, str]:
-    """A link made the way the dashboard makes it; its path read from the email received."""
-    bookings = session.exec(select(Booking).where(Booking.customer_id == customer.id)).all()
-    link = links.create_link(
-        session,
-        customer_id=customer.id,
-        booking_ids=[b.id for b in bookings],
-        amount=amount,
-        expires_in_days=7,
-        message="",
-        user_id=None,
-    )
-    session.commit()
+    """`new_link`; its path read from the email received."""
+    link = new_link(session, customer, amount)
     queued = session.exec(
         select(EmailMessage).where(EmailMessage.dedupe_key == f"payment-link:{link.id}:send:1")
     ).one()
