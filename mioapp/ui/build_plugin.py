@@ -11,8 +11,12 @@ Three changes to Reflex's defaults, each measured on the pay page (`make bench`)
   small shared chunks (29 requests for the pay page, 14 now), each a round trip on a slow
   mobile network; in one chunk, a customer's phone downloaded and parsed the dashboard's
   code too (188 KB of scripts for the pay page, 164 KB without it).
+- Radix Themes' Theme gets a Tooltip provider that provides nothing
+  (assets/theme_primitives.js): the app renders no tooltip, and the real one brought
+  Radix's tooltip and popper code (about 15 KB compressed) into every page.
 - Radix's style sheet carries only the color scales the app names (COLOR_SCALES) instead
-  of all 31, 15 KB less to fetch and parse before the first paint.
+  of all 31, 15 KB less to fetch and parse before the first paint, and its component and
+  utility rules only for the components and breakpoints the app uses (radix_css.py).
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ import re
 
 import reflex as rx
 from reflex import constants
+from reflex.utils import prerequisites
+
+from mioapp.ui import radix_css
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +72,7 @@ DASHBOARD_ONLY_PACKAGES = (
             "focus-scope",
             "form",
             "popover",
+            "popper",
             "portal",
             "radio-group",
             "roving-focus",
@@ -75,6 +83,8 @@ DASHBOARD_ONLY_PACKAGES = (
         )
     ),
     "@radix-ui/number",
+    # Positions popovers and select menus (the pay pages have neither, and no tooltip).
+    "@floating-ui",
     "aria-hidden",
     "get-nonce",
     "lodash.debounce",
@@ -113,10 +123,40 @@ VENDOR_GROUPS = (
     f' {{ test: {_NODE_MODULES}, name: "vendor-dashboard", priority: 1 }},'
 )
 
+# Where Radix Themes' theme.js imports "radix-ui", it gets assets/theme_primitives.js
+# (copied to .web/public) instead; every other module gets the real package.
+THEME_PRIMITIVES_PLUGIN = r"""
+function themeWithoutTooltips() {
+  return {
+    name: "mioapp-theme-without-tooltips",
+    enforce: "pre",
+    resolveId: {
+      filter: { id: /^radix-ui$/ },
+      handler(source, importer) {
+        const theme = /@radix-ui[\\/]themes[\\/].*[\\/]components[\\/]theme\.js$/;
+        if (importer && theme.test(importer)) {
+          return fileURLToPath(new URL("./public/theme_primitives.js", import.meta.url));
+        }
+        return null;
+      },
+    },
+  };
+}
+"""
+_PLUGINS = re.compile(r"(plugins:\s*\[)")
+_EXPORT = "export default defineConfig("
+
 # The theme's accent (indigo) and gray (slate), "gray", and every color_scheme= and
 # rx.color() in mioapp/ui; tests/unit/test_build_plugin.py fails when the UI names another.
 COLOR_SCALES = ("gray", "slate", "indigo", "red", "green", "amber", "blue", "violet", "orange")
 _RADIX = "@radix-ui/themes"
+# Radix's component and utility sheets, trimmed, beside Reflex's root style sheet.
+TRIMMED_SHEETS = ("components.css", "utilities.css")
+
+
+def _trimmed_sheet(name: str) -> str:
+    source = prerequisites.get_web_dir() / "node_modules" / _RADIX / name
+    return radix_css.trimmed(source.read_text(encoding="utf-8"))
 
 
 def vendor_chunks(vite_config: str) -> str:
@@ -127,6 +167,17 @@ def vendor_chunks(vite_config: str) -> str:
     if not count:
         logger.warning("vite.config.js has no codeSplitting groups: chunks left as they are")
     return patched
+
+
+def theme_without_tooltips(vite_config: str) -> str:
+    """Reflex's vite.config.js with the plugin giving Theme its tooltip-less primitives."""
+    patched, count = _PLUGINS.subn(
+        lambda match: f"{match.group(1)}themeWithoutTooltips(), ", vite_config, count=1
+    )
+    if not count or _EXPORT not in patched:
+        logger.warning("vite.config.js has no plugins list: Theme keeps its tooltip provider")
+        return vite_config
+    return patched.replace(_EXPORT, f"{THEME_PRIMITIVES_PLUGIN}\n{_EXPORT}", 1)
 
 
 @dataclasses.dataclass
@@ -141,13 +192,19 @@ class FrontendBuildPlugin(rx.plugins.RadixThemesPlugin):
         return (
             f"{_RADIX}/tokens/base.css",
             *(f"{_RADIX}/tokens/colors/{color}.css" for color in COLOR_SCALES),
-            f"{_RADIX}/components.css",
-            f"{_RADIX}/utilities.css",
+            *(f"./radix-{name}" for name in TRIMMED_SHEETS),
         )
 
     def pre_compile(self, **context) -> None:
         super().pre_compile(**context)
         context["add_modify_task"](constants.ReactRouter.VITE_CONFIG_FILE, vendor_chunks)
+        context["add_modify_task"](constants.ReactRouter.VITE_CONFIG_FILE, theme_without_tooltips)
+        for name in TRIMMED_SHEETS:
+            # Written empty, then filled once the frontend's packages are installed (Reflex
+            # applies modify tasks after installing them, save tasks before).
+            path = f"{constants.Dirs.STYLES}/radix-{name}"
+            context["add_save_task"](lambda path=path: (path, ""))
+            context["add_modify_task"](path, lambda _empty, name=name: _trimmed_sheet(name))
 
 
 def frontend_build_plugin() -> FrontendBuildPlugin:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
 from playwright.sync_api import Browser, Locator, Page, expect
+from reflex.utils import prerequisites
 from sqlmodel import Session, select
 
 from devtools.demo import stripe_data
@@ -164,3 +167,43 @@ def build_scene(stack: LocalStack, browser: Browser, engine) -> Scene:
         open_path=open_path,
         paid_path=paid_path + "/success",
     )
+
+
+# Every Radix Themes class on the page (components, `rt-r-*` utilities, `sm:rt-*` responsive
+# variants), and the text of every rule of the page's style sheets.
+_RADIX_CLASSES_AND_RULES = """() => {
+  const classes = new Set();
+  for (const el of document.querySelectorAll("[class*='rt-']")) {
+    for (const name of el.classList) if (/^([a-z]+:)?rt-/.test(name)) classes.add(name);
+  }
+  const rules = [];
+  const walk = (list) => {
+    for (const rule of list) {
+      if (rule.selectorText !== undefined) rules.push(rule.cssText);
+      else if (rule.cssRules) walk(rule.cssRules);  // @media, @layer, @supports
+    }
+  };
+  for (const sheet of document.styleSheets) walk(sheet.cssRules);
+  return [[...classes], rules.join("\\n")];
+}"""
+
+
+@functools.cache
+def _radix_sheets() -> str:
+    """Radix Themes' own component and utility style sheets, untrimmed."""
+    radix = prerequisites.get_web_dir() / "node_modules" / "@radix-ui" / "themes"
+    return "".join((radix / name).read_text() for name in ("components.css", "utilities.css"))
+
+
+def in_rules(name: str, css: str) -> bool:
+    """Whether a rule of `css` selects the class `name` (`sm:rt-x` is written `.sm\\:rt-x`)."""
+    selector = "." + name.replace(":", "\\:")
+    return re.search(re.escape(selector) + r"(?![\w-])", css) is not None
+
+
+def unstyled_radix_classes(page: Page) -> list[str]:
+    """Radix classes on the page that Radix styles but the served style sheet does not: what
+    mioapp/ui/radix_css.py must never cut."""
+    classes, served = page.evaluate(_RADIX_CLASSES_AND_RULES)
+    radix = _radix_sheets()
+    return sorted(n for n in classes if in_rules(n, radix) and not in_rules(n, served))

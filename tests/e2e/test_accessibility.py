@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from devtools.stack import LocalStack
 from tests.e2e.conftest import sign_in
-from tests.e2e.helpers import Scene, build_scene
+from tests.e2e.helpers import Scene, build_scene, unstyled_radix_classes
 
 WIDTHS = {"desktop": (1366, 900), "phone": (390, 844)}
 # WCAG 2.0-2.2 A and AA, and axe's best practices (landmarks, headings, regions).
@@ -98,6 +98,8 @@ class Audit:
     def check(self, page: Page, where: str, *, dialog: bool = False) -> None:
         page.wait_for_function("document.getAnimations().every(a => a.playState !== 'running')")
         self.problems += _violations(page, where) + _structure(page, where, dialog=dialog)
+        # The trimmed Radix style sheet (mioapp/ui/radix_css.py) styles all that is shown.
+        self.problems += [f"{where}: no styles for {n}" for n in unstyled_radix_classes(page)]
 
     def assert_clean(self) -> None:
         assert not self.problems, "accessibility problems:\n" + "\n".join(self.problems)

@@ -11,11 +11,12 @@ import re
 import urllib.request
 
 from playwright.sync_api import Browser, Page, Request, expect
+from reflex.utils import prerequisites
 from sqlmodel import Session
 
 from devtools.stack import LocalStack
 from tests.e2e.conftest import sign_in
-from tests.e2e.helpers import new_customer, pay_link
+from tests.e2e.helpers import in_rules, new_customer, pay_link, unstyled_radix_classes
 
 
 def pay_path(session: Session, credentials) -> str:
@@ -36,6 +37,7 @@ def test_the_pay_page_on_a_phone_is_few_requests_all_compressed(
     page.wait_for_load_state("networkidle")
 
     assert len(requests) <= 15, [r.url for r in requests]
+    assert unstyled_radix_classes(page) == []
     # The dashboard's third-party code has its own chunk (mioapp/ui/build_plugin.py).
     assert [r.url for r in requests if "/vendor-dashboard-" in r.url] == []
     assert [r.url for r in requests if "/vendor-" in r.url], "the shared vendor chunk"
@@ -91,3 +93,17 @@ def test_every_page_names_a_favicon_that_exists(page: Page, stack: LocalStack) -
             assert response.status == 200
             assert response.headers["Content-Type"].startswith(kind)
             assert response.read(4)
+
+
+def test_every_radix_component_in_the_code_keeps_its_styles(stack: LocalStack) -> None:
+    """Radix Themes' style sheet is cut to the components the app renders (radix_css.py):
+    every component class the built scripts can set still has its rules."""
+    assets = prerequisites.get_web_dir() / "build" / "client" / "assets"
+    [css] = [p.read_text() for p in assets.glob("__reflex_global_styles-*.css")]
+    radix = prerequisites.get_web_dir() / "node_modules" / "@radix-ui" / "themes"
+    styled = set(re.findall(r"\.(rt-[A-Z]\w*)", (radix / "components.css").read_text()))
+    named = {
+        n for p in assets.glob("vendor*.js") for n in re.findall(r"rt-[A-Z]\w*", p.read_text())
+    }
+    assert {"rt-Button", "rt-TableRoot", "rt-DialogContent"} <= named, "the scan finds them"
+    assert sorted(n for n in named & styled if not in_rules(n, css)) == []

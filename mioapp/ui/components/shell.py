@@ -93,7 +93,7 @@ def _sidebar(active: str) -> rx.Component:
             top="0",
         ),
         aria_label="Main",
-        display=["none", "none", "block"],
+        display=rx.breakpoints(initial="none", sm="block"),
         **styles.SIDEBAR,
     )
 
@@ -119,7 +119,7 @@ def _phone_nav(active: str) -> rx.Component:
             spacing="2",
         ),
         aria_label="Main",
-        display=["block", "block", "none"],
+        display=rx.breakpoints(initial="block", sm="none"),
     )
 
 
@@ -134,7 +134,7 @@ def _topbar(active: str) -> rx.Component:
                     rx.text(MerchantState.merchant_name, size="2", weight="medium"),
                     muted(MerchantState.merchant_email, size="1"),
                     spacing="0",
-                    display=["none", "flex"],
+                    display=rx.breakpoints(initial="none", sm="flex"),
                 ),
                 # A plain form post: the server ends the login session and clears the
                 # HttpOnly cookie, which no page script can touch.

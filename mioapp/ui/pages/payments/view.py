@@ -22,8 +22,8 @@ from mioapp.ui.pages.payments.state import (
 from mioapp.web import routes
 
 # Phones get stacked rows; from 768 px on (where the sidebar appears) the table.
-WIDE = ["none", "none", "block"]
-NARROW = ["block", "block", "none"]
+WIDE = rx.breakpoints(initial="none", sm="block")
+NARROW = rx.breakpoints(initial="block", sm="none")
 
 
 def _badge(row: rx.Var[PaymentRow]) -> rx.Component:
