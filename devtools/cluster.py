@@ -15,7 +15,6 @@ import logging
 import os
 import shutil
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,14 +34,13 @@ from devtools.stack import (
     EMULATOR_WEBHOOK_SECRET,
     ManagedProcess,
     free_port,
-    ignore_stop_signals,
     port_is_free,
     prepare_database,
     reflex_env,
     run_step,
+    serve_until_stopped,
     start_consumer,
     start_process,
-    stop_on_signals,
     wait_for_http,
     wait_for_log,
 )
@@ -396,9 +394,8 @@ def run(argv: list[str] | None = None) -> int:
         job_queue=settings.job_queue,
         emulator_store=settings.data_dir / "cluster" / "stripe-emulator.pickle",
     )
-    stop_on_signals()
-    try:
-        cluster.start()
+
+    def announce() -> None:
         logger.info(
             "\n  MioCommerce (cluster) is running at %s\n\n  Sign in:  %s\n  Password: %s\n"
             "  nginx on port %s -> app instances on %s (%s workers each)\n"
@@ -415,17 +412,8 @@ def run(argv: list[str] | None = None) -> int:
             _without_password(cluster.redis_url),
             cluster.logs,
         )
-        while (stopped := cluster.stopped_process()) is None:
-            time.sleep(0.5)
-        logger.error("The %s stopped:\n%s", stopped.name, stopped.log_tail())
-        return 1
-    except KeyboardInterrupt:
-        pass
-    finally:
-        ignore_stop_signals()
-        logger.info("Stopping…")
-        cluster.stop()
-    return 0
+
+    return serve_until_stopped(cluster, announce)
 
 
 if __name__ == "__main__":

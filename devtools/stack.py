@@ -17,12 +17,16 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from devtools.mailserver import LocalMailServer, start_mail_server
 from devtools.stripe_emulator.launcher import EmulatorProcess, start_emulator
+
+if TYPE_CHECKING:
+    from devtools.cluster import Cluster
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -352,10 +356,7 @@ def run(argv: list[str] | None = None) -> int:
         mail_port=mail_port,
     )
 
-    # Ctrl-C and `kill` both end in the `finally` below, which no further signal interrupts.
-    stop_on_signals()
-    try:
-        stack.start()
+    def announce() -> None:
         if real_stripe:
             stripe_note = "your Stripe account (keys from the environment)"
         else:
@@ -379,17 +380,28 @@ def run(argv: list[str] | None = None) -> int:
             stripe_note,
             mail_note,
         )
+
+    return serve_until_stopped(stack, announce)
+
+
+def serve_until_stopped(stack: LocalStack | Cluster, announce: Callable[[], None]) -> int:
+    """Starts `stack` and runs it until Ctrl-C or `kill` (0) or until one of its processes
+    stops (1, with that process's last log lines); stops all of it either way."""
+    # Ctrl-C and `kill` both end in the `finally` below, which no further signal interrupts.
+    stop_on_signals()
+    try:
+        stack.start()
+        announce()
         while (stopped := stack.stopped_process()) is None:
             time.sleep(0.5)
         logger.error("The %s stopped:\n%s", stopped.name, stopped.log_tail())
         return 1
     except KeyboardInterrupt:
-        pass
+        return 0
     finally:
         ignore_stop_signals()
         logger.info("Stopping…")
         stack.stop()
-    return 0
 
 
 if __name__ == "__main__":
