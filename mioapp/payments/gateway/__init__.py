@@ -11,8 +11,6 @@ Modules by concern: `client` (credentials, errors, the client cache), `accounts`
 
 from __future__ import annotations
 
-import logging
-
 from mioapp.payments.gateway.accounts import (
     AccountInfo,
     check_key_formats,
@@ -43,8 +41,6 @@ from mioapp.payments.gateway.snapshots import (
     intent_from_dict,
 )
 from mioapp.payments.gateway.webhooks import WebhookEvent, verified_event
-
-logger = logging.getLogger(__name__)
 
 __all__ = [
     "AccountInfo",
