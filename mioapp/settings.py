@@ -112,6 +112,11 @@ class Settings(BaseSettings):
         ge=1,
         description="Granian worker processes per app instance; more than 1 needs REDIS_URL.",
     )
+    state_leases: bool = Field(
+        default=True,
+        description="With REDIS_URL: a worker keeps a tab's page state while its events keep "
+        "coming (Reflex's opportunistic lock) instead of reading and writing Redis each event.",
+    )
     job_workers: int = Field(
         default=2, ge=1, description="Threads of each job consumer (`python -m mioapp.jobs`)."
     )
