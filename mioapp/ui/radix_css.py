@@ -3,8 +3,8 @@
 Radix ships one style sheet for all of its components, each class at every breakpoint:
 628 KB before compression, the biggest thing a phone fetches and parses before a pay page
 can paint. This drops the rules of components the app never renders and the responsive
-variants at breakpoints it never names. A rule goes only when each of its selectors names
-such a class, so what remains is exactly what the app's classes can match:
+variants at breakpoints it never names. A rule goes only when each of its selectors needs
+such a class to match, so what remains is exactly what the app's classes can match:
 tests/unit/test_radix_css.py checks the UI names no other breakpoint, and the browser
 tests check every Radix class on every page they visit still has its styles.
 """
@@ -98,6 +98,30 @@ def _selectors(prelude: str) -> list[str]:
     return parts
 
 
+_FUNCTION = re.compile(r":([a-z-]+)\(")
+
+
+def _needs_unused(selector: str) -> bool:
+    """Whether `selector` can only match an element (or a descendant, for :has) carrying an
+    unused class: such a class in the selector itself, or in every alternative of an
+    :is()/:where()/:has() list. One inside :not() requires nothing."""
+    outside, i = [], 0
+    while match := _FUNCTION.search(selector, i):
+        outside.append(selector[i : match.start()])
+        depth, end = 1, match.end()
+        while depth:
+            depth += {"(": 1, ")": -1}.get(selector[end], 0)
+            end += 1
+        inner = selector[match.end() : end - 1]
+        if match.group(1) in ("is", "where", "has", "matches") and all(
+            _needs_unused(alternative) for alternative in _selectors(inner)
+        ):
+            return True
+        i = end
+    outside.append(selector[i:])
+    return _UNUSED.search("".join(outside)) is not None
+
+
 def trimmed(css: str) -> str:
     """`css` without the selectors that name an unused component or breakpoint, and without
     the rules and at-rule blocks left empty by that."""
@@ -112,7 +136,18 @@ def trimmed(css: str) -> str:
         elif prelude.startswith("@"):
             out.append(f"{prelude}{{{body}}}")
         else:
-            kept = [s for s in _selectors(prelude) if not _UNUSED.search(s)]
+            kept = [s for s in _selectors(prelude) if not _needs_unused(s)]
             if kept:
                 out.append(f"{','.join(kept)}{{{body}}}")
     return "\n".join(out)
+
+
+def selectors(css: str) -> set[str]:
+    """Every selector of every style rule in `css`, inside at-rule blocks too."""
+    found = set()
+    for prelude, body in _items(css):
+        if body is not None and prelude.startswith(_GROUPING):
+            found |= selectors(body)
+        elif body is not None and not prelude.startswith("@"):
+            found.update(_selectors(prelude))
+    return found

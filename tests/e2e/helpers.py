@@ -18,6 +18,7 @@ from mioapp.customers.detail import customer_detail
 from mioapp.models import Booking, Customer, PaymentLink, utcnow
 from mioapp.payments import cards, gateway, links
 from mioapp.payments.gateway import StripeCredentials, build_client
+from mioapp.ui import radix_css
 from tests.conftest import run_coroutine
 
 
@@ -199,6 +200,28 @@ def in_rules(name: str, css: str) -> bool:
     """Whether a rule of `css` selects the class `name` (`sm:rt-x` is written `.sm\\:rt-x`)."""
     selector = "." + name.replace(":", "\\:")
     return re.search(re.escape(selector) + r"(?![\w-])", css) is not None
+
+
+@functools.cache
+def _cut_selectors() -> tuple[str, ...]:
+    """Selectors of Radix's sheets that radix_css.trimmed() leaves out, as querySelector
+    takes them (pseudo-elements and Radix's hover-only states dropped)."""
+    cut = radix_css.selectors(_radix_sheets()) - radix_css.selectors(
+        radix_css.trimmed(_radix_sheets())
+    )
+    plain = {re.sub(r"(?<!\\)::?[a-z-]+(?![\w(-])", "", s) for s in cut}
+    return tuple(sorted(s for s in plain if s.strip()))
+
+
+_MATCHING = """(selectors) => selectors.filter((s) => {
+  try { return document.querySelector(s) !== null; } catch { return false; }
+})"""
+
+
+def matching_cut_selectors(page: Page) -> list[str]:
+    """Selectors cut from Radix's style sheets that match something on the page: what
+    mioapp/ui/radix_css.py took for unused but is not."""
+    return page.evaluate(_MATCHING, list(_cut_selectors()))
 
 
 def unstyled_radix_classes(page: Page) -> list[str]:

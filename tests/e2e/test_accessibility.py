@@ -12,7 +12,12 @@ from playwright.sync_api import Browser, Page, expect
 
 from devtools.stack import LocalStack
 from tests.e2e.conftest import sign_in
-from tests.e2e.helpers import Scene, build_scene, unstyled_radix_classes
+from tests.e2e.helpers import (
+    Scene,
+    build_scene,
+    matching_cut_selectors,
+    unstyled_radix_classes,
+)
 
 WIDTHS = {"desktop": (1366, 900), "phone": (390, 844)}
 # WCAG 2.0-2.2 A and AA, and axe's best practices (landmarks, headings, regions).
@@ -100,6 +105,7 @@ class Audit:
         self.problems += _violations(page, where) + _structure(page, where, dialog=dialog)
         # The trimmed Radix style sheet (mioapp/ui/radix_css.py) styles all that is shown.
         self.problems += [f"{where}: no styles for {n}" for n in unstyled_radix_classes(page)]
+        self.problems += [f"{where}: cut, yet matches {s}" for s in matching_cut_selectors(page)]
 
     def assert_clean(self) -> None:
         assert not self.problems, "accessibility problems:\n" + "\n".join(self.problems)

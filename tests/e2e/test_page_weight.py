@@ -16,7 +16,13 @@ from sqlmodel import Session
 
 from devtools.stack import LocalStack
 from tests.e2e.conftest import sign_in
-from tests.e2e.helpers import in_rules, new_customer, pay_link, unstyled_radix_classes
+from tests.e2e.helpers import (
+    in_rules,
+    matching_cut_selectors,
+    new_customer,
+    pay_link,
+    unstyled_radix_classes,
+)
 
 
 def pay_path(session: Session, credentials) -> str:
@@ -38,6 +44,7 @@ def test_the_pay_page_on_a_phone_is_few_requests_all_compressed(
 
     assert len(requests) <= 15, [r.url for r in requests]
     assert unstyled_radix_classes(page) == []
+    assert matching_cut_selectors(page) == []
     # The dashboard's third-party code has its own chunk (mioapp/ui/build_plugin.py).
     assert [r.url for r in requests if "/vendor-dashboard-" in r.url] == []
     assert [r.url for r in requests if "/vendor-" in r.url], "the shared vendor chunk"

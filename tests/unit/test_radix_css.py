@@ -31,8 +31,25 @@ def test_rules_of_unused_components_and_breakpoints_go_and_the_rest_stays_as_it_
 
 
 def test_a_selector_list_inside_where_is_not_split() -> None:
+    """Its commas are not the rule's: the selector stays whole, and goes whole."""
     css = ".rt-Card:where(.rt-TooltipContent, .rt-Box){a:b}.rt-Card:where(.lg\\:rt-r-size-2){c:d}"
-    assert trimmed(css) == ""
+    assert trimmed(css) == ".rt-Card:where(.rt-TooltipContent, .rt-Box){a:b}"
+
+
+def test_an_unused_class_that_a_selector_does_not_need_keeps_it() -> None:
+    """One alternative of several, or inside :not(), can be absent and the selector match."""
+    css = (
+        ":where(.rt-BaseTabListTrigger[data-state='active'], .rt-TabNavLink[data-active])"
+        " .rt-BaseTabListTriggerInner{a:b}\n"
+        ".rt-Button:not(.rt-TooltipContent){c:d}\n"
+        ".rt-Card:where(:has(.rt-BaseMenuItem, .rt-SliderRange)){e:f}\n"
+        ".rt-SelectContent:where(.xs\\:rt-r-size-2, .lg\\:rt-r-size-3){g:h}"
+    )
+    assert trimmed(css) == (
+        ":where(.rt-BaseTabListTrigger[data-state='active'], .rt-TabNavLink[data-active])"
+        " .rt-BaseTabListTriggerInner{a:b}\n"
+        ".rt-Button:not(.rt-TooltipContent){c:d}"
+    )
 
 
 def test_a_stem_does_not_cut_a_longer_name() -> None:
