@@ -20,6 +20,7 @@ import os
 import shutil
 import statistics
 import tempfile
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -54,22 +55,34 @@ CHROMIUM_ARGS = [
 ]
 # Injected through the DevTools protocol, so the page's CSP does not apply to it. It notes
 # the first frame on which the card field holds Stripe's element (inputs with the emulator,
-# an iframe with real Stripe.js) and a visible Pay button.
+# an iframe with real Stripe.js) and a visible Pay button. It looks once per frame in which
+# the page changed, and measures layout only once the card field exists: checking on every
+# DOM change forced a layout each time and cost the slowed phone about 100 ms a load.
 READY_PROBE = """
 (() => {
   const visible = (el) => el && el.getClientRects().length > 0;
-  const ready = () => {
-    const field = document.querySelector(".stripe-card-field");
-    const card = field && field.querySelector("input, iframe");
+  const ready = (card) => {
     const pay = [...document.querySelectorAll("button")].find(
       (b) => /^Pay\\s/.test(b.textContent.trim()));
     return visible(card) && visible(pay);
   };
-  const check = () => {
-    if (window.__payReadyAt === undefined && ready()) window.__payReadyAt = performance.now();
+  let pending = false;
+  const check = (frame) => {
+    pending = false;
+    const card = document.querySelector(".stripe-card-field input, .stripe-card-field iframe");
+    if (!card || window.__payReadyAt !== undefined) return;
+    if (ready(card)) {
+      window.__payReadyAt = frame;
+    } else {  // the field is there: look again next frame, changed or not (styles, layout)
+      pending = true;
+      requestAnimationFrame(check);
+    }
   };
-  new MutationObserver(check).observe(document, {subtree: true, childList: true,
-    attributes: true});
+  new MutationObserver(() => {
+    if (pending || window.__payReadyAt !== undefined) return;
+    pending = true;
+    requestAnimationFrame(check);
+  }).observe(document, {subtree: true, childList: true, attributes: true});
 })();
 """
 
@@ -170,9 +183,14 @@ def open_once(browser: Browser, url: str, *, throttle: bool) -> Run:
     cdp.on("Network.responseReceived", on_response)
     cdp.on("Network.loadingFinished", on_finished)
     page.goto(url, wait_until="commit")
-    page.locator(".stripe-card-field").locator("input, iframe").first.wait_for(timeout=60_000)
-    page.get_by_role("button", name="Pay ").wait_for(timeout=60_000)
-    ready_ms = page.evaluate("window.__payReadyAt")
+    # Asked every 100 ms: Playwright's own locators poll the page (queries, accessible
+    # names) and took the slowed phone's main thread from the page being measured.
+    # (wait_for_function would evaluate a string, which the pay page's CSP forbids.)
+    deadline = time.monotonic() + 60
+    while (ready_ms := page.evaluate("window.__payReadyAt")) is None:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the pay page was not ready within 60 s")
+        page.wait_for_timeout(100)
     # Whatever the page still fetches after it looks ready counts too (lazy chunks, icons).
     page.wait_for_load_state("networkidle")
     page.wait_for_timeout(500)
