@@ -719,13 +719,13 @@ def _cpu_sample(bench: Bench) -> dict[str, float]:
     server = bench.args.postgres.rstrip("/")
     database_name = make_url(bench.cluster.database_url).database
     machine, kernel = _machine_seconds()
+    # Each process of the instance (its supervisor, its workers), then all of them.
+    processes = {
+        f"instance process {pid}": _process_cpu(pid)[1] for pid in _process_tree(bench.instance_pid)
+    }
     return {
-        # Each process of the instance (its supervisor, its workers), then all of them.
-        **{
-            f"instance process {pid}": _process_cpu(pid)[1]
-            for pid in _process_tree(bench.instance_pid)
-        },
-        "instance": _cpu_seconds(bench.instance_pid),
+        **processes,
+        "instance": sum(processes.values()),
         # Per backend: one that connected during the window counts whole (see `cores`).
         **{f"{BACKEND} {pid}": _process_cpu(pid)[1] for pid in _backends(server, database_name)},
         "transactions": _transactions(server, database_name),

@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+from pathlib import Path
 
 import reflex as rx
 from reflex import constants
@@ -154,9 +155,13 @@ _RADIX = "@radix-ui/themes"
 TRIMMED_SHEETS = ("components.css", "utilities.css")
 
 
+def radix_sheet(name: str) -> Path:
+    """One of Radix Themes' own style sheets, as installed in the frontend's packages."""
+    return prerequisites.get_web_dir() / "node_modules" / _RADIX / name
+
+
 def _trimmed_sheet(name: str) -> str:
-    source = prerequisites.get_web_dir() / "node_modules" / _RADIX / name
-    return radix_css.trimmed(source.read_text(encoding="utf-8"))
+    return radix_css.trimmed(radix_sheet(name).read_text(encoding="utf-8"))
 
 
 def vendor_chunks(vite_config: str) -> str:

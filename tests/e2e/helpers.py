@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from playwright.sync_api import Browser, Locator, Page, expect
-from reflex.utils import prerequisites
 from sqlmodel import Session, select
 
 from devtools.demo import stripe_data
@@ -19,6 +18,7 @@ from mioapp.models import Booking, Customer, PaymentLink, utcnow
 from mioapp.payments import cards, gateway, links
 from mioapp.payments.gateway import StripeCredentials, build_client
 from mioapp.ui import radix_css
+from mioapp.ui.build_plugin import TRIMMED_SHEETS, radix_sheet
 from tests.conftest import run_coroutine
 
 
@@ -192,8 +192,7 @@ _RADIX_CLASSES_AND_RULES = """() => {
 @functools.cache
 def _radix_sheets() -> str:
     """Radix Themes' own component and utility style sheets, untrimmed."""
-    radix = prerequisites.get_web_dir() / "node_modules" / "@radix-ui" / "themes"
-    return "".join((radix / name).read_text() for name in ("components.css", "utilities.css"))
+    return "".join(radix_sheet(name).read_text() for name in TRIMMED_SHEETS)
 
 
 def in_rules(name: str, css: str) -> bool:

@@ -15,6 +15,7 @@ from reflex.utils import prerequisites
 from sqlmodel import Session
 
 from devtools.stack import LocalStack
+from mioapp.ui.build_plugin import radix_sheet
 from tests.e2e.conftest import sign_in
 from tests.e2e.helpers import (
     in_rules,
@@ -107,8 +108,7 @@ def test_every_radix_component_in_the_code_keeps_its_styles(stack: LocalStack) -
     every component class the built scripts can set still has its rules."""
     assets = prerequisites.get_web_dir() / "build" / "client" / "assets"
     [css] = [p.read_text() for p in assets.glob("__reflex_global_styles-*.css")]
-    radix = prerequisites.get_web_dir() / "node_modules" / "@radix-ui" / "themes"
-    styled = set(re.findall(r"\.(rt-[A-Z]\w*)", (radix / "components.css").read_text()))
+    styled = set(re.findall(r"\.(rt-[A-Z]\w*)", radix_sheet("components.css").read_text()))
     named = {
         n for p in assets.glob("vendor*.js") for n in re.findall(r"rt-[A-Z]\w*", p.read_text())
     }
