@@ -1,19 +1,19 @@
 """Benchmark: customer search, the customers list and the customer page at growing sizes;
 prints the figures of each size side by side.
 
-    python -m devtools.bench [--customers 100000,1000000] [--runs 30] [--database-url URL]
-                             [--reuse]
+    python -m devtools.bench [--customers 100000,1000000] [--runs 40] [--database-url URL]
+                             [--reuse] [--only CASE,...]
 
-Without --database-url it builds a throwaway SQLite file; with a PostgreSQL URL it creates
-that database if missing and DROPS its public schema (use a database of its own). The schema
-comes from the Alembic migrations, as deployed (search index included). The data grows to
-each size in turn (three bookings a customer); every case is then called `--runs` times,
-each time with another customer's name, email or phone, through the functions the pages use.
+Each size gets a database of its own, made from the previous size's as a copy and grown to
+that size (three bookings a customer): without --database-url throwaway SQLite files; with a
+PostgreSQL URL `<name>_<size>` on that server, dropped and made again (`--reuse` keeps them
+from an earlier run and seeds only what they lack: a million customers take minutes). The
+schema comes from the Alembic migrations, as deployed (search index included).
 
-With --reuse (PostgreSQL only) each size keeps a database of its own, `<name>_<size>`, made
-from the previous size's as a template and seeded once: later runs migrate it to head and
-measure at once (seeding a million customers takes minutes). The data is the same as a run
-without it (each size seeds the same customers on top of the last).
+Every case is then called `--runs` times through the functions the pages use, each time with
+another customer's name, email or phone, and each time at every size in turn with the same
+customer (the smallest size's customers are in every database): the growth printed is the
+same queries', measured side by side.
 """
 
 from __future__ import annotations
@@ -91,19 +91,31 @@ def _backend_cpu_ns() -> int:
         return 0
 
 
-def _timings(fn: Case, samples: list[Customer]) -> tuple[list[float], list[float]]:
-    """Wall-clock and CPU milliseconds of each call. CPU: this process's, which on SQLite is
-    the query's own work, plus on a local PostgreSQL its backend's (read from /proc): the work
-    itself, whatever else the machine's cores are busy with (waits for the disk left out)."""
-    fn(samples[-1])  # warm caches, as a running server would have them
-    wall, cpu = [], []
-    for customer in samples:
-        start_backend = _backend_cpu_ns()
-        start, start_cpu = time.perf_counter(), time.process_time()
-        fn(customer)
-        wall.append((time.perf_counter() - start) * 1000)
-        backend = _backend_cpu_ns() - start_backend
-        cpu.append((time.process_time() - start_cpu) * 1000 + max(backend, 0) / 1e6)
+def _timings(
+    fn: Case, sessions: list[Session], samples: list[list[Customer]]
+) -> tuple[list[list[float]], list[list[float]]]:
+    """Wall-clock and CPU milliseconds of each call, per size. The sizes take turns on each
+    sample (in alternating order), so a change in the machine's speed weighs on them alike.
+    CPU: this process's, which on SQLite is the query's own work, plus on a local PostgreSQL
+    its backend's (read from /proc): the work itself, whatever else the machine's cores are
+    busy with (waits for the disk left out)."""
+    global session_
+    for session, customers in zip(sessions, samples, strict=True):
+        session_ = session
+        fn(customers[-1])  # warm caches, as a running server would have them
+    wall: list[list[float]] = [[] for _ in sessions]
+    cpu: list[list[float]] = [[] for _ in sessions]
+    for n in range(len(samples[0])):
+        turns = list(range(len(sessions)))
+        for k in turns if n % 2 == 0 else reversed(turns):
+            session_ = sessions[k]
+            customer = samples[k][n]
+            start_backend = _backend_cpu_ns()
+            start, start_cpu = time.perf_counter(), time.process_time()
+            fn(customer)
+            wall[k].append((time.perf_counter() - start) * 1000)
+            backend = _backend_cpu_ns() - start_backend
+            cpu[k].append((time.process_time() - start_cpu) * 1000 + max(backend, 0) / 1e6)
     return wall, cpu
 
 
@@ -111,53 +123,72 @@ def _p95(times: list[float]) -> float:
     return statistics.quantiles(times, n=20, method="inclusive")[18]
 
 
-def _prepare(url: str) -> sa.Engine:
-    engine = sa.create_engine(url)
-    if engine.dialect.name == "postgresql":
-        database = engine.url.database
-        server = sa.create_engine(engine.url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+def _server(url: sa.URL) -> sa.Engine:
+    return sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+
+def _exists(connection: sa.Connection, database: str) -> bool:
+    found = connection.execute(
+        sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": database}
+    ).first()
+    return found is not None
+
+
+def _sized(url: str, size: int, previous: int | None, *, fresh: bool) -> sa.Engine:
+    """The engine of the database for `size` customers, migrated to head: a SQLite file or a
+    PostgreSQL database `<name>_<size>`, made from the previous size's as a copy (or
+    template) when new, so it holds those customers already; `fresh` drops it first."""
+    base = sa.engine.make_url(url)
+    if base.get_backend_name() == "sqlite":
+        path = Path(base.database)
+        sized = path.with_name(f"{path.stem}_{size}{path.suffix}")
+        template = path.with_name(f"{path.stem}_{previous}{path.suffix}") if previous else None
+        if fresh:
+            sized.unlink(missing_ok=True)
+        if template is not None and not sized.exists():
+            shutil.copyfile(template, sized)
+        engine = sa.create_engine(base.set(database=str(sized)))
+    else:
+        name = f"{base.database}_{size}"
+        server = _server(base)
         with server.connect() as connection:
-            exists = connection.execute(
-                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": database}
-            ).first()
-            if not exists:
-                connection.exec_driver_sql(f'CREATE DATABASE "{database}"')
+            if fresh and _exists(connection, name):
+                connection.exec_driver_sql(f'DROP DATABASE "{name}"')
+            if not _exists(connection, name):
+                template = f"{base.database}_{previous}" if previous is not None else None
+                if template is not None and _exists(connection, template):
+                    connection.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+                else:
+                    connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
         server.dispose()
+        engine = sa.create_engine(base.set(database=name))
     with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
-            connection.exec_driver_sql("CREATE SCHEMA public")
         migrate(connection)
     return engine
 
 
-def _reused(url: str, size: int, previous: int | None) -> tuple[sa.Engine, int]:
-    """--reuse: the engine of `<name>_<size>` (made from `<name>_<previous>` when new) migrated
-    to head, and how many customers it holds already."""
-    base = sa.engine.make_url(url)
-    name = f"{base.database}_{size}"
-    server = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with server.connect() as connection:
-
-        def exists(database: str) -> bool:
-            found = connection.execute(
-                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": database}
-            ).first()
-            return found is not None
-
-        if not exists(name):
-            template = f"{base.database}_{previous}" if previous is not None else None
-            if template is not None and exists(template):
-                connection.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-            else:
-                connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    server.dispose()
-    engine = sa.create_engine(base.set(database=name))
-    with engine.begin() as connection:
-        migrate(connection)
+def _seeded(engine: sa.Engine, size: int) -> None:
+    """Grow the database to `size` customers (three bookings each), as autovacuum would
+    leave it soon after."""
     with Session(engine) as session:
-        count = session.execute(select(sa.func.count()).select_from(Customer)).scalar_one()
-    return engine, count
+        seeded = session.execute(select(sa.func.count()).select_from(Customer)).scalar_one()
+        start = time.perf_counter()
+        report = seed_demo(
+            session, customers=size - seeded, bookings=(size - seeded) * 3, seed=size
+        )
+        seconds = time.perf_counter() - start
+    dialect = engine.dialect.name
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as raw:
+        # Statistics for the planner; on PostgreSQL also the trigram index's pending list
+        # (where fresh rows wait, read by every search until then) merged into the index,
+        # and the visibility map that lets index-only scans skip the table (the bookings'
+        # balances read theirs).
+        raw.exec_driver_sql("VACUUM ANALYZE" if dialect == "postgresql" else "ANALYZE")
+    print(
+        f"{dialect}: {size:,} customers (+{report.customers:,} customers and "
+        f"{report.bookings:,} bookings seeded in {seconds:.1f} s)",
+        flush=True,
+    )
 
 
 def main() -> None:
@@ -166,14 +197,14 @@ def main() -> None:
     parser.add_argument(
         "--customers",
         default="100000,1000000",
-        help="comma-separated sizes, measured in turn as the data grows (default %(default)s)",
+        help="comma-separated sizes, each a database of its own (default %(default)s)",
     )
-    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--database-url", default="")
     parser.add_argument(
         "--reuse",
         action="store_true",
-        help="PostgreSQL: keep one database per size and seed it only once (see above)",
+        help="keep the databases of an earlier run (same URL) and seed only what they lack",
     )
     parser.add_argument("--only", default="", help="comma-separated parts of case names to run")
     args = parser.parse_args()
@@ -181,55 +212,43 @@ def main() -> None:
 
     scratch = None if args.database_url else Path(tempfile.mkdtemp(prefix="mio-bench-"))
     url = args.database_url or f"sqlite:///{scratch / 'bench.db'}"
-    reuse = args.reuse and sa.engine.make_url(url).get_backend_name() == "postgresql"
-    engine = None if reuse else _prepare(url)
     dialect = sa.engine.make_url(url).get_backend_name()
+    engines: list[sa.Engine] = []
+    previous = None
+    for size in sizes:
+        if previous is not None and dialect == "postgresql":
+            engines[-1].dispose()  # a template database must have no connections
+        engine = _sized(url, size, previous, fresh=not args.reuse)
+        _seeded(engine, size)
+        engines.append(engine)
+        previous = size
+
+    sessions = [Session(engine) for engine in engines]
+    # The same customers' names, emails and phones at every size (the smallest size's
+    # customers are in every database, with the same ids): the growth is the same query's.
+    ids = sessions[0].execute(select(Customer.id)).scalars().all()
+    chosen = random.Random(7).sample(ids, args.runs)
+    samples = [[session.get(Customer, i) for i in chosen] for session in sessions]
+    load = os.getloadavg()[0]
     results: dict[str, list[tuple[float, float]]] = {}
     cpu_results: dict[str, list[tuple[float, float]]] = {}
-    loads: list[float] = []
-    rng = random.Random(7)
-    seeded, previous = 0, None
-    for size in sizes:
-        if reuse:
-            if engine is not None:
-                engine.dispose()  # a template database must have no connections
-            engine, seeded = _reused(url, size, previous)
-            previous = size
-        with Session(engine) as session:
-            session_ = session
-            start = time.perf_counter()
-            report = seed_demo(
-                session, customers=size - seeded, bookings=(size - seeded) * 3, seed=size
-            )
-            seconds = time.perf_counter() - start
-            seeded = size
-            if dialect == "postgresql":
-                # What autovacuum does soon after a bulk load: statistics for the planner, and
-                # the trigram index's pending list (where fresh rows wait, read by every
-                # search until then) merged into the index.
-                with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as raw:
-                    raw.exec_driver_sql("VACUUM ANALYZE customer")
-                    raw.exec_driver_sql("ANALYZE")
-            print(
-                f"{dialect}: {size:,} customers (+{report.customers:,} customers and "
-                f"{report.bookings:,} bookings seeded in {seconds:.1f} s)",
-                flush=True,
-            )
-            ids = session.execute(select(Customer.id)).scalars().all()
-            samples = [session.get(Customer, i) for i in rng.sample(ids, args.runs)]
-            loads.append(os.getloadavg()[0])
-            for label, fn in _cases().items():
-                if args.only and not any(part in label for part in args.only.split(",")):
-                    continue
-                wall, cpu = _timings(fn, samples)
-                results.setdefault(label, []).append((statistics.median(wall), _p95(wall)))
-                cpu_results.setdefault(label, []).append((statistics.median(cpu), _p95(cpu)))
-    engine.dispose()
+    for label, fn in _cases().items():
+        if args.only and not any(part in label for part in args.only.split(",")):
+            continue
+        wall, cpu = _timings(fn, sessions, samples)
+        results[label] = [(statistics.median(w), _p95(w)) for w in wall]
+        cpu_results[label] = [(statistics.median(c), _p95(c)) for c in cpu]
+    for session in sessions:
+        session.close()
+    for engine in engines:
+        engine.dispose()
     if scratch is not None:
         shutil.rmtree(scratch, ignore_errors=True)  # a million customers take a gigabyte
 
-    load = ", ".join(f"{value:.1f}" for value in loads)
-    print(f"\n{dialect}, {args.runs} runs per case; load average when measured: {load}")
+    print(
+        f"\n{dialect}, {args.runs} runs per case, the sizes taking turns with the same "
+        f"queries; load average when measuring began: {load:.1f}"
+    )
     _table("wall-clock ms", results, sizes)
     if dialect == "sqlite":
         _table("CPU ms of this process (the query's own work on SQLite)", cpu_results, sizes)

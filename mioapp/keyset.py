@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.visitors import InternalTraversal
 
 T = TypeVar("T")
 
@@ -93,17 +94,29 @@ def merge(pages: list[KeysetPage], key, size: int, *, backwards: bool) -> Keyset
 class one_of(sa.sql.expression.ColumnElement):
     """`column IN (ids)`, sent to PostgreSQL as `column = ANY(array)`: one parameter, where an
     IN list of a thousand ids is a thousand (measured: 8-28 ms to send and plan them, against
-    2-3 ms for the array). Other databases get the IN list."""
+    2-3 ms for the array), and one statement text whatever the ids, which psycopg prepares
+    once it recurs. Other databases get the IN list.
 
-    inherit_cache = False
+    The ids are bound parameters that SQLAlchemy's statement cache knows of, so a statement
+    using this is compiled once, not on every call (about 1 ms of CPU each): both forms are
+    carried and each dialect renders one."""
+
+    inherit_cache = True
+    _traverse_internals = [
+        ("column", InternalTraversal.dp_clauseelement),
+        ("array", InternalTraversal.dp_clauseelement),
+        ("listed", InternalTraversal.dp_clauseelement),
+    ]
     type = sa.Boolean()
     # A comparison, not a boolean column: no "= 1" after it where booleans are integers
     # (which kept SQLite off the primary key).
     _is_implicitly_boolean = True
 
     def __init__(self, column: sa.ColumnElement, ids: Sequence[int]) -> None:
+        ids = list(ids)
         self.column = column
-        self.ids = list(ids)
+        self.array = sa.bindparam(None, ids, type_=postgresql.ARRAY(sa.Integer()))
+        self.listed = sa.bindparam(None, ids, expanding=True)
 
     @property
     def _from_objects(self) -> list:
@@ -112,10 +125,9 @@ class one_of(sa.sql.expression.ColumnElement):
 
 @compiles(one_of)
 def _one_of(element: one_of, compiler, **kw) -> str:
-    return compiler.process(element.column.in_(element.ids), **kw)
+    return compiler.process(element.column.in_(element.listed), **kw)
 
 
 @compiles(one_of, "postgresql")
 def _one_of_postgresql(element: one_of, compiler, **kw) -> str:
-    array = sa.bindparam(None, element.ids, type_=postgresql.ARRAY(sa.Integer()))
-    return compiler.process(element.column == sa.func.any(array), **kw)
+    return compiler.process(element.column == sa.func.any(element.array), **kw)

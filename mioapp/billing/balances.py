@@ -16,6 +16,7 @@ from mioapp.billing.errors import ChargeError
 from mioapp.billing.ledger import BookingMoney, allocate
 from mioapp.billing.money import DEFAULT_LOCALE, format_money
 from mioapp.business import current_profile
+from mioapp.keyset import one_of
 from mioapp.models import (
     Booking,
     Payment,
@@ -63,13 +64,14 @@ def _refunded() -> sa.ScalarSelect:
 
 
 def booking_money(session: Session, bookings: Iterable[Booking]) -> dict[int, BookingMoney]:
-    """Paid and refunded totals of each booking, from succeeded allocations only (one query)."""
+    """Paid and refunded totals of each booking, from succeeded allocations only (one query).
+    `bookings`: Booking objects, or rows with their `id` and `total_amount`."""
     bookings = list(bookings)
     ids = [b.id for b in bookings]
     if not ids:
         return {}
     rows = session.exec(
-        select(Booking.id, _paid(), _refunded()).where(col(Booking.id).in_(ids))
+        select(Booking.id, _paid(), _refunded()).where(one_of(col(Booking.id), ids))
     ).all()
     sums = {booking_id: (int(paid), int(refunded)) for booking_id, paid, refunded in rows}
     return {

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from itertools import chain
 
@@ -84,8 +85,8 @@ def test_queries_under_three_characters_match_the_start_of_names(
 
 
 @pytest.mark.parametrize(
-    ("walk_reach", "bounds"),
-    [(None, None), (1.0, None), (1.0, 2)],
+    ("walk_share", "bounds"),
+    [(None, None), (math.inf, None), (math.inf, 2)],
     ids=["as-deployed", "walked", "bounds-exceeded"],
 )
 @pytest.mark.parametrize("query", ["lima", "ana", "a", "mail.test", "an"])
@@ -93,23 +94,23 @@ def test_a_common_match_walks_the_list_order_and_finds_the_same_rows(
     session: Session,
     monkeypatch: pytest.MonkeyPatch,
     query: str,
-    walk_reach: float | None,
+    walk_share: float | None,
     bounds: int | None,
 ) -> None:
     """Past CANDIDATE_LIMIT matches the list is walked in order and checked row by row (in
     name order, names starting with the query are read as a range and merged with the
     other matches; on SQLite, in the other orders, up to MATCH_SET_LIMIT matches are looked
     up in the set of their ids; on PostgreSQL the walk is first tried over a bounded number
-    of rows, in other orders when the candidate read found its matches within WALK_REACH of
-    the table): the rows, their order and the pages are those the index path gives, whether
-    or not those bounds are exceeded."""
+    of rows, in other orders when the candidate read found its matches close enough together
+    to fill a page within WALK_SHARE of those rows): the rows, their order and the pages are
+    those the index path gives, whether or not those bounds are exceeded."""
 
     def walking() -> None:
         monkeypatch.setattr(limits, "CANDIDATE_LIMIT", 3)
-        if walk_reach is not None:
-            monkeypatch.setattr(limits, "WALK_REACH", walk_reach)
+        if walk_share is not None:
+            monkeypatch.setattr(limits, "WALK_SHARE", walk_share)
         if bounds is not None:
-            for name in ("MATCH_SET_LIMIT", "NAME_WALK_ROWS", "ROW_WALK_ROWS"):
+            for name in ("MATCH_SET_LIMIT", "START_WALK_ROWS", "WALK_ROWS"):
                 monkeypatch.setattr(limits, name, bounds)
 
     for n in range(12):
@@ -120,7 +121,7 @@ def test_a_common_match_walks_the_list_order_and_finds_the_same_rows(
     make_customer(session, name="Bo Anand", email="bo@mail.test")
     session.commit()
     if session.get_bind().dialect.name == "postgresql":
-        # The table's page count, which `_reach` measures the candidate read against.
+        # The table's pages and rows, which `_spacing` measures the candidate read against.
         session.execute(sa.text("ANALYZE customer"))
     for sort in CustomerSort:
         expected = search_customers(session, query=query, sort=sort, page_size=5)

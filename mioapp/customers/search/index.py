@@ -5,8 +5,9 @@ A rare match (at most CANDIDATE_LIMIT customers) is read from the search index i
 the page sorted from those ids (a long query, like an email, is looked up by a part of it
 and checked whole on what that finds: see `_window`). A commoner one is reported as such
 (`_Candidates.ids` None), with what the read learnt on the way: whether its matches mostly
-start names, and on PostgreSQL how far through the table it went (`_reach`), which
-`walks` chooses its walk by. `containing` serves the Payments page's customer search.
+start names, and on PostgreSQL how many of the table's rows there are to each match
+(`_spacing`), which `walks` chooses its walk by. `containing` serves the Payments page's
+customer search.
 """
 
 from __future__ import annotations
@@ -37,10 +38,10 @@ class _Candidates:
     mostly_at_start: bool = False
     # (search_text, id) of each of `ids`: their name order, known without reading them again.
     keys: list[tuple[str, int]] = field(default_factory=list)
-    # PostgreSQL, more than CANDIDATE_LIMIT: the share of the table's pages its bitmap scan
-    # crossed to find that many (it reads them in page order), so about how common the
-    # matches are; None where not known.
-    reach: float | None = None
+    # PostgreSQL, more than CANDIDATE_LIMIT: about how many of the table's rows there are to
+    # each match, from how far through the table its bitmap scan went to find that many (it
+    # reads pages in order); None where not known.
+    spacing: float | None = None
 
     @classmethod
     def of(cls, rows: list) -> _Candidates:
@@ -66,7 +67,7 @@ def _candidates(session: Session, text: str, *, keyed: bool = True) -> _Candidat
         return _Candidates.of([row for row in rows if row.search_text.startswith(text)])
     # More than CANDIDATE_LIMIT names start with it (a first name): counted off the name
     # index alone, where the search index would read a thousand rows to learn as much. Not
-    # for another order, whose walk on PostgreSQL wants those rows' `reach`.
+    # for another order, whose walk on PostgreSQL wants those rows' `spacing`.
     search_text = col(Customer.search_text)
     upper = text[:-1] + chr(min(ord(text[-1]) + 1, 0x10FFFF))
     starting = (
@@ -88,13 +89,13 @@ def _candidates(session: Session, text: str, *, keyed: bool = True) -> _Candidat
             return _Candidates.of([row for row in rows if text in row.search_text])
     rows = _index_rows(session, text, limits.CANDIDATE_LIMIT + 1, keyed=keyed)
     if not keyed and len(rows) > limits.CANDIDATE_LIMIT:
-        return _Candidates(None, reach=_reach(session, rows))
+        return _Candidates(None, spacing=_spacing(session, rows))
     if not keyed:
         return _Candidates([row.id for row in rows])
     if len(rows) > limits.CANDIDATE_LIMIT:
         at_start = sum(1 for row in rows if row.search_text.startswith(text))
         return _Candidates(
-            None, mostly_at_start=at_start * 2 > len(rows), reach=_reach(session, rows)
+            None, mostly_at_start=at_start * 2 > len(rows), spacing=_spacing(session, rows)
         )
     return _Candidates.of(rows)
 
@@ -165,7 +166,7 @@ def _index_rows(session: Session, text: str, limit: int, *, keyed: bool = True) 
         ).bindparams(phrase=phrase, limit=limit)
     else:
         # pg_trgm's GIN index answers LIKE '%text%' (its recheck makes the match exact);
-        # each row's place in the table (its page) tells how far the scan went (`_reach`).
+        # each row's place in the table (its page) tells how far the scan went (`_spacing`).
         ctid = sa.cast(sa.literal_column("customer.ctid"), sa.Text).label("ctid")
         query = select(Customer.id, Customer.search_text, ctid).where(
             _scan_condition(text, CustomerSort.NAME)
@@ -174,23 +175,25 @@ def _index_rows(session: Session, text: str, limit: int, *, keyed: bool = True) 
     return list(session.execute(query).all())
 
 
-def _reach(session: Session, rows: list) -> float | None:
-    """PostgreSQL: the share of the customer table's pages the scan that found `rows` crossed
-    (a bitmap scan reads pages in order; a sequential one too, though it may start anywhere
-    and wrap around, where another scan of the table is: the pages it did not reach are the
-    widest gap between the rows' pages, round the table); None on SQLite or before the
-    table's first ANALYZE."""
+def _spacing(session: Session, rows: list) -> float | None:
+    """PostgreSQL: about how many customers there are to each match, for matches `rows`
+    found by a scan that stopped at its limit: the table's rows in the share of its pages
+    the scan crossed (a bitmap scan reads pages in order; a sequential one too, though it may
+    start anywhere and wrap around, where another scan of the table is: the pages it did not
+    reach are the widest gap between the rows' pages, round the table), divided by the rows
+    found. None on SQLite or before the table's first ANALYZE."""
     if session.get_bind().dialect.name != "postgresql":
         return None
-    pages = session.execute(
-        sa.text("SELECT relpages FROM pg_class WHERE oid = 'customer'::regclass")
-    ).scalar_one()
-    if pages <= 0:
+    pages, tuples = session.execute(
+        sa.text("SELECT relpages, reltuples FROM pg_class WHERE oid = 'customer'::regclass")
+    ).one()
+    if pages <= 0 or tuples <= 0 or not rows:
         return None
     blocks = sorted({int(row.ctid.strip("()").split(",")[0]) for row in rows})
     gaps = [b - a for a, b in pairwise(blocks)]
     gaps.append(blocks[0] + pages - blocks[-1])
-    return min(max(pages - max(gaps) + 1, 1) / pages, 1.0)
+    reach = min(max(pages - max(gaps) + 1, 1) / pages, 1.0)
+    return reach * tuples / len(rows)
 
 
 def _not_at_start_condition(text: str) -> sa.ColumnElement[bool]:

@@ -124,7 +124,7 @@ def search_customers(
                 text,
                 sort,
                 clustered=candidates.mostly_at_start,
-                reach=candidates.reach,
+                spacing=candidates.spacing,
                 size=page_size,
                 **keys,
             )
@@ -142,8 +142,16 @@ def search_customers(
 
 
 def _rows(session: Session, customers: list[Customer], now: datetime) -> list[CustomerRow]:
-    bookings = session.exec(
-        select(Booking).where(col(Booking.customer_id).in_([c.id for c in customers]))
+    # The columns a row needs, not Booking objects: a page of owing customers can hold a
+    # few hundred bookings.
+    bookings = session.execute(
+        select(
+            Booking.id,
+            Booking.customer_id,
+            Booking.total_amount,
+            Booking.currency,
+            Booking.starts_at,
+        ).where(one_of(col(Booking.customer_id), [c.id for c in customers]))
     ).all()
     money = booking_money(session, bookings)
     counts: dict[int, int] = defaultdict(int)

@@ -7,8 +7,9 @@ the chosen order's index rather than reading every match:
   another order's index against the set of matches the FTS index lists (up to
   MATCH_SET_LIMIT of them); PostgreSQL's other order indexes carry search_text. On
   PostgreSQL the walk is bounded, and taken only when the candidate read found its
-  thousand matches within WALK_REACH of the table (`_reach`); a rarer term's few thousand
-  matches are read through the trigram index and sorted instead;
+  thousand matches close enough together (`_spacing`) that a page should come within
+  WALK_SHARE of the walk's rows; a rarer term's few thousand matches are read through the
+  trigram index and sorted instead;
 - a common one that most names start with (a first name), in name order, would make that
   walk cross every name before it: those names are read as one range of the name index and
   merged with the other matches, read from the search index (on PostgreSQL from a second
@@ -116,7 +117,7 @@ def _common_page(
     sort: CustomerSort,
     *,
     clustered: bool,
-    reach: float | None = None,
+    spacing: float | None = None,
     after: tuple | None,
     before: tuple | None,
     size: int,
@@ -126,7 +127,7 @@ def _common_page(
     start with it), after every name before it alphabetically; when most matches read start
     with the query (`clustered`), those are read as one range of the index, and the few
     others from the search index, then merged (unless, on PostgreSQL, the next
-    NAME_WALK_ROWS names hold the page already: the others are then common, and reading
+    START_WALK_ROWS names hold the page already: the others are then common, and reading
     them through `customer_search_rest` costs far more)."""
     order = ORDERS[sort]
     postgres = session.get_bind().dialect.name == "postgresql"
@@ -140,7 +141,7 @@ def _common_page(
                 after=after,
                 before=before,
                 size=size,
-                within=limits.NAME_WALK_ROWS,
+                within=limits.START_WALK_ROWS,
                 keys=True,
             )
             if keys is not None:
@@ -185,14 +186,19 @@ def _common_page(
                 backwards=before is not None,
             )
     name_order = sort is CustomerSort.NAME
-    if len(text) >= 3 and postgres and reach is not None and reach <= limits.WALK_REACH:
-        # Common enough that the candidate read found its thousand within WALK_REACH of the
-        # table: the next customers in the order (NAME_WALK_ROWS names, or ROW_WALK_ROWS in
-        # another order), checked as they come, hold the page. Otherwise (or if they do
-        # not) the plain walk below, which the planner serves as it sees fit: for a rarer
-        # term, the few thousand matches read through the trigram index and sorted, where
-        # the walk would pass tens of thousands. (The subquery's limit is what keeps it on
-        # the order's index here: it guesses a hundred matches for any term.)
+    if (
+        len(text) >= 3
+        and postgres
+        and spacing is not None
+        and (size + 1) * spacing <= limits.WALK_ROWS * limits.WALK_SHARE
+    ):
+        # Common enough that the next WALK_ROWS customers in the order, checked as they
+        # come, should hold the page, by how many customers the candidate read found to
+        # each match. Otherwise (or if they do not) the plain walk below, which the
+        # planner serves as it sees fit: for a rarer term, the few thousand matches read
+        # through the trigram index and sorted, where the walk would pass tens of
+        # thousands. (The subquery's limit is what keeps it on the order's index here: it
+        # guesses a hundred matches for any term.)
         # The sort key, id and search_text: all in the order's index (the others' carry it
         # since migration a9d4e6b1c8f7), so the walk reads no table row.
         columns = {c.key: c for c in (*order.columns, col(Customer.search_text))}
@@ -204,7 +210,7 @@ def _common_page(
             after=after,
             before=before,
             size=size,
-            within=limits.NAME_WALK_ROWS if name_order else limits.ROW_WALK_ROWS,
+            within=limits.WALK_ROWS,
             keys=True,
         )
         if keys is not None:
