@@ -371,6 +371,75 @@ def test_a_long_query_is_checked_whole(
     assert found.total == 1
 
 
+@pytest.mark.parametrize(
+    ("others", "query", "sqlite_reads"),
+    [
+        # Many share its start (a long first name and a dot): the end is read first.
+        (["alexander.moss0", "alexander.moss1", "alexander.moss2"], "alexander.evans3", 1),
+        # Many share its end: the start is read next.
+        (["macharias.lee", "jacharias.lee", "racharias.lee"], "zacharias.lee", 2),
+    ],
+    ids=["rare-end", "rare-start"],
+)
+def test_a_long_query_is_looked_up_by_a_rare_part(
+    session: Session,
+    monkeypatch: pytest.MonkeyPatch,
+    others: list[str],
+    query: str,
+    sqlite_reads: int,
+) -> None:
+    """A long query is looked up by a part of it that few customers hold, then checked
+    whole: on SQLite an email by the end of its part before the "@", then its start; on
+    PostgreSQL by the part before the "@". Every match is found, and only the one."""
+    for local in others:
+        make_customer(session, name=local.replace(".", " ").title(), email=f"{local}@mail.test")
+    wanted = make_customer(session, name="Wanted One", email=f"{query}@mail.test")
+    session.commit()
+    monkeypatch.setattr(limits, "CANDIDATE_LIMIT", 2)
+    read: list[str] = []
+    index_rows = index._index_rows
+
+    def counting(session_: Session, text: str, *args, **kwargs) -> list:
+        read.append(text)
+        return index_rows(session_, text, *args, **kwargs)
+
+    monkeypatch.setattr(index, "_index_rows", counting)
+    found = search_customers(session, query=f"{query.upper()}@MAIL.TEST")
+    assert [row.id for row in found.rows] == [wanted.id]
+    assert found.total == 1
+    if session.get_bind().dialect.name == "sqlite":
+        windows = [query[-limits.WINDOW :], f"{query}@mail.test"[: limits.WINDOW]]
+        assert read == windows[:sqlite_reads]
+    else:
+        assert read == [query]
+    read.clear()
+    assert index.containing(session, f"{query}@mail.test", 5) == [wanted.id]
+
+
+def test_a_long_name_is_looked_up_around_its_first_space(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite: a full name is looked up by the end of its first word and the start of the
+    next, where its start (a first name) and its end (a surname) are each common."""
+    for name in ("Michael Roberts", "Michael Ross", "Anna Rodriguez", "Luis Rodriguez"):
+        make_customer(session, name=name, email="x@mail.test")
+    wanted = make_customer(session, name="Michael Rodriguez", email="mr@mail.test")
+    session.commit()
+    monkeypatch.setattr(limits, "CANDIDATE_LIMIT", 2)
+    read: list[str] = []
+    index_rows = index._index_rows
+
+    def counting(session_: Session, text: str, *args, **kwargs) -> list:
+        read.append(text)
+        return index_rows(session_, text, *args, **kwargs)
+
+    monkeypatch.setattr(index, "_index_rows", counting)
+    found = search_customers(session, query="michael rodriguez")
+    assert [row.id for row in found.rows] == [wanted.id]
+    if session.get_bind().dialect.name == "sqlite":
+        assert read == ["chael rodr"]
+
+
 def test_an_id_list_is_looked_up_by_the_primary_key(session: Session) -> None:
     """`keyset.one_of`, the id lists of search pages: an IN list SQLite serves from the
     primary key (not a boolean compared with 1, which made it scan), one array parameter on

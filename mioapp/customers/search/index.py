@@ -3,7 +3,7 @@ PostgreSQL's pg_trgm GIN indexes on `search_text` and on `search_rest`.
 
 A rare match (at most CANDIDATE_LIMIT customers) is read from the search index in full, and
 the page sorted from those ids (a long query, like an email, is looked up by a part of it
-and checked whole on what that finds: see `_window`). A commoner one is reported as such
+and checked whole on what that finds: see `_windows`). A commoner one is reported as such
 (`_Candidates.ids` None), with what the read learnt on the way: whether its matches mostly
 start names, and on PostgreSQL how many of the table's rows there are to each match
 (`_spacing`), which `walks` chooses its walk by. `containing` serves the Payments page's
@@ -80,13 +80,9 @@ def _candidates(session: Session, text: str, *, keyed: bool = True) -> _Candidat
         limits.CANDIDATE_LIMIT
     ):
         return _Candidates(None, mostly_at_start=True)
-    window = _window(session, text)
-    if window != text:
-        # A long query (an email) holds trigrams that half the customers share (the mail
-        # domain): look up its start, then check the whole of it on those few rows.
-        rows = _index_rows(session, window, limits.CANDIDATE_LIMIT + 1)
-        if len(rows) <= limits.CANDIDATE_LIMIT:
-            return _Candidates.of([row for row in rows if text in row.search_text])
+    windowed = _windowed(session, text)
+    if windowed is not None:
+        return _Candidates.of(windowed)
     rows = _index_rows(session, text, limits.CANDIDATE_LIMIT + 1, keyed=keyed)
     if not keyed and len(rows) > limits.CANDIDATE_LIMIT:
         return _Candidates(None, spacing=_spacing(session, rows))
@@ -107,14 +103,10 @@ def containing(session: Session, query: str, limit: int) -> list[int] | None:
     text = normalize(query)
     if len(text) < 3:
         return None
-    window = _window(session, text)
-    if window != text:
-        # As in `_candidates`: a long query's start is rare where its whole trigram set is
-        # not (an email's domain); check the whole of it on what the start finds.
-        rows = _index_rows(session, window, limits.CANDIDATE_LIMIT + 1)
-        if len(rows) <= limits.CANDIDATE_LIMIT:
-            ids = [row.id for row in rows if text in row.search_text]
-            return ids if len(ids) <= limit else None
+    windowed = _windowed(session, text)
+    if windowed is not None:
+        ids = [row.id for row in windowed]
+        return ids if len(ids) <= limit else None
     rows = _index_rows(session, text, limit + 1)
     return [row.id for row in rows] if len(rows) <= limit else None
 
@@ -138,17 +130,45 @@ def _fts_count(session: Session, text: str, limit: int) -> int:
     return session.execute(select(sa.func.count()).select_from(inner)).scalar_one()
 
 
-def _window(session: Session, text: str) -> str:
-    """What of a query (3+ characters) is looked up in the search index, the whole of it
-    then checked on what that finds. SQLite: the first WINDOW characters of a long query.
+def _windows(session: Session, text: str) -> list[str]:
+    """Parts of a long query (3+ characters) to look up in the search index in turn, the
+    whole of it then checked on what the first with at most CANDIDATE_LIMIT matches finds: a
+    long query holds trigrams that half the customers share (an email's mail domain), which
+    the index would read in full.
+
+    SQLite (FTS5 reads every trigram's list of the phrase): WINDOW characters. For an email,
+    from the end of its part before the "@" (a surname and digits), then from the start (a
+    long first name and a dot alone match thousands at a million customers). For anything
+    else, around its first space (the end of a first name and the start of a surname: a
+    rare pair where each half is common), then from the start, then from the end.
     PostgreSQL: the text before an "@", where there is one with three characters before it
-    (pg_trgm's index reads every trigram's whole list, and the mail domain's are half the
-    table; a name's words, which it intersects, narrow it down better than a first name and
-    an initial do)."""
-    if session.get_bind().dialect.name == "sqlite":
-        return text[: limits.WINDOW] if len(text) > limits.WINDOW + 2 else text
+    (pg_trgm's index reads every trigram's whole list too; a name's words, which it
+    intersects, narrow it down better than a first name and an initial do)."""
     local = text.split("@", 1)[0]
-    return local if len(local) >= 3 else text
+    if session.get_bind().dialect.name != "sqlite":
+        return [local] if len(local) >= 3 and local != text else []
+    if len(text) <= limits.WINDOW + 2:
+        return []
+    if "@" in text and len(local) >= 3:
+        windows = [local[-limits.WINDOW :], text[: limits.WINDOW]]
+    else:
+        middle = max(text.find(" ") - limits.WINDOW // 2, 0)
+        windows = [
+            text[middle : middle + limits.WINDOW],
+            text[: limits.WINDOW],
+            text[-limits.WINDOW :],
+        ]
+    return [w for i, w in enumerate(windows) if len(w) >= 3 and w not in windows[:i]]
+
+
+def _windowed(session: Session, text: str) -> list | None:
+    """(id, search_text) of every customer holding `text`, found through the first of its
+    `_windows` that at most CANDIDATE_LIMIT customers hold; None when none does."""
+    for window in _windows(session, text):
+        rows = _index_rows(session, window, limits.CANDIDATE_LIMIT + 1)
+        if len(rows) <= limits.CANDIDATE_LIMIT:
+            return [row for row in rows if text in row.search_text]
+    return None
 
 
 def _index_rows(session: Session, text: str, limit: int, *, keyed: bool = True) -> list:
