@@ -186,13 +186,21 @@ def _index_rows(session: Session, text: str, limit: int, *, keyed: bool = True) 
         ).bindparams(phrase=phrase, limit=limit)
     else:
         # pg_trgm's GIN index answers LIKE '%text%' (its recheck makes the match exact);
-        # each row's place in the table (its page) tells how far the scan went (`_spacing`).
-        ctid = sa.cast(sa.literal_column("customer.ctid"), sa.Text).label("ctid")
-        query = select(Customer.id, Customer.search_text, ctid).where(
+        # each row's page in the table tells how far the scan went, measured against the
+        # table's pages and rows (`_spacing`; read once per statement, as an init plan).
+        query = select(Customer.id, Customer.search_text, *_PLACE).where(
             _scan_condition(text, CustomerSort.NAME)
         )
         query = query.limit(limit)
     return list(session.execute(query).all())
+
+
+_TABLE = "(SELECT {} FROM pg_class WHERE oid = 'customer'::regclass)"
+_PLACE = (
+    sa.literal_column("(customer.ctid::text::point)[0]::int", sa.Integer).label("block"),
+    sa.literal_column(_TABLE.format("relpages"), sa.Integer).label("pages"),
+    sa.literal_column(_TABLE.format("reltuples"), sa.Float).label("tuples"),
+)
 
 
 def _spacing(session: Session, rows: list) -> float | None:
@@ -202,14 +210,12 @@ def _spacing(session: Session, rows: list) -> float | None:
     start anywhere and wrap around, where another scan of the table is: the pages it did not
     reach are the widest gap between the rows' pages, round the table), divided by the rows
     found. None on SQLite or before the table's first ANALYZE."""
-    if session.get_bind().dialect.name != "postgresql":
+    if session.get_bind().dialect.name != "postgresql" or not rows:
         return None
-    pages, tuples = session.execute(
-        sa.text("SELECT relpages, reltuples FROM pg_class WHERE oid = 'customer'::regclass")
-    ).one()
-    if pages <= 0 or tuples <= 0 or not rows:
+    pages, tuples = rows[0].pages, rows[0].tuples
+    if pages <= 0 or tuples <= 0:
         return None
-    blocks = sorted({int(row.ctid.strip("()").split(",")[0]) for row in rows})
+    blocks = sorted({row.block for row in rows})
     gaps = [b - a for a, b in pairwise(blocks)]
     gaps.append(blocks[0] + pages - blocks[-1])
     reach = min(max(pages - max(gaps) + 1, 1) / pages, 1.0)
