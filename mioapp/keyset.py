@@ -116,7 +116,7 @@ class one_of(sa.sql.expression.ColumnElement):
         ids = list(ids)
         self.column = column
         self.array = sa.bindparam(None, ids, type_=postgresql.ARRAY(sa.Integer()))
-        self.listed = sa.bindparam(None, ids, expanding=True)
+        self.listed = sa.bindparam(None, ids, type_=sa.Integer(), expanding=True)
 
     @property
     def _from_objects(self) -> list:

@@ -440,6 +440,30 @@ def test_a_long_name_is_looked_up_around_its_first_space(
         assert read == ["chael rodr"]
 
 
+def test_a_statement_with_an_id_list_is_compiled_once_and_bound_anew(session: Session) -> None:
+    """`keyset.one_of` is known to SQLAlchemy's statement cache: the same statement with other
+    ids is not compiled again, and each run gets its own ids (never the first run's)."""
+    ids = [make_customer(session, name=f"Id {n}").id for n in range(4)]
+    session.commit()
+    compiled = []
+
+    def record(_conn, _cursor, _statement, _params, context, _many) -> None:
+        compiled.append(context.compiled)
+
+    engine = session.get_bind()
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        for chosen in (ids[:1], ids[1:4], [], [ids[3], ids[0]]):
+            statement = sa.select(Customer.id).where(one_of(Customer.id, chosen))
+            assert sorted(session.execute(statement).scalars()) == sorted(chosen)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert len(compiled) == 4 and all(c is compiled[0] for c in compiled)
+    by_name = sa.select(Customer.id).where(one_of(Customer.name, [1]))._generate_cache_key()
+    by_id = sa.select(Customer.id).where(one_of(Customer.id, [1]))._generate_cache_key()
+    assert by_name.key != by_id.key
+
+
 def test_an_id_list_is_looked_up_by_the_primary_key(session: Session) -> None:
     """`keyset.one_of`, the id lists of search pages: an IN list SQLite serves from the
     primary key (not a boolean compared with 1, which made it scan), one array parameter on
