@@ -371,6 +371,20 @@ def test_a_long_query_is_checked_whole(
     assert found.total == 1
 
 
+@pytest.fixture
+def index_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The text of each search-index read (`index._index_rows`), in order."""
+    read: list[str] = []
+    index_rows = index._index_rows
+
+    def counting(session_: Session, text: str, *args, **kwargs) -> list:
+        read.append(text)
+        return index_rows(session_, text, *args, **kwargs)
+
+    monkeypatch.setattr(index, "_index_rows", counting)
+    return read
+
+
 @pytest.mark.parametrize(
     ("others", "query", "sqlite_reads"),
     [
@@ -384,6 +398,7 @@ def test_a_long_query_is_checked_whole(
 def test_a_long_query_is_looked_up_by_a_rare_part(
     session: Session,
     monkeypatch: pytest.MonkeyPatch,
+    index_reads: list[str],
     others: list[str],
     query: str,
     sqlite_reads: int,
@@ -396,28 +411,19 @@ def test_a_long_query_is_looked_up_by_a_rare_part(
     wanted = make_customer(session, name="Wanted One", email=f"{query}@mail.test")
     session.commit()
     monkeypatch.setattr(limits, "CANDIDATE_LIMIT", 2)
-    read: list[str] = []
-    index_rows = index._index_rows
-
-    def counting(session_: Session, text: str, *args, **kwargs) -> list:
-        read.append(text)
-        return index_rows(session_, text, *args, **kwargs)
-
-    monkeypatch.setattr(index, "_index_rows", counting)
     found = search_customers(session, query=f"{query.upper()}@MAIL.TEST")
     assert [row.id for row in found.rows] == [wanted.id]
     assert found.total == 1
     if session.get_bind().dialect.name == "sqlite":
         windows = [query[-limits.WINDOW :], f"{query}@mail.test"[: limits.WINDOW]]
-        assert read == windows[:sqlite_reads]
+        assert index_reads == windows[:sqlite_reads]
     else:
-        assert read == [query]
-    read.clear()
+        assert index_reads == [query]
     assert index.containing(session, f"{query}@mail.test", 5) == [wanted.id]
 
 
 def test_a_long_name_is_looked_up_around_its_first_space(
-    session: Session, monkeypatch: pytest.MonkeyPatch
+    session: Session, monkeypatch: pytest.MonkeyPatch, index_reads: list[str]
 ) -> None:
     """SQLite: a full name is looked up by the end of its first word and the start of the
     next, where its start (a first name) and its end (a surname) are each common."""
@@ -426,18 +432,10 @@ def test_a_long_name_is_looked_up_around_its_first_space(
     wanted = make_customer(session, name="Michael Rodriguez", email="mr@mail.test")
     session.commit()
     monkeypatch.setattr(limits, "CANDIDATE_LIMIT", 2)
-    read: list[str] = []
-    index_rows = index._index_rows
-
-    def counting(session_: Session, text: str, *args, **kwargs) -> list:
-        read.append(text)
-        return index_rows(session_, text, *args, **kwargs)
-
-    monkeypatch.setattr(index, "_index_rows", counting)
     found = search_customers(session, query="michael rodriguez")
     assert [row.id for row in found.rows] == [wanted.id]
     if session.get_bind().dialect.name == "sqlite":
-        assert read == ["chael rodr"]
+        assert index_reads == ["chael rodr"]
 
 
 def test_a_statement_with_an_id_list_is_compiled_once_and_bound_anew(session: Session) -> None:
