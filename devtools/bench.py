@@ -216,8 +216,10 @@ def main() -> None:
     engines: list[sa.Engine] = []
     previous = None
     for size in sizes:
-        if previous is not None and dialect == "postgresql":
-            engines[-1].dispose()  # a template database must have no connections
+        if engines:
+            # The copy must see every write: a PostgreSQL template database may have no
+            # connections, and SQLite writes its WAL back into the file when the last closes.
+            engines[-1].dispose()
         engine = _sized(url, size, previous, fresh=not args.reuse)
         _seeded(engine, size)
         engines.append(engine)
